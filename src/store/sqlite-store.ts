@@ -1,0 +1,103 @@
+/**
+ * The embedded default store: one SQLite file (WAL mode) through better-sqlite3. Schema changes are numbered
+ * migrations tracked in `PRAGMA user_version`, applied in one transaction at open.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConfigError } from '../errors.js';
+import type { Checkpoint, SwitchboardStore } from './store.js';
+
+/** Numbered schema migrations; index + 1 is the version each one brings the file to. Append only. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE checkpoints (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   )`,
+];
+
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:` for a throwaway store. */
+  path: string;
+}
+
+/** Opens (creating if needed) a SQLite store and brings its schema up to date. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+  } catch (cause) {
+    throw new ConfigError(`Cannot open the SQLite store at ${options.path}: ${(cause as Error).message}`, {
+      hint: 'Check that the directory exists and is writable, or pass another path with --db.',
+      cause,
+    });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, options.path);
+  return new SqliteStore(db, options.path);
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new ConfigError(
+      `The store at ${path} has schema version ${current}, newer than this Switchboard knows (${MIGRATIONS.length}).`,
+      { hint: 'Upgrade Switchboard, or point --db at another file.' },
+    );
+  }
+  const apply = db.transaction(() => {
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version]!);
+    }
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  apply();
+}
+
+/** SQLite implementation of {@link SwitchboardStore}. */
+export class SqliteStore implements SwitchboardStore {
+  readonly description: string;
+  private readonly getStatement: Database.Statement<[string], { value: string; updated_at: string }>;
+  private readonly putStatement: Database.Statement<[string, string, string]>;
+  private readonly deleteStatement: Database.Statement<[string]>;
+
+  constructor(
+    private readonly db: Database.Database,
+    path: string,
+  ) {
+    this.description = `sqlite:${path}`;
+    this.getStatement = db.prepare('SELECT value, updated_at FROM checkpoints WHERE key = ?');
+    this.putStatement = db.prepare(
+      `INSERT INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    );
+    this.deleteStatement = db.prepare('DELETE FROM checkpoints WHERE key = ?');
+  }
+
+  /** The underlying handle, for modules that add their own tables through migrations here. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  async getCheckpoint<T = unknown>(key: string): Promise<Checkpoint<T> | undefined> {
+    const row = this.getStatement.get(key);
+    if (!row) return undefined;
+    return { key, value: JSON.parse(row.value) as T, updatedAt: row.updated_at };
+  }
+
+  async putCheckpoint<T = unknown>(key: string, value: T): Promise<void> {
+    this.putStatement.run(key, JSON.stringify(value), new Date().toISOString());
+  }
+
+  async deleteCheckpoint(key: string): Promise<void> {
+    this.deleteStatement.run(key);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
