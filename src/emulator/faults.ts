@@ -1,0 +1,292 @@
+/**
+ * Fault injection: the things the real platform does to a client on a bad day — sockets dropped, heartbeats that
+ * stop, `socket_closing`, channels and tokens that end, failing or throttled requests — on demand, through
+ * `POST /__emulator/faults` (JSON, no auth) or the {@link EmulatorFaults} methods.
+ */
+import { z } from 'zod';
+import type { TokenSelector, TokenStore } from './auth/tokens.js';
+import type { ChannelSelector } from './notifications/channels.js';
+import type { NotificationHub } from './notifications/hub.js';
+import { type RateLimiter, rateLimitedResponse } from './rate-limit.js';
+import { type EmulatorResponse, platformError, type Router } from './router.js';
+import type { EmulatorSettings } from './settings.js';
+
+const selector = { channelId: z.string().optional(), clientId: z.string().optional() };
+const tokenSelector = { clientId: z.string().optional(), tokenId: z.string().optional() };
+
+/** Every fault command `POST /__emulator/faults` accepts (one object, or an array of them). */
+export const FaultCommandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('drop-sockets'), ...selector }),
+  z.object({
+    type: z.literal('stop-heartbeats'),
+    seconds: z.number().positive(),
+    /** Events are withheld too unless false: a dead socket says nothing at all. */
+    dropEvents: z.boolean().optional(),
+    ...selector,
+  }),
+  z.object({
+    type: z.literal('socket-closing'),
+    closeAfterMs: z.number().nonnegative().optional(),
+    ...selector,
+  }),
+  z.object({ type: z.literal('expire-channels'), ...selector }),
+  z.object({
+    type: z.literal('no-longer-subscribed'),
+    topics: z.array(z.string()).optional(),
+    ...selector,
+  }),
+  z.object({ type: z.literal('revoke-tokens'), ...tokenSelector }),
+  z.object({ type: z.literal('expire-tokens'), ...tokenSelector }),
+  z.object({
+    type: z.literal('fail-requests'),
+    /** Path prefix, e.g. `/api/v2/analytics`. */
+    path: z.string().optional(),
+    /** Regular expression tested against the path (instead of a prefix). */
+    pathPattern: z.string().optional(),
+    method: z.string().optional(),
+    count: z.number().int().positive().default(1),
+    status: z.number().int().min(400).max(599).default(503),
+    retryAfterSeconds: z.number().nonnegative().optional(),
+    code: z.string().optional(),
+    message: z.string().optional(),
+  }),
+  z.object({ type: z.literal('clear-request-faults') }),
+  z.object({ type: z.literal('rate-limit'), perMinute: z.number().int().positive() }),
+  z.object({ type: z.literal('traffic'), conversationsPerMinute: z.number().nonnegative() }),
+  z.object({ type: z.literal('reset-peaks') }),
+]);
+
+export type FaultCommand = z.infer<typeof FaultCommandSchema>;
+export type RequestFaultInput = Omit<
+  Extract<FaultCommand, { type: 'fail-requests' }>,
+  'type' | 'count' | 'status'
+> & {
+  count?: number;
+  status?: number;
+};
+
+/** Outcome of one fault: what it touched. */
+export interface FaultResult {
+  type: FaultCommand['type'];
+  affected: number;
+}
+
+interface RequestFaultRule {
+  test: (method: string, path: string) => boolean;
+  remaining: number;
+  response: () => EmulatorResponse;
+}
+
+/** The platform code that goes with a status. */
+function codeForStatus(status: number): string {
+  if (status === 429) return 'too.many.requests.retry.after';
+  if (status === 404) return 'not.found';
+  if (status === 401) return 'authentication.required';
+  if (status === 403) return 'not.authorized';
+  if (status === 502 || status === 503 || status === 504) return 'service.unavailable';
+  return status < 500 ? 'bad.request' : 'internal.server.error';
+}
+
+/** Rules that make the next N matching requests fail. */
+export class RequestFaults {
+  private rules: RequestFaultRule[] = [];
+
+  /** Adds a rule; requests are matched by path prefix or pattern and, optionally, method. */
+  add(input: RequestFaultInput): void {
+    const pattern = input.pathPattern === undefined ? undefined : new RegExp(input.pathPattern);
+    const prefix = input.path ?? '';
+    const method = input.method?.toUpperCase();
+    const status = input.status ?? 503;
+    this.rules.push({
+      test: (requestMethod, path) =>
+        (method === undefined || method === requestMethod) &&
+        (pattern ? pattern.test(path) : path.startsWith(prefix)),
+      remaining: input.count ?? 1,
+      response: () => {
+        if (status === 429 && input.code === undefined && input.message === undefined) {
+          return rateLimitedResponse(input.retryAfterSeconds ?? 1);
+        }
+        const headers =
+          input.retryAfterSeconds === undefined
+            ? undefined
+            : { 'retry-after': String(input.retryAfterSeconds) };
+        return platformError(
+          status,
+          input.code ?? codeForStatus(status),
+          input.message ?? `Injected failure (${status}).`,
+          {},
+          headers,
+        );
+      },
+    });
+  }
+
+  /** The failure to answer for this request, consuming one use of the first matching rule. */
+  take(method: string, path: string): EmulatorResponse | undefined {
+    const rule = this.rules.find((candidate) => candidate.test(method, path));
+    if (!rule) return undefined;
+    rule.remaining--;
+    if (rule.remaining <= 0) this.rules = this.rules.filter((candidate) => candidate !== rule);
+    return rule.response();
+  }
+
+  /** Failures still to be served. */
+  get pending(): number {
+    return this.rules.reduce((sum, rule) => sum + rule.remaining, 0);
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+}
+
+/** What faults act upon. */
+export interface FaultTargets {
+  hub: NotificationHub;
+  tokens: TokenStore;
+  limiter: RateLimiter;
+  requestFaults: RequestFaults;
+  settings: EmulatorSettings;
+  /** Changes simulated traffic; absent when the emulator runs without a world. */
+  setTraffic?: (conversationsPerMinute: number) => void;
+}
+
+/** The programmatic fault API of a running emulator. */
+export class EmulatorFaults {
+  constructor(private readonly targets: FaultTargets) {}
+
+  /** Cuts sockets without a close frame (channels stay valid; clients reconnect to the same URI). */
+  dropSockets(target: ChannelSelector = {}): number {
+    return this.targets.hub.dropSockets(target);
+  }
+
+  /** No heartbeats and no pongs (nor events, unless `dropEvents` is false) for `seconds`. */
+  stopHeartbeats(seconds: number, target: ChannelSelector = {}, dropEvents = true): number {
+    return this.targets.hub.silence(target, seconds * 1000, dropEvents);
+  }
+
+  /** Sends `v2.system.socket_closing` and closes the sockets after `closeAfterMs`. */
+  socketClosing(
+    closeAfterMs = this.targets.settings.socketClosingDelayMs,
+    target: ChannelSelector = {},
+  ): number {
+    return this.targets.hub.socketClosing(target, closeAfterMs);
+  }
+
+  /** Ends channels now (HEAD answers 404, sockets close). */
+  expireChannels(target: ChannelSelector = {}): number {
+    return this.targets.hub.expireChannels(target);
+  }
+
+  /** Drops topics (all when none named) and sends `v2.system.no_longer_subscribed.<channelId>`. */
+  noLongerSubscribed(target: ChannelSelector = {}, topics?: string[]): number {
+    return this.targets.hub.noLongerSubscribed(target, topics);
+  }
+
+  /** Revokes tokens: REST answers 401 and the channels they created end with `token_revoked`. */
+  revokeTokens(target: TokenSelector = {}): number {
+    return this.targets.tokens.revoke(target).length;
+  }
+
+  /** Expires tokens now: REST answers 401 `credentials.expired` and their channels end. */
+  expireTokens(target: TokenSelector = {}): number {
+    return this.targets.tokens.expire(target).length;
+  }
+
+  /** Fails the next `count` requests whose path matches. */
+  failRequests(rule: RequestFaultInput): void {
+    if (rule.pathPattern !== undefined) new RegExp(rule.pathPattern); // throws on a bad pattern, before storing
+    this.targets.requestFaults.add(rule);
+  }
+
+  clearRequestFaults(): void {
+    this.targets.requestFaults.clear();
+  }
+
+  /** Changes the per-token limit of requests per minute. */
+  setRateLimit(perMinute: number): void {
+    this.targets.limiter.setLimit(perMinute);
+    this.targets.settings.rateLimitPerMinute = perMinute;
+  }
+
+  /** Changes simulated traffic; returns false when there is no world to change. */
+  setTraffic(conversationsPerMinute: number): boolean {
+    if (!this.targets.setTraffic) return false;
+    this.targets.setTraffic(conversationsPerMinute);
+    return true;
+  }
+
+  /** Applies one parsed command. */
+  apply(command: FaultCommand): FaultResult {
+    const target = pickSelector(command as { channelId?: string; clientId?: string });
+    const result = (affected: number): FaultResult => ({ type: command.type, affected });
+    switch (command.type) {
+      case 'drop-sockets':
+        return result(this.dropSockets(target));
+      case 'stop-heartbeats':
+        return result(this.stopHeartbeats(command.seconds, target, command.dropEvents ?? true));
+      case 'socket-closing':
+        return result(this.socketClosing(command.closeAfterMs, target));
+      case 'expire-channels':
+        return result(this.expireChannels(target));
+      case 'no-longer-subscribed':
+        return result(this.noLongerSubscribed(target, command.topics));
+      case 'revoke-tokens':
+        return result(this.revokeTokens(pickTokenSelector(command)));
+      case 'expire-tokens':
+        return result(this.expireTokens(pickTokenSelector(command)));
+      case 'fail-requests': {
+        const { type: _type, ...rule } = command;
+        this.failRequests(rule);
+        return result(command.count);
+      }
+      case 'clear-request-faults':
+        this.clearRequestFaults();
+        return result(0);
+      case 'rate-limit':
+        this.setRateLimit(command.perMinute);
+        return result(1);
+      case 'traffic':
+        return result(this.setTraffic(command.conversationsPerMinute) ? 1 : 0);
+      case 'reset-peaks':
+        this.targets.hub.resetPeaks();
+        return result(0);
+    }
+  }
+}
+
+function pickSelector(command: { channelId?: string; clientId?: string }): ChannelSelector {
+  const target: ChannelSelector = {};
+  if (command.channelId !== undefined) target.channelId = command.channelId;
+  if (command.clientId !== undefined) target.clientId = command.clientId;
+  return target;
+}
+
+function pickTokenSelector(command: { clientId?: string; tokenId?: string }): TokenSelector {
+  const target: TokenSelector = {};
+  if (command.clientId !== undefined) target.clientId = command.clientId;
+  if (command.tokenId !== undefined) target.tokenId = command.tokenId;
+  return target;
+}
+
+/** Registers `POST /__emulator/faults`: one command or an array, answered with what each touched. */
+export function registerFaultRoutes(router: Router, faults: EmulatorFaults): void {
+  router.add(
+    'POST',
+    '/__emulator/faults',
+    (request) => {
+      const parsed = z.union([FaultCommandSchema, z.array(FaultCommandSchema)]).safeParse(request.body);
+      if (!parsed.success) {
+        return platformError(400, 'bad.request', `Invalid fault command: ${z.prettifyError(parsed.error)}`);
+      }
+      const commands = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+      try {
+        const results = commands.map((command) => faults.apply(command));
+        return { status: 200, body: Array.isArray(parsed.data) ? results : results[0] };
+      } catch (error) {
+        return platformError(400, 'bad.request', `Fault not applied: ${(error as Error).message}`);
+      }
+    },
+    { auth: false, rateLimited: false },
+  );
+}

@@ -1,0 +1,253 @@
+/**
+ * The local Genesys Cloud emulator: `startEmulator()` serves OAuth, REST and the notification WebSocket on one
+ * origin, wires the emulated world (org, traffic, analytics) to the notification hub, and exposes fault injection
+ * and status under `/__emulator/`.
+ */
+import type { AddressInfo } from 'node:net';
+import { type Logger, silentLogger } from '../logging.js';
+import { type ClientDefinition, ClientRegistry, DEFAULT_CLIENT } from './auth/clients.js';
+import { registerOAuthRoutes } from './auth/oauth.js';
+import { TokenStore } from './auth/tokens.js';
+import { EmulatorFaults, RequestFaults, registerFaultRoutes } from './faults.js';
+import { NotificationHub, type NotificationPublisher } from './notifications/hub.js';
+import { registerNotificationRoutes } from './notifications/routes.js';
+import { NotificationSocketServer } from './notifications/socket-server.js';
+import { RateLimiter } from './rate-limit.js';
+import { Router } from './router.js';
+import { createEmulatorServer } from './server.js';
+import { type EmulatorSettings, resolveSettings, SETTING_KEYS } from './settings.js';
+
+export type { ClientDefinition } from './auth/clients.js';
+export { DEFAULT_CLIENT } from './auth/clients.js';
+export type { FaultCommand, FaultResult } from './faults.js';
+export type { NotificationPublisher } from './notifications/hub.js';
+export type { EmulatorSettings } from './settings.js';
+
+/** Settings handed to the world (agents, queues, historyDays, conversationsPerMinute, timeScale, seed, ...). */
+export type WorldOptions = Record<string, unknown>;
+
+/** The parts of the emulated world the shell uses. */
+export interface EmulatorWorld {
+  registerRoutes(router: Router): void;
+  start(): void;
+  stop(): Promise<void> | void;
+  setTraffic(conversationsPerMinute: number): void;
+}
+
+/** Builds the world; the default imports `./world/index.js` when it is there. */
+export type WorldFactory = (settings: WorldOptions, publisher: NotificationPublisher) => EmulatorWorld;
+
+/** Options of {@link startEmulator}: shell settings, world settings, clients. */
+export interface StartEmulatorOptions extends Partial<EmulatorSettings> {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Interface to listen on; 127.0.0.1 by default. */
+  host?: string;
+  /** Seed of everything random in the world. */
+  seed?: number;
+  /** Clients accepted besides the demo client (which has every permission). */
+  clients?: ClientDefinition[];
+  /** The world to run: a factory, or false for none (notifications and faults only). */
+  world?: WorldFactory | false;
+  /** World settings; the world-setting keys given at the top level (agents, queues, ...) are merged in. */
+  worldSettings?: WorldOptions;
+  agents?: number;
+  queues?: number;
+  historyDays?: number;
+  conversationsPerMinute?: number;
+  timeScale?: number;
+  logger?: Logger;
+  [worldSetting: string]: unknown;
+}
+
+/** A snapshot of the emulator's channels, sockets and tokens. */
+export interface EmulatorStatus {
+  url: string;
+  world: boolean;
+  channels: number;
+  connectedSockets: number;
+  subscriptions: number;
+  clients: Record<string, { channels: number; connected: number; peakConnected: number }>;
+  tokens: { active: number; expired: number; revoked: number };
+  rateLimitPerMinute: number;
+  pendingRequestFaults: number;
+  notifications: {
+    published: number;
+    framesSent: number;
+    framesSuppressed: number;
+    slowConsumersCut: number;
+  };
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** Base URL, e.g. `http://127.0.0.1:8787`: OAuth, REST and (as ws://) streaming. */
+  url: string;
+  port: number;
+  host: string;
+  /** Live settings (fault commands change some of them). */
+  settings: EmulatorSettings;
+  /** Every accepted client, secrets included. */
+  clients: ClientDefinition[];
+  world: EmulatorWorld | undefined;
+  hub: NotificationHub;
+  tokens: TokenStore;
+  router: Router;
+  faults: EmulatorFaults;
+  status(): EmulatorStatus;
+  stop(): Promise<void>;
+}
+
+const SHELL_KEYS = new Set(['port', 'host', 'clients', 'world', 'worldSettings', 'logger']);
+
+/** Splits the options into shell settings and world settings. */
+function splitOptions(options: StartEmulatorOptions): {
+  shell: Partial<EmulatorSettings>;
+  world: WorldOptions;
+} {
+  const shell: Record<string, unknown> = {};
+  const world: WorldOptions = { ...options.worldSettings };
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || SHELL_KEYS.has(key)) continue;
+    if (SETTING_KEYS.has(key)) shell[key] = value;
+    else world[key] = value;
+  }
+  return { shell: shell as Partial<EmulatorSettings>, world };
+}
+
+/** Imports the world module when it exists; the emulator runs without one otherwise. */
+async function defaultWorldFactory(logger: Logger): Promise<WorldFactory | undefined> {
+  const specifier = './world/index.js';
+  try {
+    const module = (await import(specifier)) as { createWorld?: WorldFactory };
+    return module.createWorld;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('world')) {
+      logger.debug('no world module: the emulator runs without simulated traffic');
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Starts the emulator and resolves once it listens. */
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  const logger = options.logger ?? silentLogger();
+  const { shell, world: worldOptions } = splitOptions(options);
+  const settings = resolveSettings(shell);
+  const clients = new ClientRegistry([DEFAULT_CLIENT, ...(options.clients ?? [])]);
+  const tokens = new TokenStore(settings.tokenLifetimeSeconds);
+  const limiter = new RateLimiter(settings.rateLimitPerMinute, settings.rateLimitWindowMs);
+  const requestFaults = new RequestFaults();
+  const hub = new NotificationHub(settings, logger);
+  const sockets = new NotificationSocketServer(hub);
+  const router = new Router();
+  const host = options.host ?? '127.0.0.1';
+  let port = 0;
+
+  tokens.onEnd((records, reason) => {
+    hub.endChannelsOfTokens(new Set(records.map((record) => record.tokenId)), reason === 'revoked');
+  });
+
+  const factory =
+    options.world === false ? undefined : (options.world ?? (await defaultWorldFactory(logger)));
+  const world = factory?.(worldOptions, hub);
+
+  const faults = new EmulatorFaults({
+    hub,
+    tokens,
+    limiter,
+    requestFaults,
+    settings,
+    ...(world ? { setTraffic: (perMinute: number) => world.setTraffic(perMinute) } : {}),
+  });
+
+  registerOAuthRoutes(router, clients, tokens, settings.organizationId);
+  registerNotificationRoutes(router, hub, tokens, settings, () => `${host}:${port}`);
+  registerFaultRoutes(router, faults);
+  world?.registerRoutes(router);
+
+  const server = createEmulatorServer({ router, tokens, limiter, requestFaults, settings, sockets, logger });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const status = (): EmulatorStatus => ({
+    url,
+    world: world !== undefined,
+    channels: hub.channels.size,
+    connectedSockets: hub.connectedCount(),
+    subscriptions: hub.channels.subscriptions,
+    clients: hub.clientStats(),
+    tokens: tokens.counts(),
+    rateLimitPerMinute: limiter.getLimit(),
+    pendingRequestFaults: requestFaults.pending,
+    notifications: { ...hub.counters },
+  });
+  router.add('GET', '/__emulator/status', () => ({ status: 200, body: status() }), {
+    auth: false,
+    rateLimited: false,
+  });
+  router.add(
+    'GET',
+    '/__emulator/channels',
+    () => ({ status: 200, body: { entities: describeChannels(hub) } }),
+    {
+      auth: false,
+      rateLimited: false,
+    },
+  );
+
+  world?.start();
+  logger.info({ url, world: world !== undefined }, 'emulator listening');
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await world?.stop();
+      hub.close();
+      sockets.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    })();
+    return stopped;
+  };
+
+  return {
+    url,
+    port,
+    host,
+    settings,
+    clients: clients.list().map(({ permissionSet: _set, ...definition }) => definition),
+    world,
+    hub,
+    tokens,
+    router,
+    faults,
+    status,
+    stop,
+  };
+}
+
+/** Channel details for `/__emulator/channels` (ids included: this is the operator's view). */
+function describeChannels(hub: NotificationHub): Record<string, unknown>[] {
+  return [...hub.channels.all()].map((channel) => ({
+    id: channel.id,
+    clientId: channel.owner.clientId,
+    tokenId: channel.owner.tokenId,
+    connected: channel.connected,
+    topics: channel.topics.size,
+    createdAt: new Date(channel.createdAt).toISOString(),
+    lastUsedAt: new Date(channel.lastUsedAt).toISOString(),
+    expires: new Date(channel.expiresAt).toISOString(),
+  }));
+}
