@@ -1,0 +1,164 @@
+/**
+ * The file sink: appends newline-delimited JSON events to a file, rotating by size (and optionally when the UTC
+ * day changes). Rotation shifts `events.jsonl` → `events.jsonl.1` → `events.jsonl.2` … and keeps `keep` rotated
+ * files. Each event line is written whole to one file: a file passes `maxBytes` only when a single line is larger.
+ */
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { LifecycleEvent } from '../events.js';
+import { DeliveryError } from './errors.js';
+import { QueuedSink, type QueuedSinkOptions } from './queued-sink.js';
+import type { SinkTransport } from './types.js';
+
+/** Settings of the file sink. */
+export interface FileSinkSettings {
+  path: string;
+  /** Rotate before a file would pass this size; 0 turns size rotation off. */
+  maxBytes: number;
+  /** Rotated files kept (`path.1` … `path.N`); 0 keeps none. */
+  keep: number;
+  /** Also rotate when the UTC date changes. */
+  rotateDaily: boolean;
+  /** fsync after every batch (slower, survives power loss); otherwise data is synced on flush and close. */
+  syncEachBatch: boolean;
+}
+
+export const DEFAULT_FILE_SETTINGS: Omit<FileSinkSettings, 'path'> = {
+  maxBytes: 100 * 1024 * 1024,
+  keep: 5,
+  rotateDaily: false,
+  syncEachBatch: false,
+};
+
+/** Appends JSON lines to a rotating file. */
+export class FileTransport implements SinkTransport {
+  readonly kind = 'file';
+  readonly target: string;
+  readonly settings: FileSinkSettings;
+  private handle: FileHandle | undefined;
+  private size = 0;
+  private day = '';
+
+  constructor(
+    settings: Partial<FileSinkSettings> & { path: string },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.settings = { ...DEFAULT_FILE_SETTINGS, ...settings };
+    this.target = this.settings.path;
+  }
+
+  async deliver(events: readonly LifecycleEvent[]): Promise<void> {
+    try {
+      await this.appendLines(events);
+    } catch (error) {
+      // Disk full, permissions, a vanished directory: worth retrying, the operator may fix it.
+      const code = (error as { code?: string }).code ?? 'io_error';
+      throw new DeliveryError(`Writing ${this.target} failed: ${code}`, {
+        retryable: true,
+        code: 'file_error',
+      });
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.handle?.datasync();
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (!handle) return;
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async appendLines(events: readonly LifecycleEvent[]): Promise<void> {
+    const handle = await this.ensureOpen();
+    if (this.settings.rotateDaily && this.size > 0 && utcDay(this.now()) !== this.day) await this.rotate();
+    const { maxBytes } = this.settings;
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    for (const event of events) {
+      const line = `${JSON.stringify(event)}\n`;
+      const bytes = Buffer.byteLength(line);
+      if (maxBytes > 0 && this.size + pendingBytes + bytes > maxBytes && this.size + pendingBytes > 0) {
+        await this.write(pending.join(''), pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        await this.rotate();
+      }
+      pending.push(line);
+      pendingBytes += bytes;
+    }
+    if (pending.length > 0) await this.write(pending.join(''), pendingBytes);
+    if (this.settings.syncEachBatch) await (this.handle ?? handle).datasync();
+  }
+
+  private async write(data: string, bytes: number): Promise<void> {
+    if (bytes === 0) return;
+    const handle = await this.ensureOpen();
+    await handle.appendFile(data);
+    this.size += bytes;
+  }
+
+  private async ensureOpen(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    await mkdir(dirname(this.settings.path), { recursive: true });
+    const handle = await open(this.settings.path, 'a');
+    const info = await handle.stat();
+    this.size = info.size;
+    // An existing file belongs to the day it was last written.
+    this.day = utcDay(info.size > 0 ? info.mtimeMs : this.now());
+    this.handle = handle;
+    return handle;
+  }
+
+  private async rotate(): Promise<void> {
+    await this.close();
+    const { path, keep } = this.settings;
+    if (keep <= 0) {
+      await rm(path, { force: true });
+    } else {
+      await rm(`${path}.${keep}`, { force: true });
+      for (let i = keep - 1; i >= 1; i--) await renameIfExists(`${path}.${i}`, `${path}.${i + 1}`);
+      await renameIfExists(path, `${path}.1`);
+    }
+    await this.ensureOpen();
+    this.day = utcDay(this.now());
+  }
+}
+
+async function renameIfExists(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+  }
+}
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Options of {@link createFileSink}. */
+export type FileSinkOptions = Omit<QueuedSinkOptions, 'transport' | 'name'> &
+  Partial<FileSinkSettings> & { path: string; name?: string };
+
+/** A sink appending newline-delimited JSON events to a rotating file, in order. */
+export function createFileSink(options: FileSinkOptions): QueuedSink {
+  const { path, maxBytes, keep, rotateDaily, syncEachBatch, name, ...rest } = options;
+  const settings: Partial<FileSinkSettings> & { path: string } = { path };
+  if (maxBytes !== undefined) settings.maxBytes = maxBytes;
+  if (keep !== undefined) settings.keep = keep;
+  if (rotateDaily !== undefined) settings.rotateDaily = rotateDaily;
+  if (syncEachBatch !== undefined) settings.syncEachBatch = syncEachBatch;
+  return new QueuedSink({
+    ...rest,
+    name: name ?? `file:${path}`,
+    ordering: 'global',
+    transport: new FileTransport(settings, options.now),
+  });
+}

@@ -1,0 +1,52 @@
+/** Sinks: where lifecycle events go. One interface, several implementations, one queue design shared by all. */
+export { backoffDelay, DEFAULT_RETRY, parseRetryAfter, type RetrySettings } from './backoff.js';
+export { EventDispatcher } from './dispatcher.js';
+export { DeliveryError, SinkClosedError } from './errors.js';
+export {
+  createFileSink,
+  DEFAULT_FILE_SETTINGS,
+  type FileSinkOptions,
+  type FileSinkSettings,
+  FileTransport,
+} from './file.js';
+export { DEFAULT_QUEUE, type QueuedEvent, SinkQueue, type SinkQueueSettings } from './queue.js';
+export { QueuedSink, type QueuedSinkOptions } from './queued-sink.js';
+export {
+  ATTEMPT_HEADER,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  SIGNATURE_HEADER,
+  signWebhookBody,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+  type WebhookVerificationInput,
+} from './signature.js';
+export {
+  type CommonSinkConfig,
+  type CreateSinkOptions,
+  createSink,
+  createSinks,
+  type FileSinkConfig,
+  parseSinkSpec,
+  type SinkConfig,
+  type StdoutSinkConfig,
+  type WebhookSinkConfig,
+} from './spec.js';
+export { createStdoutSink, type StdoutSinkOptions, StreamTransport, toJsonLines } from './stdout.js';
+export type {
+  DeliveryContext,
+  EventSink,
+  OverflowPolicy,
+  SinkErrorSummary,
+  SinkHealth,
+  SinkTransport,
+  WaitOptions,
+} from './types.js';
+export {
+  createWebhookSink,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  describeUrl,
+  type WebhookSinkOptions,
+  type WebhookSinkSettings,
+  WebhookTransport,
+} from './webhook.js';

@@ -1,0 +1,339 @@
+/**
+ * Sink configuration: the object form (`SinkConfig`) and the command-line form, e.g.
+ *
+ *   stdout
+ *   file:./events.jsonl?maxBytes=10485760&keep=5&daily=true
+ *   webhook:https://example.test/hook?secret=env:HOOK_SECRET&timeoutMs=5000
+ *
+ * Options common to every kind: `name`, `capacity`, `policy` (block | drop-oldest | spill), `maxBlockMs`,
+ * `spillDir`, `spillMaxBytes`, `maxAttempts`, `retryInitialMs`, `retryMaxMs`, `closeTimeoutMs`.
+ * File: `maxBytes`, `keep`, `daily`, `fsync` (batch | close). Webhook: `secret`, `timeoutMs`, `concurrency`; the
+ * secret must come from the environment (`secret=env:NAME`), so it never sits in shell history, process lists or
+ * logs. Query parameters of a webhook URL that are not options stay part of the URL.
+ */
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { ConfigError } from '../errors.js';
+import { type Logger, silentLogger } from '../logging.js';
+import type { RetrySettings } from './backoff.js';
+import { EventDispatcher } from './dispatcher.js';
+import { createFileSink, type FileSinkSettings } from './file.js';
+import type { SinkQueueSettings } from './queue.js';
+import { createStdoutSink } from './stdout.js';
+import type { EventSink, OverflowPolicy } from './types.js';
+import { createWebhookSink, describeUrl } from './webhook.js';
+
+/** Settings every kind of sink takes. */
+export interface CommonSinkConfig {
+  name?: string;
+  queue?: Partial<SinkQueueSettings>;
+  retry?: Partial<RetrySettings>;
+  closeTimeoutMs?: number;
+  /** Directory of the spill file (`<name>.spill.jsonl`), for `queue.policy: 'spill'`. */
+  spillDir?: string;
+}
+
+export interface StdoutSinkConfig extends CommonSinkConfig {
+  kind: 'stdout';
+}
+
+export interface FileSinkConfig extends CommonSinkConfig, Partial<Omit<FileSinkSettings, 'path'>> {
+  kind: 'file';
+  path: string;
+}
+
+export interface WebhookSinkConfig extends CommonSinkConfig {
+  kind: 'webhook';
+  url: string;
+  secret: string;
+  timeoutMs?: number;
+  concurrency?: number;
+  headers?: Record<string, string>;
+}
+
+/** A sink described as data. */
+export type SinkConfig = StdoutSinkConfig | FileSinkConfig | WebhookSinkConfig;
+
+/** Things a sink may need from its surroundings. */
+export interface CreateSinkOptions {
+  logger?: Logger;
+  /** Where `secret=env:NAME` is looked up; `process.env` by default. */
+  env?: Record<string, string | undefined>;
+  /** The stdout sink's stream; `process.stdout` by default. */
+  stdout?: Writable;
+  now?: () => number;
+}
+
+const COMMON_OPTIONS = [
+  'name',
+  'capacity',
+  'policy',
+  'maxBlockMs',
+  'spillDir',
+  'spillMaxBytes',
+  'maxAttempts',
+  'retryInitialMs',
+  'retryMaxMs',
+  'closeTimeoutMs',
+];
+const KIND_OPTIONS: Record<SinkConfig['kind'], string[]> = {
+  stdout: [],
+  file: ['maxBytes', 'keep', 'daily', 'fsync'],
+  webhook: ['secret', 'timeoutMs', 'concurrency'],
+};
+const POLICIES: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'spill'];
+const SPEC_HINT =
+  'Examples: stdout | file:./events.jsonl?maxBytes=10485760&keep=5 | webhook:https://host/path?secret=env:HOOK_SECRET';
+
+/** Parses a command-line sink spec into a {@link SinkConfig}; throws ConfigError saying what is wrong. */
+export function parseSinkSpec(
+  spec: string,
+  env: Record<string, string | undefined> = process.env,
+): SinkConfig {
+  const match = /^([A-Za-z][\w-]*)(.*)$/s.exec(spec.trim());
+  if (!match) throw new ConfigError('A sink spec is empty or malformed.', { hint: SPEC_HINT });
+  const kind = match[1]!.toLowerCase();
+  const rest = match[2]!;
+  if (kind !== 'stdout' && kind !== 'file' && kind !== 'webhook') {
+    throw new ConfigError(`Unknown sink kind "${kind}".`, {
+      hint: `Known kinds: stdout, file, webhook. ${SPEC_HINT}`,
+    });
+  }
+  if (rest !== '' && !rest.startsWith(':') && !rest.startsWith('?')) {
+    throw new ConfigError(`Sink spec for "${kind}" must continue with ":" or "?".`, { hint: SPEC_HINT });
+  }
+  const body = rest.startsWith(':') ? rest.slice(1) : rest;
+
+  if (kind === 'webhook') return parseWebhook(body, env);
+  const queryAt = body.indexOf('?');
+  const target = queryAt < 0 ? body : body.slice(0, queryAt);
+  const params = new URLSearchParams(queryAt < 0 ? '' : body.slice(queryAt + 1));
+  const shown = `${kind}:${target}`;
+  rejectUnknown(params, kind, shown);
+
+  if (kind === 'stdout') {
+    if (target !== '') {
+      throw new ConfigError(`The stdout sink takes no target, got "${target}".`, {
+        hint: 'Write just "stdout".',
+      });
+    }
+    return { kind, ...common(params, shown) };
+  }
+  if (target === '') {
+    throw new ConfigError('The file sink needs a path.', { hint: 'For example: file:./events.jsonl' });
+  }
+  const config: FileSinkConfig = { kind, path: target, ...common(params, shown) };
+  const maxBytes = wholeNumber(params, 'maxBytes', shown, 0);
+  if (maxBytes !== undefined) config.maxBytes = maxBytes;
+  const keep = wholeNumber(params, 'keep', shown, 0);
+  if (keep !== undefined) config.keep = keep;
+  const daily = params.get('daily');
+  if (daily !== null) config.rotateDaily = flag(daily, 'daily', shown);
+  const fsync = params.get('fsync');
+  if (fsync !== null) {
+    if (fsync !== 'batch' && fsync !== 'close') {
+      throw new ConfigError(`${shown}: fsync must be "batch" or "close", got "${fsync}".`);
+    }
+    config.syncEachBatch = fsync === 'batch';
+  }
+  return config;
+}
+
+function parseWebhook(body: string, env: Record<string, string | undefined>): WebhookSinkConfig {
+  let url: URL;
+  try {
+    url = new URL(body);
+  } catch {
+    throw new ConfigError('The webhook sink needs an absolute http(s) URL.', {
+      hint: 'For example: webhook:https://example.test/hook?secret=env:HOOK_SECRET',
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`The webhook URL must use http or https, not ${url.protocol}`);
+  }
+  const shown = `webhook:${describeUrl(url.href)}`;
+  const options = new URLSearchParams();
+  for (const key of [...COMMON_OPTIONS, ...KIND_OPTIONS.webhook]) {
+    for (const value of url.searchParams.getAll(key)) options.append(key, value);
+    url.searchParams.delete(key);
+  }
+  const secretRef = options.get('secret');
+  if (secretRef === null) {
+    throw new ConfigError(`${shown}: a signing secret is required.`, {
+      hint: 'Add secret=env:NAME and put the secret in that environment variable.',
+    });
+  }
+  if (!secretRef.startsWith('env:') || secretRef.length === 4) {
+    // Never echo the value: it may be the secret itself.
+    throw new ConfigError(`${shown}: the secret must name an environment variable (secret=env:NAME).`, {
+      hint: 'A secret written in the spec would end up in shell history and process lists.',
+    });
+  }
+  const variable = secretRef.slice(4);
+  const secret = env[variable];
+  if (!secret) {
+    throw new ConfigError(
+      `${shown}: environment variable ${variable} (the signing secret) is not set or empty.`,
+      {
+        hint: `Export ${variable} before starting.`,
+      },
+    );
+  }
+  const config: WebhookSinkConfig = { kind: 'webhook', url: url.href, secret, ...common(options, shown) };
+  const timeoutMs = wholeNumber(options, 'timeoutMs', shown, 1);
+  if (timeoutMs !== undefined) config.timeoutMs = timeoutMs;
+  const concurrency = wholeNumber(options, 'concurrency', shown, 1);
+  if (concurrency !== undefined) config.concurrency = concurrency;
+  return config;
+}
+
+function common(params: URLSearchParams, shown: string): CommonSinkConfig {
+  const config: CommonSinkConfig = {};
+  const name = params.get('name');
+  if (name !== null) {
+    if (name.trim() === '') throw new ConfigError(`${shown}: name must not be empty.`);
+    config.name = name;
+  }
+  const queue: Partial<SinkQueueSettings> = {};
+  const capacity = wholeNumber(params, 'capacity', shown, 1);
+  if (capacity !== undefined) queue.capacity = capacity;
+  const maxBlockMs = wholeNumber(params, 'maxBlockMs', shown, 0);
+  if (maxBlockMs !== undefined) queue.maxBlockMs = maxBlockMs;
+  const spillMaxBytes = wholeNumber(params, 'spillMaxBytes', shown, 1);
+  if (spillMaxBytes !== undefined) queue.spillMaxBytes = spillMaxBytes;
+  const policy = params.get('policy');
+  if (policy !== null) {
+    if (!POLICIES.includes(policy as OverflowPolicy)) {
+      throw new ConfigError(`${shown}: policy must be one of ${POLICIES.join(', ')}, got "${policy}".`);
+    }
+    queue.policy = policy as OverflowPolicy;
+  }
+  const spillDir = params.get('spillDir');
+  if (spillDir !== null) config.spillDir = spillDir;
+  if (queue.policy === 'spill' && spillDir === null) {
+    throw new ConfigError(`${shown}: policy=spill needs spillDir=<directory>.`, {
+      hint: 'For example: policy=spill&spillDir=./var/spill',
+    });
+  }
+  if (Object.keys(queue).length > 0) config.queue = queue;
+  const retry: Partial<RetrySettings> = {};
+  const maxAttempts = wholeNumber(params, 'maxAttempts', shown, 0);
+  // 0 means "until the sink closes".
+  if (maxAttempts !== undefined)
+    retry.maxAttempts = maxAttempts === 0 ? Number.POSITIVE_INFINITY : maxAttempts;
+  const initial = wholeNumber(params, 'retryInitialMs', shown, 1);
+  if (initial !== undefined) retry.initialDelayMs = initial;
+  const max = wholeNumber(params, 'retryMaxMs', shown, 1);
+  if (max !== undefined) retry.maxDelayMs = max;
+  if (Object.keys(retry).length > 0) config.retry = retry;
+  const closeTimeoutMs = wholeNumber(params, 'closeTimeoutMs', shown, 0);
+  if (closeTimeoutMs !== undefined) config.closeTimeoutMs = closeTimeoutMs;
+  return config;
+}
+
+function rejectUnknown(params: URLSearchParams, kind: SinkConfig['kind'], shown: string): void {
+  const known = new Set([...COMMON_OPTIONS, ...KIND_OPTIONS[kind]]);
+  for (const key of params.keys()) {
+    if (!known.has(key)) {
+      throw new ConfigError(`${shown}: unknown option "${key}".`, {
+        hint: `Options of the ${kind} sink: ${[...known].join(', ')}.`,
+      });
+    }
+  }
+}
+
+function wholeNumber(params: URLSearchParams, key: string, shown: string, min: number): number | undefined {
+  const raw = params.get(key);
+  if (raw === null) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${shown}: ${key} must be a whole number of at least ${min}, got "${raw}".`);
+  }
+  return value;
+}
+
+function flag(raw: string, key: string, shown: string): boolean {
+  if (raw === 'true' || raw === '1' || raw === '') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${shown}: ${key} must be true or false, got "${raw}".`);
+}
+
+/** Builds a sink from a spec string or a {@link SinkConfig}. */
+export function createSink(spec: string | SinkConfig, options: CreateSinkOptions = {}): EventSink {
+  const config = typeof spec === 'string' ? parseSinkSpec(spec, options.env) : spec;
+  const logger = options.logger ?? silentLogger();
+  const name = config.name ?? defaultName(config);
+  const queue = withSpillPath(config, name);
+  const shared = {
+    name,
+    logger,
+    ...(queue ? { queue } : {}),
+    ...(config.retry ? { retry: config.retry } : {}),
+    ...(config.closeTimeoutMs !== undefined ? { closeTimeoutMs: config.closeTimeoutMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+  let sink: EventSink;
+  switch (config.kind) {
+    case 'stdout':
+      sink = createStdoutSink({ ...shared, ...(options.stdout ? { stream: options.stdout } : {}) });
+      break;
+    case 'file': {
+      const { path, maxBytes, keep, rotateDaily, syncEachBatch } = config;
+      sink = createFileSink({
+        ...shared,
+        path,
+        ...(maxBytes !== undefined ? { maxBytes } : {}),
+        ...(keep !== undefined ? { keep } : {}),
+        ...(rotateDaily !== undefined ? { rotateDaily } : {}),
+        ...(syncEachBatch !== undefined ? { syncEachBatch } : {}),
+      });
+      break;
+    }
+    case 'webhook': {
+      if (!config.secret) throw new ConfigError(`Sink "${name}": the webhook secret is empty.`);
+      sink = createWebhookSink({
+        ...shared,
+        url: config.url,
+        secret: config.secret,
+        ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+        ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+        ...(config.headers ? { headers: config.headers } : {}),
+      });
+      break;
+    }
+    default:
+      throw new ConfigError(`Unknown sink kind "${(config as { kind: string }).kind}".`, { hint: SPEC_HINT });
+  }
+  const health = sink.health();
+  logger.info(
+    { sink: sink.name, kind: sink.kind, policy: health.policy, capacity: health.capacity },
+    'sink ready',
+  );
+  return sink;
+}
+
+/** Builds a dispatcher over several sinks. */
+export function createSinks(specs: readonly (string | SinkConfig)[], options: CreateSinkOptions = {}) {
+  return new EventDispatcher(
+    specs.map((spec) => createSink(spec, options)),
+    options.logger ? { logger: options.logger } : {},
+  );
+}
+
+function defaultName(config: SinkConfig): string {
+  switch (config.kind) {
+    case 'stdout':
+      return 'stdout';
+    case 'file':
+      return `file:${config.path}`;
+    case 'webhook':
+      return `webhook:${describeUrl(config.url)}`;
+  }
+}
+
+/** `spillDir` becomes `<dir>/<sink name>.spill.jsonl`, so several sinks can share one directory. */
+function withSpillPath(config: SinkConfig, name: string): Partial<SinkQueueSettings> | undefined {
+  if (!config.spillDir || config.queue?.spillPath) return config.queue;
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return { ...config.queue, spillPath: join(config.spillDir, `${safe}.spill.jsonl`) };
+}
