@@ -1,0 +1,646 @@
+/**
+ * One notification channel kept alive for as long as the process runs: connect, subscribe, watch the heartbeat,
+ * reconnect (re-using the channel while `HEAD` says it lives, creating one only when it is gone), hand over to a
+ * fresh channel on `socket_closing`, `token_revoked` and before the channel or its token expires, and record every
+ * interval in which the channel's topics were not covered.
+ *
+ * Operations that change the channel (connect, recover, hand over, re-subscribe) run one at a time in a queue, so
+ * they never race each other; socket events only enqueue work.
+ */
+import type { Logger } from '../logging.js';
+import { silentLogger } from '../logging.js';
+import { Backoff } from './backoff.js';
+import type { ChannelBudget, ChannelLease } from './channel-budget.js';
+import { ChannelSocket, type SocketCloseInfo } from './channel-socket.js';
+import { type Notification, parseFrame, type SystemMessage } from './frames.js';
+import type { ChannelInfo, NotificationsPort, TopicSubscriptionResult } from './port.js';
+import { asError, ChannelBudgetError, describeError, isTransient, sleep } from './retry.js';
+import type { Gap, GapReason, ReplaceReason, StreamStatusInput } from './status.js';
+import { type ConnectionTiming, resolveTiming, staleAfterMs } from './timing.js';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface ChannelConnectionOptions {
+  /** The plan slot this connection serves (stable across channel replacements). */
+  slot: number;
+  port: NotificationsPort;
+  topics: readonly string[];
+  budget: ChannelBudget;
+  timing?: Partial<ConnectionTiming>;
+  onNotification: (notification: Notification) => void;
+  onStatus?: (status: StreamStatusInput) => void;
+  onGap?: (gap: Gap) => void;
+  /** Every raw frame received, e.g. for a recorder. */
+  onFrame?: (text: string, channelId: string, receivedAt: number) => void;
+  logger?: Logger;
+}
+
+/** What a channel connection looks like from outside. */
+export interface ChannelHealth {
+  slot: number;
+  state: ConnectionState;
+  channelId: string | undefined;
+  topics: number;
+  permitted: number;
+  rejected: number;
+  /** Age of the current channel. */
+  channelAgeMs: number | undefined;
+  /** Time until the channel expires. */
+  expiresInMs: number | undefined;
+  /** Time until the token that created the channel expires (the channel dies with it). */
+  tokenExpiresInMs: number | undefined;
+  /** Time since the last heartbeat or pong. */
+  heartbeatAgeMs: number | undefined;
+  /** Time since the last frame of any kind. */
+  lastFrameAgeMs: number | undefined;
+  reconnects: number;
+  handovers: number;
+  rotations: number;
+  channelsCreated: number;
+  frames: number;
+  malformed: number;
+}
+
+/** A channel with what this side knows about it. */
+interface Link {
+  channel: ChannelInfo;
+  lease: ChannelLease;
+  createdAt: number;
+  expiresAt: number;
+  tokenExpiresAt: number | undefined;
+  socket: ChannelSocket | undefined;
+  /** The topic list last PUT on the channel, joined; undefined before the first subscription. */
+  subscribedKey: string | undefined;
+  permitted: string[];
+  rejected: TopicSubscriptionResult[];
+  rotationTimer: NodeJS.Timeout | undefined;
+  retired: boolean;
+}
+
+interface OpenGap {
+  start: number;
+  reason: GapReason;
+  topics: string[];
+  channelId: string | undefined;
+}
+
+const NO_LEASE: ChannelLease = { release() {} };
+
+const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '-');
+
+/** Keeps one channel's topics covered. */
+export class ChannelConnection {
+  readonly slot: number;
+  private readonly port: NotificationsPort;
+  private readonly budget: ChannelBudget;
+  private readonly timing: ConnectionTiming;
+  private readonly backoff: Backoff;
+  private readonly log: Logger;
+  private readonly abort = new AbortController();
+  private readonly sockets = new Set<ChannelSocket>();
+  private topics: string[];
+  private link: Link | undefined;
+  private state: ConnectionState = 'idle';
+  private queue: Promise<void> = Promise.resolve();
+  private gap: OpenGap | undefined;
+  private lastHeartbeatAt: number | undefined;
+  private lastFrameAt: number | undefined;
+  private readonly counters = {
+    reconnects: 0,
+    handovers: 0,
+    rotations: 0,
+    channelsCreated: 0,
+    frames: 0,
+    malformed: 0,
+  };
+
+  constructor(private readonly options: ChannelConnectionOptions) {
+    this.slot = options.slot;
+    this.port = options.port;
+    this.budget = options.budget;
+    this.timing = resolveTiming(options.timing);
+    this.backoff = new Backoff(this.timing.backoff);
+    this.topics = [...options.topics];
+    this.log = (options.logger ?? silentLogger()).child({ slot: options.slot });
+  }
+
+  /** The current channel's id. */
+  get channelId(): string | undefined {
+    return this.link?.channel.id;
+  }
+
+  /** Topics this connection is meant to cover. */
+  get desiredTopics(): readonly string[] {
+    return this.topics;
+  }
+
+  /** Topics the platform refused on the current channel, with the permissions missing. */
+  get rejectedTopics(): readonly TopicSubscriptionResult[] {
+    return this.link?.rejected ?? [];
+  }
+
+  /**
+   * Creates the channel, connects and subscribes. Resolves once covered; rejects on a lasting failure of the
+   * first attempt (bad credentials, missing permission to create channels) instead of retrying it forever.
+   */
+  start(): Promise<void> {
+    return this.enqueue(() => this.establish(undefined, true), true);
+  }
+
+  /** Replaces the topic list (PUT of the whole list on the current channel). */
+  setTopics(topics: readonly string[]): Promise<void> {
+    this.topics = [...topics];
+    return this.enqueue(() => this.syncSubscriptions());
+  }
+
+  /** Marks the interval since `since` (epoch ms) as uncovered, e.g. the downtime before a restart. */
+  noteGap(since: number, reason: GapReason): void {
+    this.openGap(since, reason);
+    if (this.state === 'connected') this.closeGap();
+  }
+
+  /** Closes every socket and stops all timers. Channels are left to expire (the platform has no delete). */
+  async stop(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.setState('closed');
+    this.abort.abort();
+    if (this.link) this.retire(this.link);
+    for (const socket of this.sockets) socket.close(1000, 'switchboard: stopping');
+    this.sockets.clear();
+    // An operation waiting on the platform notices the stop when its call returns; don't wait for it long.
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+      timer.unref();
+    });
+    await Promise.race([this.queue.catch(() => {}), cap]);
+    clearTimeout(timer);
+  }
+
+  /** A snapshot of this connection's health. */
+  health(): ChannelHealth {
+    const now = Date.now();
+    const link = this.link;
+    const since = (t: number | undefined): number | undefined => (t === undefined ? undefined : now - t);
+    const until = (t: number | undefined): number | undefined => (t === undefined ? undefined : t - now);
+    return {
+      slot: this.slot,
+      state: this.state,
+      channelId: link?.channel.id,
+      topics: this.topics.length,
+      permitted: link?.permitted.length ?? 0,
+      rejected: link?.rejected.length ?? 0,
+      channelAgeMs: since(link?.createdAt),
+      expiresInMs: until(link?.expiresAt),
+      tokenExpiresInMs: until(link?.tokenExpiresAt),
+      heartbeatAgeMs: since(this.lastHeartbeatAt),
+      lastFrameAgeMs: since(this.lastFrameAt),
+      ...this.counters,
+    };
+  }
+
+  // ── the operation queue ────────────────────────────────────────────────────────────────────────────────
+
+  private enqueue(operation: () => Promise<void>, rethrow = false): Promise<void> {
+    const run = this.queue.then(() => (this.closed ? undefined : operation()));
+    this.queue = run.catch((error) => {
+      if (!this.closed) this.status({ type: 'error', slot: this.slot, error: asError(error) });
+    });
+    return rethrow ? run : this.queue;
+  }
+
+  private get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  // ── connecting and recovering ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Gets a covered channel: re-uses `previous` while HEAD says it lives, creates one otherwise, and retries
+   * with backoff until it works (or, on the first start, until a lasting failure).
+   */
+  private async establish(previous: Link | undefined, failFast: boolean): Promise<void> {
+    let link = previous;
+    let lease = previous?.lease;
+    let attempt = 0;
+    let lastError: unknown;
+    this.setState(previous ? 'reconnecting' : 'connecting');
+    while (!this.closed) {
+      if (previous || attempt > 0) {
+        const delayMs = this.backoff.next();
+        this.status({
+          type: 'reconnecting',
+          slot: this.slot,
+          attempt: attempt + 1,
+          delayMs,
+          ...(lastError === undefined ? {} : { error: describeError(lastError) }),
+        });
+        await sleep(delayMs, this.abort.signal);
+        if (this.closed) return;
+      }
+      attempt++;
+      let socket: ChannelSocket | undefined;
+      try {
+        let reused = false;
+        if (link) {
+          reused = await this.port.channelExists(link.channel.id);
+          if (this.closed) return;
+          if (!reused) {
+            this.status({ type: 'channel-lost', slot: this.slot, channelId: link.channel.id });
+            if (this.gap) this.gap.reason = 'channel-lost';
+            // The lost channel's claim on the budget passes to its replacement.
+            this.cancelRotation(link);
+            link.lease = NO_LEASE;
+            link = undefined;
+          }
+        }
+        if (!link) {
+          lease ??= this.budget.tryAcquire();
+          if (!lease) throw new ChannelBudgetError(`no channel left in the budget of ${this.budget.limit}`);
+          link = await this.createLink(lease);
+          if (this.closed) return;
+        }
+        this.status({ type: 'connecting', slot: this.slot, channelId: link.channel.id });
+        socket = await this.openSocket(link);
+        if (link.subscribedKey !== this.topics.join('\n')) await this.subscribe(link);
+        if (this.closed) return;
+        if (!socket.isOpen) throw new Error('the socket closed while subscribing');
+        if (previous) this.counters.reconnects++;
+        this.adopt(link, socket, reused);
+        return;
+      } catch (error) {
+        socket?.terminate();
+        if (this.closed) return;
+        lastError = error;
+        this.log.warn({ err: describeError(error), attempt }, 'channel connection attempt failed');
+        if (failFast && !isTransient(error)) {
+          lease?.release();
+          this.setState('idle');
+          throw error;
+        }
+      }
+    }
+  }
+
+  private async createLink(lease: ChannelLease): Promise<Link> {
+    const channel = await this.port.createChannel();
+    const createdAt = Date.now();
+    this.counters.channelsCreated++;
+    const parsedExpiry = channel.expires ? Date.parse(channel.expires) : Number.NaN;
+    const link: Link = {
+      channel,
+      lease,
+      createdAt,
+      expiresAt: Number.isFinite(parsedExpiry) ? parsedExpiry : createdAt + this.timing.channelLifetimeMs,
+      tokenExpiresAt: this.port.tokenExpiresAt(),
+      socket: undefined,
+      subscribedKey: undefined,
+      permitted: [],
+      rejected: [],
+      rotationTimer: undefined,
+      retired: false,
+    };
+    this.log.info({ channel: short(channel.id), expires: channel.expires }, 'channel created');
+    this.status({
+      type: 'channel-created',
+      slot: this.slot,
+      channelId: channel.id,
+      expires: channel.expires,
+    });
+    return link;
+  }
+
+  private async openSocket(link: Link): Promise<ChannelSocket> {
+    const channelId = link.channel.id;
+    let socket: ChannelSocket | undefined;
+    socket = await ChannelSocket.open({
+      connectUri: link.channel.connectUri,
+      pingAfterMs: this.timing.pingAfterMs,
+      staleAfterMs: staleAfterMs(this.timing),
+      connectTimeoutMs: this.timing.connectTimeoutMs,
+      onFrame: (text, receivedAt) => this.handleFrame(link, socket, channelId, text, receivedAt),
+      onClose: (info) => {
+        if (socket) this.handleClose(link, socket, info);
+      },
+    });
+    this.sockets.add(socket);
+    if (this.closed) socket.close(1000, 'switchboard: stopping');
+    return socket;
+  }
+
+  /** PUTs the whole topic list on the link's channel and records what the platform permitted. */
+  private async subscribe(link: Link): Promise<void> {
+    const topics = [...this.topics];
+    const results = await this.port.replaceSubscriptions(link.channel.id, topics);
+    const byTopic = new Map(results.map((r) => [r.topic.toLowerCase(), r]));
+    const rejected: TopicSubscriptionResult[] = [];
+    const permitted: string[] = [];
+    for (const topic of topics) {
+      const result = byTopic.get(topic.toLowerCase());
+      if (result?.state === 'Rejected') rejected.push(result);
+      else permitted.push(topic);
+    }
+    link.subscribedKey = topics.join('\n');
+    link.permitted = permitted;
+    link.rejected = rejected;
+    if (rejected.length > 0) {
+      this.log.warn(
+        { rejected: rejected.map((r) => ({ topic: r.topic, missing: r.missingPermissions })) },
+        'topics rejected',
+      );
+    }
+    this.status({
+      type: 'subscribed',
+      slot: this.slot,
+      channelId: link.channel.id,
+      topics: topics.length,
+      permitted: permitted.length,
+      rejected,
+    });
+  }
+
+  /** Makes a connected, subscribed link the current one. */
+  private adopt(link: Link, socket: ChannelSocket, reused: boolean): void {
+    const previous = this.link;
+    if (previous && previous !== link) this.retire(previous);
+    link.socket = socket;
+    this.link = link;
+    this.setState('connected');
+    this.log.info({ channel: short(link.channel.id), reused }, 'channel connected');
+    this.status({ type: 'connected', slot: this.slot, channelId: link.channel.id, reusedChannel: reused });
+    this.closeGap();
+    if (!link.rotationTimer) this.scheduleRotation(link);
+  }
+
+  /** Drops a link that is no longer current: its socket, its rotation timer and its claim on the budget. */
+  private retire(link: Link): void {
+    link.retired = true;
+    this.cancelRotation(link);
+    if (link.socket) {
+      link.socket.close(1000, 'switchboard: channel replaced');
+      this.sockets.delete(link.socket);
+    }
+    link.lease.release();
+  }
+
+  // ── frames and socket events ───────────────────────────────────────────────────────────────────────────
+
+  private handleFrame(
+    link: Link,
+    socket: ChannelSocket | undefined,
+    channelId: string,
+    text: string,
+    receivedAt: number,
+  ): void {
+    this.counters.frames++;
+    this.lastFrameAt = receivedAt;
+    this.options.onFrame?.(text, channelId, receivedAt);
+    const frame = parseFrame(text);
+    switch (frame.kind) {
+      case 'notification':
+        frame.channelId = channelId;
+        frame.receivedAt = receivedAt;
+        this.options.onNotification(frame);
+        return;
+      case 'heartbeat':
+      case 'pong':
+        this.lastHeartbeatAt = receivedAt;
+        return;
+      case 'malformed':
+        this.counters.malformed++;
+        this.log.warn({ channel: short(channelId), reason: frame.reason }, 'malformed frame');
+        this.status({ type: 'malformed', slot: this.slot, channelId, reason: frame.reason });
+        return;
+      case 'system':
+        // Only the current socket speaks for the channel; a retired or not-yet-adopted one is about to go.
+        if (this.link === link && link.socket === socket && !link.retired) this.handleSystem(link, frame);
+        return;
+    }
+  }
+
+  private handleSystem(link: Link, message: SystemMessage): void {
+    const channelId = link.channel.id;
+    this.log.info(
+      { channel: short(channelId), message: message.type, reason: message.reason },
+      'system message',
+    );
+    this.status({
+      type: 'system',
+      slot: this.slot,
+      channelId,
+      message: message.type,
+      ...(message.reason ? { reason: message.reason } : {}),
+    });
+    switch (message.type) {
+      case 'socket_closing':
+        this.enqueue(() => this.replace(link, 'socket-closing'));
+        return;
+      case 'token_revoked':
+        this.enqueue(() => this.replace(link, 'token-revoked'));
+        return;
+      case 'no_longer_subscribed':
+        this.openGap(Date.now(), 'no-longer-subscribed');
+        link.subscribedKey = undefined;
+        this.enqueue(() => this.syncSubscriptions());
+        return;
+      default:
+        return;
+    }
+  }
+
+  private handleClose(link: Link, socket: ChannelSocket, info: SocketCloseInfo): void {
+    this.sockets.delete(socket);
+    if (this.closed || link.retired || this.link !== link || link.socket !== socket) return;
+    if (info.closedAt - info.openedAt >= this.timing.stableAfterMs) this.backoff.reset();
+    const channelId = link.channel.id;
+    if (info.stale) {
+      const silentMs = info.closedAt - info.lastFrameAt;
+      this.log.warn({ channel: short(channelId), silentMs }, 'no heartbeat: socket stale, reconnecting');
+      this.status({ type: 'stale', slot: this.slot, channelId, silentMs });
+      this.openGap(info.lastFrameAt, 'stale');
+    } else {
+      this.log.warn({ channel: short(channelId), code: info.code }, 'socket closed, reconnecting');
+      this.status({ type: 'disconnected', slot: this.slot, channelId, code: info.code, reason: info.reason });
+      this.openGap(info.closedAt, 'disconnected');
+    }
+    link.socket = undefined;
+    this.setState('reconnecting');
+    this.enqueue(() =>
+      this.link === link && !link.socket ? this.establish(link, false) : Promise.resolve(),
+    );
+  }
+
+  // ── subscriptions ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Brings the current channel's subscriptions in line with the topic list, retrying while it stays current. */
+  private async syncSubscriptions(): Promise<void> {
+    const link = this.link;
+    if (!link?.socket) return; // establish() subscribes when it connects
+    const retry = new Backoff(this.timing.backoff);
+    while (!this.closed && this.link === link && link.socket) {
+      if (link.subscribedKey === this.topics.join('\n')) {
+        this.closeGap();
+        return;
+      }
+      try {
+        await this.subscribe(link);
+      } catch (error) {
+        this.log.warn({ err: describeError(error) }, 'subscription failed, retrying');
+        this.status({ type: 'error', slot: this.slot, error: asError(error) });
+        await sleep(retry.next(), this.abort.signal);
+      }
+    }
+  }
+
+  // ── hand-over and rotation ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Moves to a fresh channel while the old one still works: create, connect, subscribe, and only then drop the
+   * old socket (one socket per channel, so the new socket must be on a new channel). Frames arriving on both in
+   * the overlap are all delivered; downstream dedupes them by event id.
+   */
+  private async replace(old: Link, reason: ReplaceReason): Promise<void> {
+    if (this.closed || this.link !== old || old.retired) return;
+    const fromChannelId = old.channel.id;
+    this.status({ type: 'handover', slot: this.slot, reason, phase: 'started', fromChannelId });
+    if (reason === 'token-revoked') await this.port.refreshToken?.();
+    if (reason === 'token-expiry') {
+      const current = this.port.tokenExpiresAt();
+      if (current !== undefined && old.tokenExpiresAt !== undefined && current <= old.tokenExpiresAt) {
+        await this.port.refreshToken?.();
+      }
+    }
+    const lease = await this.budget.acquire(this.timing.handoverBudgetWaitMs);
+    if (this.closed) {
+      lease?.release();
+      return;
+    }
+    if (!lease) {
+      // Without headroom the old socket keeps serving until it closes; recovery then re-uses or replaces it.
+      this.log.warn({ budget: this.budget.limit }, 'no free channel for a hand-over');
+      this.status({
+        type: 'handover',
+        slot: this.slot,
+        reason,
+        phase: 'skipped',
+        fromChannelId,
+        error: 'channel budget exhausted',
+      });
+      this.retryRotationLater(old, reason);
+      return;
+    }
+    let socket: ChannelSocket | undefined;
+    let link: Link | undefined;
+    try {
+      link = await this.createLink(lease);
+      if (this.closed) throw new Error('stopped');
+      socket = await this.openSocket(link);
+      await this.subscribe(link);
+      if (this.closed) throw new Error('stopped');
+      if (!socket.isOpen) throw new Error('the new socket closed while subscribing');
+    } catch (error) {
+      socket?.terminate();
+      if (link) this.cancelRotation(link);
+      lease.release();
+      if (this.closed) return;
+      this.log.warn({ err: describeError(error) }, 'hand-over failed');
+      this.status({
+        type: 'handover',
+        slot: this.slot,
+        reason,
+        phase: 'failed',
+        fromChannelId,
+        error: describeError(error),
+      });
+      this.retryRotationLater(old, reason);
+      return;
+    }
+    // If the old socket dropped while the new one was prepared, this also closes that gap.
+    if (this.gap && this.link === old && !old.socket) this.gap.reason = 'handover';
+    this.adopt(link, socket, false);
+    this.counters.handovers++;
+    this.status({
+      type: 'handover',
+      slot: this.slot,
+      reason,
+      phase: 'completed',
+      fromChannelId,
+      toChannelId: link.channel.id,
+    });
+    if (reason === 'rotation' || reason === 'token-expiry') {
+      this.counters.rotations++;
+      this.status({ type: 'rotated', slot: this.slot, reason, fromChannelId, toChannelId: link.channel.id });
+    }
+  }
+
+  /** Plans the rotation of a channel ahead of its own expiry and of its token's. */
+  private scheduleRotation(link: Link, delayOverrideMs?: number): void {
+    const tokenFirst = link.tokenExpiresAt !== undefined && link.tokenExpiresAt < link.expiresAt;
+    const deadline = tokenFirst ? link.tokenExpiresAt! : link.expiresAt;
+    const reason: ReplaceReason = tokenFirst ? 'token-expiry' : 'rotation';
+    const now = Date.now();
+    const target = deadline - this.timing.rotateBeforeMs - Math.random() * this.timing.rotationJitterMs;
+    const at = Math.max(target, link.createdAt + this.timing.minChannelLifeMs, now);
+    const delay = Math.min(delayOverrideMs ?? at - now, 2 ** 31 - 1);
+    link.rotationTimer = setTimeout(() => {
+      link.rotationTimer = undefined;
+      this.enqueue(() => this.replace(link, reason));
+    }, delay);
+    link.rotationTimer.unref();
+  }
+
+  private retryRotationLater(link: Link, reason: ReplaceReason): void {
+    if (reason === 'socket-closing' || this.closed || link.retired || this.link !== link) return;
+    this.cancelRotation(link);
+    this.scheduleRotation(link, this.timing.rotationRetryMs);
+  }
+
+  private cancelRotation(link: Link): void {
+    if (link.rotationTimer) clearTimeout(link.rotationTimer);
+    link.rotationTimer = undefined;
+  }
+
+  // ── gaps and status ────────────────────────────────────────────────────────────────────────────────────
+
+  private openGap(start: number, reason: GapReason): void {
+    if (this.gap) {
+      this.gap.start = Math.min(this.gap.start, start);
+      return;
+    }
+    const link = this.link;
+    this.gap = {
+      start,
+      reason,
+      topics: link && link.subscribedKey !== undefined ? [...link.permitted] : [...this.topics],
+      channelId: link?.channel.id,
+    };
+  }
+
+  private closeGap(): void {
+    const open = this.gap;
+    if (!open) return;
+    this.gap = undefined;
+    const gap: Gap = {
+      start: new Date(open.start).toISOString(),
+      end: new Date().toISOString(),
+      topics: open.topics,
+      reason: open.reason,
+      slot: this.slot,
+      ...(open.channelId ? { channelId: open.channelId } : {}),
+    };
+    this.log.info(
+      { start: gap.start, end: gap.end, reason: gap.reason, topics: gap.topics.length },
+      'gap closed',
+    );
+    this.status({ type: 'gap-closed', gap });
+    this.options.onGap?.(gap);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state !== 'closed') this.state = state;
+  }
+
+  private status(event: StreamStatusInput): void {
+    this.options.onStatus?.(event);
+  }
+}

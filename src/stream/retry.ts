@@ -1,0 +1,52 @@
+/** Small helpers for waiting and for telling passing failures from lasting ones. */
+import { AuthenticationError, GenesysApiError, SwitchboardError } from '../errors.js';
+
+/** The channel budget is spent: creating another channel would evict one of ours. */
+export class ChannelBudgetError extends SwitchboardError {
+  constructor(message: string) {
+    super('channel_budget_exhausted', message, {
+      hint: 'Lower the number of topics, raise the channel budget (at most 20), or keep more channels in reserve.',
+    });
+  }
+}
+
+/** Resolves after `ms`, or early (without error) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Whether trying again later can help: network trouble, timeouts, 429 and 5xx can pass; a refused credential, a
+ * missing permission or a malformed request will not fix itself.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof AuthenticationError) return false;
+  if (error instanceof ChannelBudgetError) return false;
+  if (error instanceof GenesysApiError) {
+    return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
+  }
+  return true;
+}
+
+/** A short, log-safe description of a failure. */
+export function describeError(error: unknown): string {
+  if (error instanceof GenesysApiError) {
+    return `${error.method} ${error.path} → ${error.status}${error.platformCode ? ` ${error.platformCode}` : ''}`;
+  }
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** Wraps anything thrown into an Error. */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,70 @@
+/** Every interval a channel connection works with, in one place, with the platform's figures as defaults. */
+import { ConfigError } from '../errors.js';
+import type { BackoffOptions } from './backoff.js';
+
+export interface ConnectionTiming {
+  /** The server's heartbeat interval (about 30 s observed; not documented, hence a setting). */
+  heartbeatIntervalMs: number;
+  /** Quiet time after which the client sends `{"message":"ping"}` (default: one heartbeat interval). */
+  pingAfterMs: number;
+  /** Quiet time, in heartbeat intervals, after which the socket is declared stale (default 2.5). */
+  watchdogMultiple: number;
+  /** Time allowed for a WebSocket opening handshake (default 10 s). */
+  connectTimeoutMs: number;
+  /** Reconnect delays (default: full jitter under 0.5 s doubling up to 30 s). */
+  backoff: BackoffOptions;
+  /** A socket that stayed open this long resets the backoff (default: two heartbeat intervals). */
+  stableAfterMs: number;
+  /** Rotate to a fresh channel this long before the channel or its token expires (default 10 min). */
+  rotateBeforeMs: number;
+  /** Random extra lead for rotations, so channels created together do not rotate together (default 60 s). */
+  rotationJitterMs: number;
+  /** Never rotate a channel younger than this, whatever the expiries say (default 60 s). */
+  minChannelLifeMs: number;
+  /** Channel lifetime assumed when the platform gives no `expires` (default 24 h). */
+  channelLifetimeMs: number;
+  /** Wait after a failed rotation before trying again (default 30 s). */
+  rotationRetryMs: number;
+  /** How long a hand-over waits for a free channel of the budget (default 30 s). */
+  handoverBudgetWaitMs: number;
+}
+
+export const DEFAULT_TIMING: ConnectionTiming = {
+  heartbeatIntervalMs: 30_000,
+  pingAfterMs: 30_000,
+  watchdogMultiple: 2.5,
+  connectTimeoutMs: 10_000,
+  backoff: { initialMs: 500, maxMs: 30_000, factor: 2 },
+  stableAfterMs: 60_000,
+  rotateBeforeMs: 10 * 60_000,
+  rotationJitterMs: 60_000,
+  minChannelLifeMs: 60_000,
+  channelLifetimeMs: 24 * 3600_000,
+  rotationRetryMs: 30_000,
+  handoverBudgetWaitMs: 30_000,
+};
+
+/** Fills in defaults; intervals derived from the heartbeat follow it when only the heartbeat is given. */
+export function resolveTiming(partial: Partial<ConnectionTiming> = {}): ConnectionTiming {
+  const heartbeatIntervalMs = partial.heartbeatIntervalMs ?? DEFAULT_TIMING.heartbeatIntervalMs;
+  const timing: ConnectionTiming = {
+    ...DEFAULT_TIMING,
+    pingAfterMs: heartbeatIntervalMs,
+    stableAfterMs: heartbeatIntervalMs * 2,
+    ...partial,
+    heartbeatIntervalMs,
+    backoff: { ...DEFAULT_TIMING.backoff, ...partial.backoff },
+  };
+  if (!(timing.heartbeatIntervalMs > 0)) throw new ConfigError('heartbeatIntervalMs must be positive');
+  if (!(timing.watchdogMultiple >= 1)) {
+    throw new ConfigError(`watchdogMultiple must be at least 1, got ${timing.watchdogMultiple}`, {
+      hint: 'The watchdog allows this many heartbeat intervals of silence before it reconnects; 2 to 3 is usual.',
+    });
+  }
+  return timing;
+}
+
+/** Silence after which a socket is presumed dead. */
+export function staleAfterMs(timing: ConnectionTiming): number {
+  return timing.heartbeatIntervalMs * timing.watchdogMultiple;
+}

@@ -1,0 +1,415 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { GenesysApiError } from '../../src/errors.js';
+import { ChannelBudget } from '../../src/stream/channel-budget.js';
+import { ChannelConnection, type ChannelConnectionOptions } from '../../src/stream/channel-connection.js';
+import type { Notification } from '../../src/stream/frames.js';
+import type { Gap } from '../../src/stream/status.js';
+import type { ConnectionTiming } from '../../src/stream/timing.js';
+import { queueTopic } from '../../src/stream/topics.js';
+import { FakePlatform } from './helpers/fake-platform.js';
+import { HttpPort } from './helpers/http-port.js';
+import { delay, StatusLog, waitFor } from './helpers/wait.js';
+
+const TOPICS = [queueTopic('q-a'), queueTopic('q-b'), queueTopic('q-c')];
+
+const FAST: Partial<ConnectionTiming> = {
+  heartbeatIntervalMs: 40,
+  watchdogMultiple: 3,
+  connectTimeoutMs: 1000,
+  backoff: { initialMs: 10, maxMs: 40 },
+  rotationJitterMs: 0,
+  minChannelLifeMs: 50,
+};
+
+interface Harness {
+  platform: FakePlatform;
+  port: HttpPort;
+  connection: ChannelConnection;
+  status: StatusLog;
+  notifications: Notification[];
+  gaps: Gap[];
+  budget: ChannelBudget;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function harness(
+  options: {
+    heartbeatIntervalMs?: number;
+    channelLifetimeMs?: number;
+    timing?: Partial<ConnectionTiming>;
+    topics?: string[];
+    budget?: number;
+    start?: boolean;
+    setup?: (platform: FakePlatform, port: HttpPort) => void;
+  } = {},
+): Promise<Harness> {
+  const platform = await FakePlatform.start({
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 20,
+    ...(options.channelLifetimeMs ? { channelLifetimeMs: options.channelLifetimeMs } : {}),
+  });
+  const port = new HttpPort(platform.url);
+  options.setup?.(platform, port);
+  const status = new StatusLog();
+  const notifications: Notification[] = [];
+  const gaps: Gap[] = [];
+  const budget = new ChannelBudget(options.budget ?? 3);
+  const connectionOptions: ChannelConnectionOptions = {
+    slot: 0,
+    port,
+    topics: options.topics ?? TOPICS,
+    budget,
+    timing: { ...FAST, ...options.timing },
+    onNotification: (n) => notifications.push(n),
+    onStatus: status.push,
+    onGap: (gap) => gaps.push(gap),
+  };
+  const connection = new ChannelConnection(connectionOptions);
+  cleanups.push(async () => {
+    await connection.stop();
+    await platform.stop();
+  });
+  if (options.start !== false) await connection.start();
+  return { platform, port, connection, status, notifications, gaps, budget };
+}
+
+const only = <T>(items: T[]): T => {
+  assert.equal(items.length, 1, `expected exactly one, got ${items.length}`);
+  return items[0]!;
+};
+
+describe('ChannelConnection', () => {
+  it('creates one channel, connects to its connectUri, subscribes every topic and delivers notifications', async () => {
+    const h = await harness();
+    const channel = only([...h.platform.channels.values()]);
+    assert.equal(h.connection.channelId, channel.id);
+    assert.deepEqual(channel.topics, TOPICS);
+    const put = only(h.platform.callsTo(/subscriptions$/, 'PUT'));
+    assert.equal(put.query.get('ignoreErrors'), 'true');
+    assert.deepEqual(
+      put.body,
+      TOPICS.map((id) => ({ id })),
+    );
+
+    h.platform.publish(TOPICS[1]!, { id: 'conv-1', participants: [] }, 'corr-1');
+    const got = await waitFor(() => h.notifications[0], 'a notification');
+    assert.equal(got.topic, TOPICS[1]);
+    assert.equal(got.channelId, channel.id);
+    assert.equal(got.correlationId, 'corr-1');
+    assert.equal(typeof got.receivedAt, 'number');
+    assert.deepEqual(got.eventBody, { id: 'conv-1', participants: [] });
+    assert.equal(h.budget.inUse, 1);
+  });
+
+  it('stays connected while heartbeats arrive', async () => {
+    const h = await harness({ heartbeatIntervalMs: 20 });
+    await delay(400); // about three watchdog windows
+    assert.equal(h.status.of('stale').length, 0);
+    assert.equal(h.status.of('disconnected').length, 0);
+    const channel = only([...h.platform.channels.values()]);
+    assert.equal(channel.connects, 1);
+    const health = h.connection.health();
+    assert.equal(health.state, 'connected');
+    assert.ok(health.heartbeatAgeMs !== undefined && health.heartbeatAgeMs < 120, `${health.heartbeatAgeMs}`);
+  });
+
+  it('pings a quiet socket and lives on the pongs', async () => {
+    // No server heartbeats at all: only the client's pings keep frames coming.
+    const h = await harness({ heartbeatIntervalMs: 0 });
+    await delay(400);
+    assert.equal(h.status.of('stale').length, 0);
+    assert.equal(only([...h.platform.channels.values()]).connects, 1);
+    assert.ok((h.connection.health().heartbeatAgeMs ?? Infinity) < 120);
+  });
+
+  it('trips the watchdog when heartbeats stop, and reconnects re-using the channel after HEAD 200', async () => {
+    const h = await harness({ heartbeatIntervalMs: 20 });
+    const channel = only([...h.platform.channels.values()]);
+    const silentFrom = Date.now();
+    channel.heartbeats = false; // neither heartbeats nor pongs
+    const stale = await waitFor(() => h.status.of('stale')[0], 'the watchdog to trip');
+    const tripAfter = stale.seenAt - silentFrom;
+    assert.ok(tripAfter >= 100, `tripped after ${tripAfter} ms, before 3 heartbeat intervals of silence`);
+    assert.ok(tripAfter < 400, `tripped after ${tripAfter} ms`);
+    channel.heartbeats = true;
+    await waitFor(() => h.status.of('connected').length === 2, 'the reconnection');
+
+    assert.equal(h.connection.channelId, channel.id, 'same channel');
+    assert.equal(
+      h.platform.callsTo(/^\/api\/v2\/notifications\/channels$/, 'POST').length,
+      1,
+      'no new channel',
+    );
+    assert.ok(
+      h.platform.callsTo(new RegExp(`/channels/${channel.id}$`), 'HEAD').length >= 1,
+      'HEAD before reuse',
+    );
+    assert.equal(channel.connects, 2);
+    assert.equal(h.status.of('connected')[1]!.reusedChannel, true);
+    assert.equal(h.platform.callsTo(/subscriptions$/, 'PUT').length, 1, 'subscriptions kept on the channel');
+
+    const gap = only(h.gaps);
+    assert.equal(gap.reason, 'stale');
+    assert.deepEqual(gap.topics, TOPICS);
+    const start = Date.parse(gap.start);
+    const end = Date.parse(gap.end);
+    // The gap starts at the last sign of life, before the silence began plus one heartbeat, not at the trip.
+    assert.ok(
+      start >= silentFrom - 100 && start <= silentFrom + 40,
+      `start ${start - silentFrom} ms from silence`,
+    );
+    assert.ok(end >= stale.seenAt && end <= Date.now(), 'ends once reconnected');
+    assert.equal(h.connection.health().reconnects, 1);
+  });
+
+  it('replaces a channel that HEAD reports gone (404): new channel, whole topic list PUT again', async () => {
+    const h = await harness();
+    const first = only([...h.platform.channels.values()]);
+    const droppedAt = Date.now();
+    h.platform.expire(first);
+    await waitFor(() => h.status.of('connected').length === 2, 'the reconnection');
+    const second = only([...h.platform.channels.values()]);
+    assert.notEqual(second.id, first.id);
+    assert.equal(h.connection.channelId, second.id);
+    assert.deepEqual(second.topics, TOPICS);
+    assert.equal(h.platform.callsTo(new RegExp(`/channels/${first.id}$`), 'HEAD').length, 1);
+    const puts = h.platform.callsTo(/subscriptions$/, 'PUT');
+    assert.equal(puts.length, 2);
+    assert.match(puts[1]!.path, new RegExp(second.id));
+    assert.deepEqual(
+      puts[1]!.body,
+      TOPICS.map((id) => ({ id })),
+    );
+    assert.equal(h.status.of('channel-lost').length, 1);
+    assert.equal(h.status.of('connected')[1]!.reusedChannel, false);
+    assert.equal(h.budget.inUse, 1, 'the lost channel passed its place in the budget on');
+
+    const gap = only(h.gaps);
+    assert.equal(gap.reason, 'channel-lost');
+    assert.equal(gap.channelId, first.id);
+    assert.ok(Date.parse(gap.start) >= droppedAt - 5);
+    assert.ok(Date.parse(gap.end) >= Date.parse(gap.start));
+    assert.ok(Date.parse(gap.end) >= puts[1]!.at - 5, 'the gap ends once the new channel is subscribed');
+  });
+
+  it('never creates a channel per reconnect while the channel lives', async () => {
+    const h = await harness();
+    const channel = only([...h.platform.channels.values()]);
+    for (let i = 0; i < 4; i++) {
+      h.platform.dropSocket(channel);
+      await waitFor(() => h.status.of('connected').length === i + 2, `reconnection ${i + 1}`);
+    }
+    assert.equal(h.platform.channels.size, 1);
+    assert.equal(h.platform.callsTo(/^\/api\/v2\/notifications\/channels$/, 'POST').length, 1);
+    assert.equal(channel.connects, 5);
+    assert.equal(h.gaps.length, 4);
+    assert.ok(h.gaps.every((g) => g.reason === 'disconnected'));
+  });
+
+  it('hands over on socket_closing: the new socket is up before the old one goes, and no frame is lost', async () => {
+    const h = await harness();
+    const old = only([...h.platform.channels.values()]);
+    const published: string[] = [];
+    let oldOpenWhenNewConnected: boolean | undefined;
+    let counter = 0;
+    // The server keeps sending to every subscribed channel, through the overlap.
+    const pump = setInterval(() => {
+      for (const channel of h.platform.channels.values()) {
+        if (channel !== old && channel.socket && oldOpenWhenNewConnected === undefined) {
+          oldOpenWhenNewConnected = old.socket?.readyState === 1;
+        }
+      }
+      const id = `conv-${counter++}`;
+      if (h.platform.publish(TOPICS[0]!, { id }) > 0) published.push(id);
+    }, 2);
+    try {
+      await delay(30);
+      h.platform.system(old, 'socket_closing');
+      await waitFor(() => h.status.of('handover').some((s) => s.phase === 'completed'), 'the hand-over');
+      await waitFor(() => !old.socket, 'the old socket to be dropped by the client');
+      await delay(30);
+    } finally {
+      clearInterval(pump);
+    }
+    await delay(30);
+    const fresh = [...h.platform.channels.values()].find((c) => c !== old)!;
+    assert.ok(fresh, 'a new channel');
+    assert.equal(h.connection.channelId, fresh.id);
+    assert.deepEqual(fresh.topics, TOPICS);
+    assert.equal(oldOpenWhenNewConnected, true, 'the old socket was still open when the new one connected');
+    assert.equal(old.connects, 1, 'never a second socket on the old channel');
+
+    const received = new Set(h.notifications.map((n) => n.eventBody.id as string));
+    const missing = published.filter((id) => !received.has(id));
+    assert.deepEqual(missing, [], 'every frame the server sent was received');
+    assert.ok(published.length > 20);
+    assert.ok(
+      h.notifications.some((n) => n.channelId === old.id) &&
+        h.notifications.some((n) => n.channelId === fresh.id),
+    );
+    assert.equal(h.gaps.length, 0, 'no gap in a hand-over');
+    assert.equal(h.budget.inUse, 1, 'the old channel left the budget');
+    const handover = h.status.of('handover').find((s) => s.phase === 'completed')!;
+    assert.equal(handover.reason, 'socket-closing');
+    assert.equal(handover.fromChannelId, old.id);
+    assert.equal(handover.toChannelId, fresh.id);
+  });
+
+  it('rotates to a fresh channel before the channel expires, overlapping the two', async () => {
+    const h = await harness({
+      channelLifetimeMs: 800,
+      timing: { rotateBeforeMs: 500, minChannelLifeMs: 50 },
+    });
+    const first = only([...h.platform.channels.values()]);
+    const createdAt = Date.now();
+    const rotated = await waitFor(() => h.status.of('rotated')[0], 'the rotation', 3000);
+    const after = rotated.seenAt - createdAt;
+    assert.ok(after >= 200 && after < 700, `rotated ${after} ms after creation (expiry at 800, lead 500)`);
+    assert.equal(rotated.reason, 'rotation');
+    assert.equal(rotated.fromChannelId, first.id);
+    assert.notEqual(rotated.toChannelId, first.id);
+    assert.equal(h.connection.channelId, rotated.toChannelId);
+    assert.equal(h.gaps.length, 0);
+    assert.equal(h.connection.health().rotations, 1);
+    assert.ok((h.connection.health().expiresInMs ?? 0) > 300, 'the new channel has its whole life ahead');
+  });
+
+  it('rotates before the token that created the channel expires, and asks for a fresh token', async () => {
+    const h = await harness({
+      timing: { rotateBeforeMs: 300 },
+      setup: (_platform, port) => {
+        port.tokenExpiry = Date.now() + 600;
+      },
+    });
+    const first = h.connection.channelId;
+    assert.ok((h.connection.health().tokenExpiresInMs ?? 0) > 0);
+    const rotated = await waitFor(() => h.status.of('rotated')[0], 'the rotation', 3000);
+    assert.equal(rotated.reason, 'token-expiry');
+    assert.equal(rotated.fromChannelId, first);
+    assert.equal(h.port.tokenRefreshes, 1);
+  });
+
+  it('on token_revoked, gets a new token and a new channel', async () => {
+    const h = await harness();
+    const old = only([...h.platform.channels.values()]);
+    h.platform.system(old, 'token_revoked');
+    await waitFor(() => h.status.of('handover').some((s) => s.phase === 'completed'), 'the new channel');
+    assert.equal(h.port.tokenRefreshes, 1);
+    assert.notEqual(h.connection.channelId, old.id);
+    assert.equal(h.status.of('handover')[0]!.reason, 'token-revoked');
+  });
+
+  it('on no_longer_subscribed, PUTs the topics again and records the gap', async () => {
+    const h = await harness();
+    const channel = only([...h.platform.channels.values()]);
+    channel.topics = [];
+    h.platform.system(channel, 'no_longer_subscribed');
+    await waitFor(() => h.gaps.length === 1, 'the gap to close');
+    assert.deepEqual(channel.topics, TOPICS);
+    assert.equal(h.platform.callsTo(/subscriptions$/, 'PUT').length, 2);
+    assert.equal(h.gaps[0]!.reason, 'no-longer-subscribed');
+    assert.equal(h.connection.channelId, channel.id);
+  });
+
+  it('backs off with growing, capped delays while the platform fails', async () => {
+    let failures = 6;
+    const h = await harness({
+      timing: { backoff: { initialMs: 10, maxMs: 80, random: () => 0.99 } },
+      setup: (platform) => {
+        platform.overrides.push((call) => {
+          if (call.method !== 'HEAD' || failures <= 0) return undefined;
+          failures--;
+          return { status: 503, body: { code: 'service.unavailable' } };
+        });
+      },
+    });
+    const channel = only([...h.platform.channels.values()]);
+    h.platform.dropSocket(channel);
+    await waitFor(() => h.status.of('connected').length === 2, 'the reconnection', 5000);
+    const delays = h.status.of('reconnecting').map((s) => s.delayMs);
+    assert.deepEqual(delays, [9, 19, 39, 79, 79, 79, 79]);
+    assert.equal(
+      h.status.of('reconnecting')[1]!.error,
+      `HEAD /api/v2/notifications/channels/${channel.id} → 503`,
+    );
+    assert.equal(h.connection.channelId, channel.id);
+  });
+
+  it('reports rejected topics with their missing permissions and keeps the others', async () => {
+    const h = await harness({
+      setup: (platform) => {
+        platform.rejectTopics.set(TOPICS[2]!, ['routing:queue:view', 'analytics:queueObservation:view']);
+      },
+    });
+    const subscribed = only(h.status.of('subscribed'));
+    assert.equal(subscribed.permitted, 2);
+    assert.deepEqual(subscribed.rejected, [
+      {
+        topic: TOPICS[2],
+        state: 'Rejected',
+        rejectionReason: 'missing.permissions',
+        missingPermissions: ['routing:queue:view', 'analytics:queueObservation:view'],
+      },
+    ]);
+    assert.equal(h.connection.health().rejected, 1);
+    assert.equal(h.connection.health().state, 'connected');
+    assert.deepEqual(
+      h.connection.rejectedTopics.map((r) => r.topic),
+      [TOPICS[2]],
+    );
+  });
+
+  it('fails start on a lasting error instead of retrying it forever', async () => {
+    const h = await harness({
+      start: false,
+      setup: (platform) => {
+        platform.overrides.push((call) =>
+          call.method === 'POST' ? { status: 403, body: { code: 'missing.permissions' } } : undefined,
+        );
+      },
+    });
+    await assert.rejects(h.connection.start(), (error: unknown) => {
+      assert.ok(error instanceof GenesysApiError);
+      assert.equal(error.status, 403);
+      return true;
+    });
+    assert.equal(h.budget.inUse, 0);
+  });
+
+  it('replaces its topic list on the same channel', async () => {
+    const h = await harness();
+    const channel = only([...h.platform.channels.values()]);
+    await h.connection.setTopics([TOPICS[0]!, queueTopic('q-new')]);
+    assert.deepEqual(channel.topics, [TOPICS[0], queueTopic('q-new')]);
+    assert.equal(h.platform.channels.size, 1);
+  });
+
+  it('counts malformed frames and carries on', async () => {
+    const h = await harness();
+    const channel = only([...h.platform.channels.values()]);
+    h.platform.sendRaw(channel, 'garbage');
+    h.platform.sendRaw(channel, '{"topicName":"v2.users.u.conversations"}');
+    h.platform.publish(TOPICS[0]!, { id: 'after' });
+    await waitFor(() => h.notifications.length === 1, 'the good frame');
+    assert.equal(h.connection.health().malformed, 2);
+    assert.deepEqual(
+      h.status.of('malformed').map((s) => s.reason),
+      ['not JSON', 'eventBody is not an object'],
+    );
+  });
+
+  it('stops cleanly: socket closed, budget released', async () => {
+    const h = await harness();
+    const channel = only([...h.platform.channels.values()]);
+    await h.connection.stop();
+    await waitFor(() => !channel.socket, 'the socket to close');
+    assert.equal(h.connection.health().state, 'closed');
+    assert.equal(h.budget.inUse, 0);
+    await delay(100);
+    assert.equal(channel.connects, 1, 'no reconnection after stop');
+  });
+});

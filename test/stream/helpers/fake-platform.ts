@@ -1,0 +1,328 @@
+/**
+ * A small loopback server that behaves like the parts of Genesys Cloud the stream uses: channels, subscriptions
+ * (PUT replaces, `ignoreErrors` reports per topic), HEAD, paged queue/user listings, conversations, the analytics
+ * details query, and the streaming socket (one socket per channel, heartbeats, pong, system messages). Tests steer
+ * it through its methods.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+export interface FakeChannel {
+  id: string;
+  topics: string[];
+  expiresAt: number;
+  socket: WebSocket | undefined;
+  connects: number;
+  heartbeats: boolean;
+  /** Frames the server sent over this channel's sockets. */
+  sent: number;
+}
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  at: number;
+}
+
+export interface FakePlatformOptions {
+  heartbeatIntervalMs?: number;
+  channelLifetimeMs?: number;
+  pageSize?: number;
+}
+
+type Responder = (call: RecordedCall) => { status: number; body?: unknown; headers?: Record<string, string> };
+
+/** A platform double on 127.0.0.1, over real HTTP and WebSocket. */
+export class FakePlatform {
+  readonly channels = new Map<string, FakeChannel>();
+  readonly calls: RecordedCall[] = [];
+  /** Topics the platform rejects, with the permissions it says are missing. */
+  readonly rejectTopics = new Map<string, string[]>();
+  queues: Array<{ id: string; name: string }> = [];
+  users: Array<{ id: string; name: string }> = [];
+  readonly conversations = new Map<string, Record<string, unknown>>();
+  /** Conversations the analytics details query finds (filtered by the query's queue/user predicates). */
+  analyticsConversations: Array<{
+    conversationId: string;
+    conversationStart: string;
+    queueId?: string;
+    userId?: string;
+  }> = [];
+  /** Overrides for particular routes, consulted before the normal behaviour; return undefined to pass. */
+  readonly overrides: Array<(call: RecordedCall) => ReturnType<Responder> | undefined> = [];
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private baseUrl = '';
+
+  private constructor(readonly options: Required<FakePlatformOptions>) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.wss = new WebSocketServer({ noServer: true });
+    this.server.on('upgrade', (req, socket, head) => {
+      const match = /^\/channels\/([^/?]+)$/.exec(req.url ?? '');
+      const channel = match ? this.channels.get(match[1]!) : undefined;
+      if (!channel || channel.expiresAt <= Date.now()) {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(channel, ws));
+    });
+  }
+
+  static async start(options: FakePlatformOptions = {}): Promise<FakePlatform> {
+    const platform = new FakePlatform({
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 0,
+      channelLifetimeMs: options.channelLifetimeMs ?? 24 * 3600_000,
+      pageSize: options.pageSize ?? 25,
+    });
+    await new Promise<void>((resolve) => platform.server.listen(0, '127.0.0.1', resolve));
+    const { port } = platform.server.address() as AddressInfo;
+    platform.baseUrl = `http://127.0.0.1:${port}`;
+    if (platform.options.heartbeatIntervalMs > 0) {
+      platform.heartbeatTimer = setInterval(() => platform.beat(), platform.options.heartbeatIntervalMs);
+    }
+    return platform;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  /** Calls made to a path matching `pattern`, optionally of one method. */
+  callsTo(pattern: RegExp, method?: string): RecordedCall[] {
+    return this.calls.filter((c) => pattern.test(c.path) && (!method || c.method === method));
+  }
+
+  /** Channels with an open socket. */
+  connectedChannels(): FakeChannel[] {
+    return [...this.channels.values()].filter((c) => c.socket && c.socket.readyState === 1);
+  }
+
+  /** Sends a notification on `topic` to every connected channel subscribed to it. Returns how many got it. */
+  publish(topic: string, eventBody: Record<string, unknown>, correlationId: string = randomUUID()): number {
+    const frame = JSON.stringify({
+      topicName: topic,
+      version: '2',
+      eventBody,
+      metadata: { CorrelationId: correlationId },
+    });
+    let delivered = 0;
+    for (const channel of this.channels.values()) {
+      if (!channel.topics.includes(topic.toLowerCase())) continue;
+      if (this.sendRaw(channel, frame)) delivered++;
+    }
+    return delivered;
+  }
+
+  /** Sends a raw text frame on a channel's socket. */
+  sendRaw(channel: FakeChannel, text: string): boolean {
+    const socket = channel.socket;
+    if (socket?.readyState !== 1) return false;
+    socket.send(text);
+    channel.sent++;
+    return true;
+  }
+
+  /** Sends a system message (`socket_closing`, `no_longer_subscribed`, `token_revoked`) on a channel. */
+  system(channel: FakeChannel, type: string): void {
+    const topicName =
+      type === 'socket_closing' ? 'v2.system.socket_closing' : `v2.system.${type}.${channel.id}`;
+    this.sendRaw(
+      channel,
+      JSON.stringify({
+        topicName,
+        eventBody: { channelId: channel.id, systemTopicType: type, reason: 'test', message: type },
+      }),
+    );
+  }
+
+  /** Drops the channel's socket without a closing handshake. */
+  dropSocket(channel: FakeChannel): void {
+    channel.socket?.terminate();
+  }
+
+  /** Forgets a channel: HEAD answers 404 and its socket closes. */
+  expire(channel: FakeChannel): void {
+    this.channels.delete(channel.id);
+    channel.socket?.close(1000, 'channel expired');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    for (const client of this.wss.clients) client.terminate();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private beat(): void {
+    const frame = JSON.stringify({
+      topicName: 'channel.metadata',
+      eventBody: { message: 'WebSocket Heartbeat' },
+    });
+    for (const channel of this.channels.values()) if (channel.heartbeats) this.sendRaw(channel, frame);
+  }
+
+  private attach(channel: FakeChannel, ws: WebSocket): void {
+    // One socket per channel: a second connection disconnects the first.
+    channel.socket?.close(4000, 'replaced by a new connection');
+    channel.socket = ws;
+    channel.connects++;
+    ws.on('message', (data) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      if ((message as { message?: string }).message === 'ping' && channel.heartbeats) {
+        ws.send(JSON.stringify({ topicName: 'channel.metadata', eventBody: { message: 'pong' } }));
+      }
+    });
+    ws.on('close', () => {
+      if (channel.socket === ws) channel.socket = undefined;
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    const call: RecordedCall = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      body: text ? JSON.parse(text) : undefined,
+      at: Date.now(),
+    };
+    this.calls.push(call);
+    let answer: ReturnType<Responder> | undefined;
+    for (const override of this.overrides) {
+      answer = override(call);
+      if (answer) break;
+    }
+    answer ??= this.route(call);
+    res.writeHead(answer.status, {
+      'content-type': 'application/json',
+      'inin-correlation-id': randomUUID(),
+      ...answer.headers,
+    });
+    res.end(answer.body === undefined || call.method === 'HEAD' ? undefined : JSON.stringify(answer.body));
+  }
+
+  private route(call: RecordedCall): ReturnType<Responder> {
+    const { method, path } = call;
+    if (method === 'POST' && path === '/api/v2/notifications/channels') {
+      const id = randomUUID();
+      const expiresAt = Date.now() + this.options.channelLifetimeMs;
+      this.channels.set(id, {
+        id,
+        topics: [],
+        expiresAt,
+        socket: undefined,
+        connects: 0,
+        heartbeats: true,
+        sent: 0,
+      });
+      return {
+        status: 200,
+        body: {
+          id,
+          connectUri: `${this.baseUrl.replace('http', 'ws')}/channels/${id}`,
+          expires: new Date(expiresAt).toISOString(),
+        },
+      };
+    }
+    const channelMatch = /^\/api\/v2\/notifications\/channels\/([^/]+)(\/subscriptions)?$/.exec(path);
+    if (channelMatch) {
+      const channel = this.channels.get(channelMatch[1]!);
+      if (!channel || channel.expiresAt <= Date.now()) return notFound();
+      if (method === 'HEAD' && !channelMatch[2]) return { status: 200 };
+      if (method === 'PUT' && channelMatch[2]) return this.subscribe(channel, call);
+    }
+    if (method === 'GET' && path === '/api/v2/routing/queues') return this.page(this.queues, call.query);
+    if (method === 'GET' && path === '/api/v2/users') return this.page(this.users, call.query);
+    const conversation = /^\/api\/v2\/conversations\/([^/]+)$/.exec(path);
+    if (method === 'GET' && conversation) {
+      const found = this.conversations.get(conversation[1]!);
+      return found ? { status: 200, body: found } : notFound();
+    }
+    if (method === 'POST' && path === '/api/v2/analytics/conversations/details/query')
+      return this.analytics(call);
+    return notFound();
+  }
+
+  private subscribe(channel: FakeChannel, call: RecordedCall): ReturnType<Responder> {
+    const topics = (call.body as Array<{ id: string }>).map((t) => t.id.toLowerCase());
+    if (topics.length > 1000)
+      return { status: 400, body: { code: 'bad.request', message: 'too many topics' } };
+    const ignoreErrors = call.query.get('ignoreErrors') === 'true';
+    const rejected = topics.filter((t) => this.rejectTopics.has(t));
+    if (rejected.length > 0 && !ignoreErrors) {
+      return { status: 403, body: { code: 'missing.permissions', message: 'missing permissions' } };
+    }
+    channel.topics = topics.filter((t) => !this.rejectTopics.has(t));
+    return {
+      status: 200,
+      body: {
+        entities: topics.map((id) =>
+          this.rejectTopics.has(id)
+            ? {
+                id,
+                state: 'Rejected',
+                rejectionReason: 'missing.permissions',
+                missingPermissions: this.rejectTopics.get(id),
+              }
+            : { id, state: 'Permitted' },
+        ),
+      },
+    };
+  }
+
+  private page<T>(items: T[], query: URLSearchParams): ReturnType<Responder> {
+    const pageSize = Number(query.get('pageSize') ?? this.options.pageSize);
+    const pageNumber = Number(query.get('pageNumber') ?? 1);
+    const entities = items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+    return {
+      status: 200,
+      body: {
+        entities,
+        pageSize,
+        pageNumber,
+        total: items.length,
+        pageCount: Math.ceil(items.length / pageSize),
+      },
+    };
+  }
+
+  private analytics(call: RecordedCall): ReturnType<Responder> {
+    const body = call.body as {
+      interval: string;
+      paging: { pageSize: number; pageNumber: number };
+      segmentFilters?: Array<{ predicates: Array<{ dimension: string; value: string }> }>;
+    };
+    const [from, to] = body.interval.split('/').map((t) => Date.parse(t));
+    const predicates = (body.segmentFilters ?? []).flatMap((f) => f.predicates);
+    const matches = this.analyticsConversations.filter((c) => {
+      const start = Date.parse(c.conversationStart);
+      if (start < from! || start >= to!) return false;
+      if (predicates.length === 0) return true;
+      return predicates.some(
+        (p) =>
+          (p.dimension === 'queueId' && p.value === c.queueId) ||
+          (p.dimension === 'userId' && p.value === c.userId),
+      );
+    });
+    const { pageSize, pageNumber } = body.paging;
+    const conversations = matches.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+    return { status: 200, body: { conversations, totalHits: matches.length } };
+  }
+}
+
+function notFound(): ReturnType<Responder> {
+  return { status: 404, body: { code: 'not.found', status: 404, message: 'not found' } };
+}
