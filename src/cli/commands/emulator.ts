@@ -1,0 +1,138 @@
+/**
+ * `switchboard emulator`: runs the local Genesys Cloud emulator until SIGINT/SIGTERM and prints where it listens
+ * and which client credentials it accepts.
+ */
+import type { Command } from 'commander';
+import { parseClientSpec } from '../../emulator/auth/clients.js';
+import { type Emulator, type StartEmulatorOptions, startEmulator } from '../../emulator/index.js';
+import { ConfigError } from '../../errors.js';
+import { createLogger } from '../../logging.js';
+
+/** The command's options as commander hands them over (numbers still strings). */
+export interface EmulatorCliOptions {
+  port?: string;
+  host?: string;
+  publicHost?: string;
+  seed?: string;
+  heartbeatInterval?: string;
+  channelLifetime?: string;
+  tokenLifetime?: string;
+  rateLimit?: string;
+  traffic?: string;
+  agents?: string;
+  queues?: string;
+  historyDays?: string;
+  timeScale?: string;
+  client?: string[];
+  world?: boolean;
+}
+
+function number(
+  flag: string,
+  value: string | undefined,
+  { integer = true, min = 0 } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min || (integer && !Number.isInteger(parsed))) {
+    throw new ConfigError(
+      `--${flag} must be ${integer ? 'an integer' : 'a number'} of at least ${min}, got "${value}".`,
+    );
+  }
+  return parsed;
+}
+
+/** Turns command-line options into {@link startEmulator} options. */
+export function emulatorOptionsFromCli(cli: EmulatorCliOptions): StartEmulatorOptions {
+  const candidates: StartEmulatorOptions = {
+    port: number('port', cli.port) ?? 8787,
+    host: cli.host ?? '127.0.0.1',
+    publicHost: cli.publicHost,
+    seed: number('seed', cli.seed),
+    heartbeatIntervalMs: number('heartbeat-interval', cli.heartbeatInterval, { min: 1 }),
+    channelLifetimeMs: number('channel-lifetime', cli.channelLifetime, { min: 1 }),
+    tokenLifetimeSeconds: number('token-lifetime', cli.tokenLifetime, { min: 1 }),
+    rateLimitPerMinute: number('rate-limit', cli.rateLimit, { min: 1 }),
+    conversationsPerMinute: number('traffic', cli.traffic, { integer: false }),
+    agents: number('agents', cli.agents, { min: 1 }),
+    queues: number('queues', cli.queues, { min: 1 }),
+    historyDays: number('history-days', cli.historyDays),
+    timeScale: number('time-scale', cli.timeScale, { integer: false, min: Number.MIN_VALUE }),
+    clients: (cli.client ?? []).map(parseClientSpec),
+  };
+  if (cli.world === false) candidates.world = false;
+  // Unset options must not reach the world as `undefined` overrides.
+  return Object.fromEntries(
+    Object.entries(candidates).filter(([, value]) => value !== undefined),
+  ) as StartEmulatorOptions;
+}
+
+/** What the operator needs to point a client at the emulator. */
+export function describeEmulator(emulator: Emulator): string {
+  const { url } = emulator;
+  const lines = [
+    `Genesys Cloud emulator listening on ${url}`,
+    `  OAuth      POST ${url}/oauth/token (client credentials)`,
+    `  REST       ${url}/api/v2/...`,
+    `  Streaming  ${url.replace(/^http/, 'ws')}/channels/<channel id>`,
+    `  Admin      POST ${url}/__emulator/faults · GET ${url}/__emulator/status`,
+    `  World      ${emulator.world ? 'running' : 'none (notifications and faults only)'}`,
+    '  Clients (id / secret / permissions):',
+    ...emulator.clients.map(
+      (client) =>
+        `    ${client.clientId} / ${client.clientSecret} / ${client.permissions.includes('*') ? 'all' : client.permissions.join(',')}`,
+    ),
+    'Press Ctrl+C to stop.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return previous.concat(value);
+}
+
+/** Registers `switchboard emulator`. */
+export function registerEmulatorCommand(program: Command): void {
+  program
+    .command('emulator')
+    .description(
+      'Run a local Genesys Cloud emulator: OAuth, REST, the notification WebSocket and fault injection',
+    )
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '8787')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--public-host <host:port>', 'host put into connectUri (default: the host clients connect to)')
+    .option('--seed <n>', 'seed of the emulated world')
+    .option('--heartbeat-interval <ms>', 'WebSocket heartbeat interval (default 30000)')
+    .option('--channel-lifetime <ms>', 'notification channel lifetime (default 24 h)')
+    .option('--token-lifetime <s>', 'access token lifetime (default 86400)')
+    .option('--rate-limit <n>', 'requests per minute per token (default 300)')
+    .option('--traffic <per-minute>', 'new conversations per minute')
+    .option('--agents <n>', 'agents in the emulated org')
+    .option('--queues <n>', 'queues in the emulated org')
+    .option('--history-days <n>', 'days of seeded conversation history')
+    .option('--time-scale <x>', 'emulated time runs this many times faster')
+    .option('--client <id:secret[:perm,perm]>', 'accept another OAuth client (repeatable)', collect, [])
+    .option('--no-world', 'run without the emulated world (notifications and faults only)')
+    .action(async (cli: EmulatorCliOptions) => {
+      const logger = createLogger({ name: 'emulator' });
+      const emulator = await startEmulator({ ...emulatorOptionsFromCli(cli), logger });
+      process.stdout.write(describeEmulator(emulator));
+      const signal = await nextStopSignal();
+      logger.info({ signal }, 'stopping the emulator');
+      await emulator.stop();
+      logger.flush();
+    });
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { emulatorOptionsFromCli } from '../../../src/cli/commands/emulator.js';
+import { ConfigError } from '../../../src/errors.js';
+
+/** A child process running `switchboard emulator` through the registered command. */
+const SCRIPT = `
+import { Command } from 'commander';
+import { registerEmulatorCommand } from './src/cli/commands/emulator.ts';
+const program = new Command('switchboard');
+registerEmulatorCommand(program);
+await program.parseAsync(process.argv.slice(1), { from: 'user' });
+`;
+
+describe('switchboard emulator', () => {
+  it('maps command-line options to emulator and world settings', () => {
+    const options = emulatorOptionsFromCli({
+      port: '0',
+      heartbeatInterval: '250',
+      tokenLifetime: '60',
+      rateLimit: '10',
+      traffic: '2.5',
+      agents: '4',
+      seed: '7',
+      client: ['reader:pw:routing:queue:view,analytics:conversationDetail:view', 'admin:pw2'],
+    });
+    assert.equal(options.port, 0);
+    assert.equal(options.host, '127.0.0.1');
+    assert.equal(options.heartbeatIntervalMs, 250);
+    assert.equal(options.tokenLifetimeSeconds, 60);
+    assert.equal(options.rateLimitPerMinute, 10);
+    assert.equal(options.conversationsPerMinute, 2.5);
+    assert.equal(options.agents, 4);
+    assert.equal(options.seed, 7);
+    assert.equal('queues' in options, false);
+    assert.deepEqual(options.clients, [
+      {
+        clientId: 'reader',
+        clientSecret: 'pw',
+        permissions: ['routing:queue:view', 'analytics:conversationDetail:view'],
+      },
+      { clientId: 'admin', clientSecret: 'pw2', permissions: ['*'] },
+    ]);
+    assert.throws(() => emulatorOptionsFromCli({ port: 'eighty' }), ConfigError);
+    assert.throws(() => emulatorOptionsFromCli({ heartbeatInterval: '0' }), ConfigError);
+    assert.throws(() => emulatorOptionsFromCli({ client: ['no-secret'] }), ConfigError);
+  });
+
+  it('starts, prints its URL and clients, serves, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        SCRIPT,
+        'emulator',
+        '--port',
+        '0',
+        '--no-world',
+        '--client',
+        'reader:reader-secret:routing:queue:view',
+      ],
+      {
+        cwd: process.cwd(),
+        env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match && output.includes('Ctrl+C')) resolve(match[1]!);
+        });
+        child.on('exit', () => reject(new Error(`exited early: ${output}`)));
+      });
+      assert.match(output, /switchboard-demo \/ switchboard-demo-secret \/ all/);
+      assert.match(output, /reader \/ reader-secret \/ routing:queue:view/);
+      const status = await fetch(`${url}/__emulator/status`);
+      assert.equal(status.status, 200);
+      const token = await fetch(`${url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('reader:reader-secret').toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      assert.equal(token.status, 200);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      await assert.rejects(fetch(`${url}/__emulator/status`));
+    } finally {
+      clearTimeout(killer);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
