@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RateLimiter } from '../../src/emulator/rate-limit.js';
+
+describe('RateLimiter', () => {
+  it('counts per key in fixed windows and resets after the window', () => {
+    let now = 0;
+    const limiter = new RateLimiter(2, 60_000, () => now);
+    assert.deepEqual(limiter.take('a'), { allowed: true, count: 1, limit: 2, resetSeconds: 60 });
+    now = 30_500;
+    assert.deepEqual(limiter.take('a'), { allowed: true, count: 2, limit: 2, resetSeconds: 30 });
+    assert.equal(limiter.take('a').allowed, false);
+    assert.equal(limiter.take('b').allowed, true);
+    now = 60_000;
+    assert.deepEqual(limiter.take('a'), { allowed: true, count: 1, limit: 2, resetSeconds: 60 });
+  });
+
+  it('applies a changed limit to the window in progress', () => {
+    const limiter = new RateLimiter(1, 60_000, () => 0);
+    limiter.take('a');
+    assert.equal(limiter.take('a').allowed, false);
+    limiter.setLimit(5);
+    assert.equal(limiter.take('a').allowed, true);
+    assert.deepEqual(RateLimiter.headers(limiter.take('a')), {
+      'inin-ratelimit-count': '4',
+      'inin-ratelimit-allowed': '5',
+      'inin-ratelimit-reset': '60',
+    });
+  });
+});
