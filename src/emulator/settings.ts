@@ -28,7 +28,7 @@ export interface EmulatorSettings {
   socketClosingDelayMs: number;
   /** A socket whose unsent backlog passes this is cut, as the platform cuts consumers that cannot keep up. */
   maxSocketBufferBytes: number;
-  /** Host (and port) put into `connectUri`; by default the host the client connected to. */
+  /** Host (and port) put into `connectUri`, or a base such as `wss://streaming.example`; default: the Host header. */
   publicHost: string | undefined;
   /** Organisation id reported in system messages and token info. */
   organizationId: string;

@@ -85,6 +85,13 @@ describe('notification channels', () => {
     } finally {
       await other.stop();
     }
+    const secure = await startEmulator({ world: false, publicHost: 'wss://streaming.example.test/' });
+    try {
+      const channel = await createChannel(secure, await getToken(secure));
+      assert.equal(channel.connectUri, `wss://streaming.example.test/channels/${channel.id}`);
+    } finally {
+      await secure.stop();
+    }
   });
 
   it('evicts the least recently used idle channel when a 21st is created', async () => {

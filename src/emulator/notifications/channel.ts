@@ -64,11 +64,12 @@ export class NotificationChannel {
     return now < this.silentUntil;
   }
 
-  /** The `Channel` model: `{id, connectUri, expires}`. */
+  /** The `Channel` model: `{id, connectUri, expires}`; `host` may carry its own scheme (`wss://...`). */
   describe(host: string): { id: string; connectUri: string; expires: string } {
+    const base = host.includes('://') ? host.replace(/\/+$/, '') : `ws://${host}`;
     return {
       id: this.id,
-      connectUri: `ws://${host}/channels/${this.id}`,
+      connectUri: `${base}/channels/${this.id}`,
       expires: new Date(this.expiresAt).toISOString(),
     };
   }
