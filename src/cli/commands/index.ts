@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerEmulatorCommand } from './emulator.js';
 
 /** Registers every subcommand on the program. */
-export function registerCommands(_program: Command): void {
-  // Subcommands are added here as they land.
+export function registerCommands(program: Command): void {
+  registerEmulatorCommand(program);
 }
