@@ -37,6 +37,7 @@ export class SinkClosedError extends SwitchboardError {
 export function toDeliveryError(error: unknown): DeliveryError {
   if (error instanceof DeliveryError) return error;
   const code = (error as { code?: unknown })?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  // Kept short: a custom transport's error text is not vetted and ends up in logs and health.
+  const message = (error instanceof Error ? error.message : String(error)).slice(0, 200);
   return new DeliveryError(message, { retryable: true, code: typeof code === 'string' ? code : undefined });
 }

@@ -205,6 +205,16 @@ export class SinkQueue {
     return rest;
   }
 
+  /**
+   * Under the `spill` policy, writes events that never got delivered back to the front of the spill file, so the
+   * next start delivers them first. Returns false (nothing kept) for other policies.
+   */
+  preserve(items: readonly QueuedEvent[]): boolean {
+    if (!this.spill || this.closed) return false;
+    this.spill.prepend(items);
+    return true;
+  }
+
   /** Releases waiters and the spill file; events still on disk stay there for the next start. */
   close(): void {
     if (this.closed) return;

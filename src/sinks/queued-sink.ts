@@ -60,6 +60,8 @@ export class QueuedSink implements EventSink {
   private heldCount = 0;
   private readonly busyKeys = new Set<string>();
   private readonly inFlight = new Set<QueuedEvent[]>();
+  /** Batches whose delivery was cut short by close; kept (spill) or counted failed at shutdown. */
+  private abandoned: QueuedEvent[] = [];
   private inFlightEvents = 0;
   private pumpScheduled = false;
   private idleWaiters: ((drained: boolean) => void)[] = [];
@@ -225,7 +227,7 @@ export class QueuedSink implements EventSink {
       } catch (thrown) {
         const error = toDeliveryError(thrown);
         this.recordError(error);
-        if (signal.aborted) return this.giveUp(batch, error, attempt, 'abandoned at close');
+        if (signal.aborted) return this.abandon(batch, error, attempt);
         if (!error.retryable) return this.giveUp(batch, error, attempt, 'refused');
         if (attempt >= this.retry.maxAttempts) return this.giveUp(batch, error, attempt, 'out of attempts');
         const delayMs =
@@ -241,7 +243,7 @@ export class QueuedSink implements EventSink {
         try {
           await sleep(delayMs, signal);
         } catch {
-          return this.giveUp(batch, error, attempt, 'abandoned at close');
+          return this.abandon(batch, error, attempt);
         } finally {
           this.retrying -= 1;
         }
@@ -268,6 +270,12 @@ export class QueuedSink implements EventSink {
       },
       `delivery failed for good (${why}); events given up`,
     );
+  }
+
+  private abandon(batch: QueuedEvent[], error: DeliveryError, attempts: number): void {
+    // Before shutdown collected the leftovers they can still be kept; after that, they are lost for good.
+    if (this.closed) this.giveUp(batch, error, attempts, 'abandoned at close');
+    else this.abandoned.push(...batch);
   }
 
   private oldestPendingAt(): number | undefined {
@@ -321,20 +329,13 @@ export class QueuedSink implements EventSink {
     if (!drained) {
       this.abort.abort(new Error('sink closing'));
       await this.waitInFlight(ABORT_GRACE_MS);
-      const left = [...this.queue.drain(), ...[...this.held.values()].flat()];
+      const left = [...this.abandoned, ...[...this.held.values()].flat(), ...this.queue.drain()].sort(
+        (a, b) => a.acceptedAt - b.acceptedAt,
+      );
+      this.abandoned = [];
       this.held.clear();
       this.heldCount = 0;
-      if (left.length > 0) {
-        this.failed += left.length;
-        this.lastFailureAt = this.now();
-        this.logger.error(
-          { events: left.length, eventIds: left.slice(0, 10).map((item) => item.event.id) },
-          'sink closed before these events could be delivered; events given up',
-        );
-      }
-      if (this.queue.spilled > 0) {
-        this.logger.warn({ spilled: this.queue.spilled }, 'events left in the spill file for the next start');
-      }
+      this.keepOrGiveUp(left);
     }
     this.closed = true;
     this.queue.close();
@@ -345,6 +346,29 @@ export class QueuedSink implements EventSink {
     }
     await this.transport.close?.();
     this.wakeIdleWaiters(this.isIdle());
+  }
+
+  /** At shutdown: undelivered events go back to the spill file when there is one, else they count as failed. */
+  private keepOrGiveUp(left: QueuedEvent[]): void {
+    if (left.length > 0) {
+      let kept = false;
+      try {
+        kept = this.queue.preserve(left);
+      } catch (error) {
+        this.recordError(toDeliveryError(error));
+      }
+      if (!kept) {
+        this.failed += left.length;
+        this.lastFailureAt = this.now();
+        this.logger.error(
+          { events: left.length, eventIds: left.slice(0, 10).map((item) => item.event.id) },
+          'sink closed before these events could be delivered; events given up',
+        );
+      }
+    }
+    if (this.queue.spilled > 0) {
+      this.logger.warn({ spilled: this.queue.spilled }, 'events left in the spill file for the next start');
+    }
   }
 
   private async waitInFlight(graceMs: number): Promise<void> {

@@ -5,7 +5,17 @@
  * Appends and reads are synchronous on purpose: appending must stay a cheap synchronous call for the producer (a
  * page-cache write), and reads happen on the consumer side in bounded chunks.
  */
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { LifecycleEvent } from '../events.js';
 
@@ -19,7 +29,7 @@ const READ_CHUNK_BYTES = 64 * 1024;
 
 /** The overflow file of one sink. */
 export class SpillFile {
-  private readonly fd: number;
+  private fd: number;
   private size: number;
   private readOffset = 0;
   private pendingLines: number;
@@ -47,8 +57,7 @@ export class SpillFile {
 
   /** Appends one event; false when the file would pass `maxBytes` (the caller counts a drop). */
   append(item: QueuedEvent): boolean {
-    const line = `${JSON.stringify({ t: item.acceptedAt, e: item.event })}\n`;
-    const bytes = Buffer.from(line);
+    const bytes = Buffer.from(toLine(item));
     if (this.size + bytes.length > this.maxBytes) return false;
     writeSync(this.fd, bytes);
     this.size += bytes.length;
@@ -97,9 +106,39 @@ export class SpillFile {
     return out;
   }
 
+  /**
+   * Puts events back in front of what the file holds (at shutdown, for events that were in memory), through a
+   * temporary file and a rename so a crash midway leaves either the old file or the new one. Ignores `maxBytes`:
+   * these events were already accepted.
+   */
+  prepend(items: readonly QueuedEvent[]): void {
+    if (items.length === 0) return;
+    const rest = Buffer.alloc(this.size - this.readOffset);
+    if (rest.length > 0) readSync(this.fd, rest, 0, rest.length, this.readOffset);
+    const content = Buffer.concat([Buffer.from(items.map(toLine).join('')), rest]);
+    const temporary = `${this.path}.tmp`;
+    const out = openSync(temporary, 'w');
+    try {
+      writeSync(out, content);
+      fsyncSync(out);
+    } finally {
+      closeSync(out);
+    }
+    renameSync(temporary, this.path);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a+');
+    this.size = content.length;
+    this.readOffset = 0;
+    this.pendingLines += items.length;
+  }
+
   close(): void {
     closeSync(this.fd);
   }
+}
+
+function toLine(item: QueuedEvent): string {
+  return `${JSON.stringify({ t: item.acceptedAt, e: item.event })}\n`;
 }
 
 function parseLine(line: string): QueuedEvent | undefined {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyWebhookSignature } from '../../src/sinks/signature.js';
 import { createWebhookSink } from '../../src/sinks/webhook.js';
-import { captureLogger, joinedEvent, waitFor, wrapupWithNotes } from './helpers.js';
+import { captureLogger, joinedEvent, tempDir, waitFor, wrapupWithNotes } from './helpers.js';
 import { startReceiver } from './http-receiver.js';
 
 const secret = 'hook-secret-7f3a9c2e51d4';
@@ -231,6 +232,40 @@ describe('webhook sink', () => {
       assert.throws(() => sink.write(joinedEvent()), { code: 'sink_closed' });
     } finally {
       await receiver.close();
+    }
+  });
+
+  it('with the spill policy, keeps what a dead receiver never took for the next start, in order', async () => {
+    const { dir, cleanup } = await tempDir();
+    const dead = await startReceiver(() => {});
+    const alive = await startReceiver((_req, res) => res.writeHead(200).end());
+    const queue = { policy: 'spill' as const, capacity: 2, spillPath: join(dir, 'hook.spill.jsonl') };
+    try {
+      const events = [
+        joinedEvent('conv-a'),
+        joinedEvent('conv-b'),
+        joinedEvent('conv-a'),
+        joinedEvent('conv-a'),
+      ];
+      const first = createWebhookSink({ url: dead.url, secret, queue });
+      for (const event of events) first.write(event);
+      await waitFor(() => dead.received.length === 2, 2_000, 'requests in flight');
+      await first.close({ timeoutMs: 50 });
+      assert.equal(first.health().failed, 0, 'nothing given up');
+      assert.equal(first.health().spilled, 4, 'all four kept on disk');
+
+      const second = createWebhookSink({ url: alive.url, secret, queue, concurrency: 1 });
+      assert.equal(await second.flush({ timeoutMs: 3_000 }), true);
+      assert.deepEqual(
+        alive.received.map((r) => (JSON.parse(r.body) as { id: string }).id),
+        events.map((e) => e.id),
+      );
+      assert.equal(second.health().delivered, 4);
+      await second.close();
+    } finally {
+      await dead.close();
+      await alive.close();
+      await cleanup();
     }
   });
 });
