@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { platformError } from '../router.js';
 import type { NotificationHub } from './hub.js';
 
 const CHANNEL_PATH = /^\/channels\/([^/?#]+)\/?$/;
@@ -52,15 +53,8 @@ export class NotificationSocketServer {
 /** Answers an upgrade request with a plain HTTP error in the platform's body shape. */
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const correlationId = randomUUID();
-  const body = JSON.stringify({
-    message,
-    code,
-    status,
-    messageParams: {},
-    contextId: correlationId,
-    details: [],
-    errors: [],
-  });
+  const error = platformError(status, code, message);
+  const body = JSON.stringify({ ...(error.body as object), contextId: correlationId });
   const reason = status === 404 ? 'Not Found' : 'Bad Request';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +
