@@ -196,7 +196,8 @@ describe('webhook sink', () => {
     const receiver = await startReceiver((_req, res, index) => {
       if (index > 0) res.writeHead(200).end(); // the first request is left hanging
     });
-    const sink = createWebhookSink({ url: receiver.url, secret, timeoutMs: 150, retry: fastRetry });
+    const { logger, text } = captureLogger();
+    const sink = createWebhookSink({ url: receiver.url, secret, timeoutMs: 150, retry: fastRetry, logger });
     try {
       sink.write(joinedEvent());
       assert.equal(await sink.flush({ timeoutMs: 3_000 }), true);
@@ -205,6 +206,8 @@ describe('webhook sink', () => {
       assert.equal(health.delivered, 1);
       assert.equal(health.lastError?.code, 'webhook_timeout');
       assert.match(health.lastError?.message ?? '', /timed out after 150 ms/);
+      assert.ok(text().includes('delivery failed; retrying'), 'the retry is logged');
+      assert.ok(!text().includes(secret), 'the secret is not');
     } finally {
       await sink.close();
       await receiver.close();
