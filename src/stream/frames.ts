@@ -20,6 +20,8 @@ export interface Notification {
   channelId?: string;
   /** Epoch milliseconds when the frame was received (set by the receiver). */
   receivedAt?: number;
+  /** Set when the notification comes from a recording rather than a live socket. */
+  replayed?: { file: string; line: number };
 }
 
 /** The system messages the platform sends unasked. */

@@ -1,0 +1,248 @@
+/**
+ * The set of channel connections that covers a topic set: it packs the topics with a {@link TopicPlan}, runs one
+ * {@link ChannelConnection} per planned channel within the channel budget, applies topic changes without
+ * reshuffling, and reports health, rejected topics, gaps and a stream of typed status events.
+ */
+import type { Logger } from '../logging.js';
+import { silentLogger } from '../logging.js';
+import { ChannelBudget } from './channel-budget.js';
+import { ChannelConnection, type ChannelHealth } from './channel-connection.js';
+import { forEachLimited } from './concurrency.js';
+import type { Notification } from './frames.js';
+import type { NotificationsPort, TopicSubscriptionResult } from './port.js';
+import { asError } from './retry.js';
+import type { CloseCause, Gap, StreamStatus, StreamStatusInput } from './status.js';
+import { stamp } from './status.js';
+import { StatusStream } from './status-stream.js';
+import type { ConnectionTiming } from './timing.js';
+import { type PlanChange, TopicPlan, type TopicPlanOptions } from './topic-plan.js';
+
+export interface ChannelPoolOptions {
+  port: NotificationsPort;
+  /** The topics to cover: from selectors, or a shard assignment handed in from outside. */
+  topics?: Iterable<string>;
+  plan?: TopicPlanOptions;
+  timing?: Partial<ConnectionTiming>;
+  onNotification?: (notification: Notification) => void;
+  /** Every raw frame with its channel, e.g. for a recorder. */
+  onFrame?: (text: string, channelId: string, receivedAt: number) => void;
+  /** Every closed gap, e.g. for a backfiller. */
+  onGap?: (gap: Gap) => void;
+  /**
+   * The last moment a previous run of this process was known to cover the topics (a checkpoint). The interval
+   * from it to this start is recorded as a `restart` gap.
+   */
+  resumeFrom?: Date | string | number;
+  /** Channels set up at once on start (default 4), so a big plan does not burst the rate limit. */
+  startConcurrency?: number;
+  /** Gaps kept for {@link ChannelPool.recentGaps} (default 100). */
+  gapHistory?: number;
+  logger?: Logger;
+}
+
+/** The pool's health as a whole. */
+export interface PoolHealth {
+  state: 'idle' | 'starting' | 'running' | 'stopped';
+  topics: number;
+  channels: ChannelHealth[];
+  budget: { limit: number; inUse: number; reserved: number };
+  rejected: TopicSubscriptionResult[];
+  /** Every channel connected. */
+  connected: boolean;
+}
+
+/** Runs the channel connections for a topic plan. */
+export class ChannelPool {
+  /** Status events: `pool.status.on('stale', s => …)` or `for await (const s of pool.status)`. */
+  readonly status = new StatusStream<StreamStatus>();
+  private readonly plan: TopicPlan;
+  private readonly budget: ChannelBudget;
+  private readonly connections = new Map<number, ChannelConnection>();
+  private readonly log: Logger;
+  private readonly gaps: Gap[] = [];
+  private notificationHandler: ((notification: Notification) => void) | undefined;
+  private state: PoolHealth['state'] = 'idle';
+  private planned = false;
+  private started: Promise<void> | undefined;
+  private changes: Promise<unknown> = Promise.resolve();
+  private resolveClosed!: (cause: CloseCause) => void;
+  private readonly closedPromise = new Promise<CloseCause>((resolve) => {
+    this.resolveClosed = resolve;
+  });
+
+  constructor(private readonly options: ChannelPoolOptions) {
+    this.plan = new TopicPlan(options.plan);
+    this.budget = new ChannelBudget(this.plan.channelBudget);
+    this.log = (options.logger ?? silentLogger()).child({ component: 'channel-pool' });
+    this.notificationHandler = options.onNotification;
+  }
+
+  /** Sets the single receiver of notifications (replacing the one given in the options). */
+  onNotification(handler: (notification: Notification) => void): void {
+    this.notificationHandler = handler;
+  }
+
+  /** Listens to one type of status event (or `'*'` for all); returns the unsubscribe function. */
+  on<T extends StreamStatus['type']>(
+    type: T,
+    handler: (event: Extract<StreamStatus, { type: T }>) => void,
+  ): () => void;
+  on(type: '*', handler: (event: StreamStatus) => void): () => void;
+  on(type: string, handler: (event: never) => void): () => void {
+    return this.status.on(type as '*', handler as (event: StreamStatus) => void);
+  }
+
+  /** Resolves when the pool has stopped, with the cause. */
+  closed(): Promise<CloseCause> {
+    return this.closedPromise;
+  }
+
+  /**
+   * Plans the topics and connects every channel. Rejected topics are reported (status `subscribed`, and
+   * {@link rejectedTopics}), not fatal; a lasting failure to create or subscribe channels is.
+   */
+  start(): Promise<void> {
+    if (this.state !== 'idle')
+      return Promise.reject(new Error(`ChannelPool.start() called when ${this.state}`));
+    this.state = 'starting';
+    this.started = this.connectAll();
+    return this.started;
+  }
+
+  private async connectAll(): Promise<void> {
+    const startedAt = Date.now();
+    try {
+      if (!this.planned) this.reportInvalid(this.plan.assign(this.options.topics ?? []));
+      const created = this.plan.channels().map((c) => this.createConnection(c.slot, c.topics));
+      await forEachLimited(created, this.options.startConcurrency ?? 4, (connection) => connection.start());
+    } catch (error) {
+      await this.shutdown({ reason: 'failed', error: asError(error) });
+      throw error;
+    }
+    this.state = 'running';
+    this.log.info(
+      { channels: this.connections.size, topics: this.plan.topics().length },
+      'channel pool running',
+    );
+    if (this.options.resumeFrom !== undefined) {
+      const since = new Date(this.options.resumeFrom).getTime();
+      if (Number.isFinite(since) && since < startedAt) {
+        for (const connection of this.connections.values()) connection.noteGap(since, 'restart');
+      }
+    }
+  }
+
+  /** Makes `topics` the covered set: only the channels whose topics changed are touched. */
+  setTopics(topics: Iterable<string>): Promise<PlanChange> {
+    const run = this.changes.then(() => this.applyTopics([...topics]));
+    this.changes = run.catch(() => {});
+    return run;
+  }
+
+  /** Closes every connection. */
+  async stop(): Promise<void> {
+    await this.shutdown({ reason: 'stopped' });
+  }
+
+  /** Topics the platform refused, with the permissions missing for each. */
+  rejectedTopics(): TopicSubscriptionResult[] {
+    return [...this.connections.values()].flatMap((c) => [...c.rejectedTopics]);
+  }
+
+  /** The most recent gaps, oldest first. */
+  recentGaps(): Gap[] {
+    return [...this.gaps];
+  }
+
+  /** The whole pool at a glance. */
+  health(): PoolHealth {
+    const channels = [...this.connections.values()].map((c) => c.health()).sort((a, b) => a.slot - b.slot);
+    return {
+      state: this.state,
+      topics: this.plan.topics().length,
+      channels,
+      budget: { limit: this.budget.limit, inUse: this.budget.inUse, reserved: this.plan.reservedChannels },
+      rejected: this.rejectedTopics(),
+      connected: channels.length > 0 && channels.every((c) => c.state === 'connected'),
+    };
+  }
+
+  private async applyTopics(topics: string[]): Promise<PlanChange> {
+    // A change that lands while channels are being set up waits for them, then applies as a diff.
+    if (this.state === 'starting') await this.started?.catch(() => {});
+    const change = this.plan.assign(topics);
+    this.planned = true;
+    this.reportInvalid(change);
+    // Before start, this only sets the plan start() will connect.
+    if (this.state !== 'running') return change;
+    // Removed channels first, so their places in the budget are free for new ones.
+    for (const slot of change.removedSlots) {
+      const connection = this.connections.get(slot);
+      this.connections.delete(slot);
+      await connection?.stop();
+    }
+    const bySlot = new Map(change.channels.map((c) => [c.slot, c.topics]));
+    const work: Array<Promise<void>> = [];
+    for (const slot of change.changedSlots)
+      work.push(this.connections.get(slot)!.setTopics(bySlot.get(slot)!));
+    for (const slot of change.createdSlots) work.push(this.createConnection(slot, bySlot.get(slot)!).start());
+    const results = await Promise.allSettled(work);
+    for (const result of results) {
+      if (result.status === 'rejected') this.emit({ type: 'error', error: asError(result.reason) });
+    }
+    this.emit({
+      type: 'topics-changed',
+      added: change.addedTopics.length,
+      removed: change.removedTopics.length,
+      channels: this.connections.size,
+    });
+    return change;
+  }
+
+  private createConnection(slot: number, topics: readonly string[]): ChannelConnection {
+    const connection = new ChannelConnection({
+      slot,
+      port: this.options.port,
+      topics,
+      budget: this.budget,
+      ...(this.options.timing ? { timing: this.options.timing } : {}),
+      onNotification: (notification) => this.notificationHandler?.(notification),
+      onStatus: (event) => this.emit(event),
+      onGap: (gap) => this.recordGap(gap),
+      ...(this.options.onFrame ? { onFrame: this.options.onFrame } : {}),
+      logger: this.log,
+    });
+    this.connections.set(slot, connection);
+    return connection;
+  }
+
+  private recordGap(gap: Gap): void {
+    this.gaps.push(gap);
+    if (this.gaps.length > (this.options.gapHistory ?? 100)) this.gaps.shift();
+    try {
+      this.options.onGap?.(gap);
+    } catch (error) {
+      this.emit({ type: 'error', error: asError(error) });
+    }
+  }
+
+  private reportInvalid(change: PlanChange): void {
+    for (const { topic, problem } of change.invalid) {
+      this.log.warn({ topic, problem }, 'topic left out');
+      this.emit({ type: 'error', error: new Error(`topic ${topic} left out: ${problem}`) });
+    }
+  }
+
+  private async shutdown(cause: CloseCause): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    await Promise.all([...this.connections.values()].map((c) => c.stop()));
+    this.emit({ type: 'closed', cause });
+    this.status.end();
+    this.resolveClosed(cause);
+  }
+
+  private emit(event: StreamStatusInput): void {
+    this.status.emit(stamp(event));
+  }
+}
