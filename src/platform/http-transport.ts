@@ -1,0 +1,112 @@
+/**
+ * One HTTP exchange over Node's global fetch (undici), with a per-request timeout, a parsed body and lowercase
+ * headers. No retries, no auth, no pacing: those belong to the request pipeline above it.
+ */
+
+export interface HttpExchange {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string | Uint8Array | URLSearchParams | FormData | undefined;
+  timeoutMs: number;
+  /** Aborts the exchange early (client closed, caller gave up). */
+  signal?: AbortSignal;
+}
+
+export interface HttpReply {
+  status: number;
+  statusText: string;
+  /** Response headers with lowercase names. */
+  headers: Record<string, string>;
+  /** Parsed JSON when the body is JSON, the text otherwise, `undefined` when empty (HEAD, 204). */
+  body: unknown;
+}
+
+export type TransportFailure = 'timeout' | 'aborted' | 'not_sent' | 'network';
+
+/** No HTTP response arrived. `kind` says whether the request may have reached the server. */
+export class TransportError extends Error {
+  readonly kind: TransportFailure;
+  /** False only when the request certainly never left (connection refused, DNS failure). */
+  readonly maybeSent: boolean;
+
+  constructor(kind: TransportFailure, message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'TransportError';
+    this.kind = kind;
+    this.maybeSent = kind !== 'not_sent';
+  }
+}
+
+/** Error codes that mean the connection was never established, so the request was not sent. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function classify(error: unknown, timedOut: boolean, timeoutMs: number): TransportError {
+  if (timedOut) return new TransportError('timeout', `no response within ${timeoutMs} ms`, error);
+  const name = (error as { name?: string } | undefined)?.name;
+  if (name === 'AbortError') return new TransportError('aborted', 'request aborted', error);
+  const code = errorCode(error);
+  if (code && NOT_SENT_CODES.has(code))
+    return new TransportError('not_sent', `cannot connect (${code})`, error);
+  return new TransportError('network', `network error${code ? ` (${code})` : ''}`, error);
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (text === '') return undefined;
+  if (contentType && /[/+]json\b/i.test(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** Performs one exchange. Resolves with any HTTP status; rejects only with TransportError. */
+export async function sendHttp(exchange: HttpExchange): Promise<HttpReply> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), exchange.timeoutMs);
+  const signal = exchange.signal ? AbortSignal.any([timeout.signal, exchange.signal]) : timeout.signal;
+  try {
+    const response = await fetch(exchange.url, {
+      method: exchange.method,
+      headers: exchange.headers,
+      body: exchange.body,
+      signal,
+      redirect: 'manual',
+    });
+    const text = exchange.method === 'HEAD' ? '' : await response.text();
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+      body: parseBody(text, headers['content-type']),
+    };
+  } catch (error) {
+    throw classify(error, timeout.signal.aborted, exchange.timeoutMs);
+  } finally {
+    clearTimeout(timer);
+  }
+}

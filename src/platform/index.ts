@@ -1,0 +1,43 @@
+/** Public API of the platform layer: everything that talks REST to Genesys Cloud. */
+export {
+  type LoadPlatformSettingsOptions,
+  loadPlatformSettings,
+  type PlatformSettings,
+} from '../config/platform-settings.js';
+export { knownRegions, type ResolvedRegion, resolveRegion } from '../config/region.js';
+export { missingPermissions, toGenesysApiError } from './error-mapping.js';
+export {
+  collectAll,
+  type PagedListing,
+  type PageFetcher,
+  type PaginateOptions,
+  paginate,
+} from './paginate.js';
+export {
+  type AnalyticsApi,
+  type ConversationsApi,
+  createPlatformClient,
+  type ExternalContactsApi,
+  type NotificationsApi,
+  type OrganizationApi,
+  type PlatformClient,
+  type PlatformClientOptions,
+  type PlatformClientStats,
+  type PlatformRequest,
+  type PlatformResponse,
+  type QueryValue,
+  type RoutingApi,
+  type UsersApi,
+} from './platform-client.js';
+export {
+  type AcquireOptions,
+  type BudgetSlot,
+  type BudgetState,
+  ClientClosedError,
+  RateBudget,
+  type RateBudgetOptions,
+} from './rate-budget.js';
+export { DEFAULT_RETRY_OPTIONS, IDEMPOTENT_POSTS, isIdempotent, type RetryOptions } from './retry-policy.js';
+export { type Models, SDK_REGION_HOSTS, type SdkApiClient, sdk } from './sdk.js';
+export { IDEMPOTENT_HEADER, PRIORITY_HEADER } from './sdk-http-client.js';
+export { ClientCredentialsTokenProvider, type TokenInfo, type TokenProviderStats } from './token-provider.js';

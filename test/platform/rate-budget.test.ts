@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { describe, it } from 'node:test';
+import { ClientClosedError, RateBudget } from '../../src/platform/rate-budget.js';
+import { clientFor } from './support/clients.js';
+import { startFakeGenesys } from './support/fake-genesys.js';
+
+describe('pacing against a platform that enforces its budget', () => {
+  it('a burst of 1,000 calls meets zero 429s and finishes in a few seconds', async () => {
+    const server = await startFakeGenesys({ rateLimit: { allowed: 200, windowMs: 1_000 } });
+    server.on('GET', '/api/v2/routing/queues/{id}', (req) => ({ status: 200, body: { id: req.params.id } }));
+    // A generous timeout: on a busy machine the first 200 parallel connections can take a second or more.
+    const client = clientFor(server, {
+      timeoutMs: 15_000,
+      rateLimit: { requestsPerWindow: 200, windowMs: 1_000 },
+    });
+    try {
+      const started = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 1_000 }, (_, i) =>
+          client.request<{ id: string }>({ method: 'GET', path: `/api/v2/routing/queues/q${i}` }),
+        ),
+      );
+      const elapsed = performance.now() - started;
+      assert.equal(results.length, 1_000);
+      assert.equal(results[999]!.body.id, 'q999');
+      assert.equal(server.tooManyRequests, 0, 'the server never had to refuse');
+      assert.equal(client.stats().rateLimited, 0);
+      assert.equal(server.requests.length, 1_000, 'no retries were needed');
+      // Five windows' worth: at least four full windows must pass. About 5 s on an idle machine; the bound
+      // leaves room for a loaded one.
+      assert.ok(elapsed >= 4_000, `paced: ${Math.round(elapsed)} ms`);
+      assert.ok(elapsed < 12_000, `in a few seconds: ${Math.round(elapsed)} ms`);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('also meets zero 429s from a sliding-window limiter', async () => {
+    const server = await startFakeGenesys({ rateLimit: { allowed: 50, windowMs: 500, mode: 'sliding' } });
+    server.on('GET', '/api/v2/users/{id}', (req) => ({ status: 200, body: { id: req.params.id } }));
+    const client = clientFor(server, {
+      timeoutMs: 15_000,
+      rateLimit: { requestsPerWindow: 50, windowMs: 500 },
+    });
+    try {
+      await Promise.all(
+        Array.from({ length: 150 }, (_, i) => client.request({ method: 'GET', path: `/api/v2/users/u${i}` })),
+      );
+      assert.equal(server.tooManyRequests, 0);
+      assert.equal(server.requests.length, 150);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
+/** Lets granted callers run (grants resolve promptly; windows in these tests are far longer). */
+function settle(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+describe('RateBudget', () => {
+  it('grants up to the limit, then queues FIFO until slots cool down', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 2, windowMs: 300, marginMs: 0 });
+    const order: string[] = [];
+    const take = (name: string) =>
+      budget.acquire().then((slot) => {
+        order.push(name);
+        slot.release();
+      });
+    const started = performance.now();
+    const all = Promise.all([take('a'), take('b'), take('c'), take('d'), take('e')]);
+    await settle();
+    assert.deepEqual(order, ['a', 'b']);
+    assert.equal(budget.state().queued, 3);
+    assert.equal(budget.state().available, 0);
+    await all;
+    assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e']);
+    assert.ok(performance.now() - started >= 600, 'two more windows were needed for c, d and e');
+    budget.close();
+  });
+
+  it('serves higher priority first and keeps reserved slots for it', async () => {
+    const budget = new RateBudget({
+      requestsPerWindow: 3,
+      windowMs: 300,
+      reservedSlots: 1,
+      reservedPriority: 1,
+      marginMs: 0,
+    });
+    const order: string[] = [];
+    const take = (name: string, priority: number) =>
+      budget.acquire({ priority }).then((slot) => {
+        order.push(name);
+        slot.release();
+      });
+    const normal = [take('n1', 0), take('n2', 0), take('n3', 0)];
+    await settle();
+    assert.deepEqual(order, ['n1', 'n2'], 'the last slot is reserved');
+    assert.equal(budget.state().available, 0);
+    const urgent = take('p1', 1);
+    await settle();
+    assert.deepEqual(order, ['n1', 'n2', 'p1'], 'priority takes the reserved slot at once');
+    await Promise.all([...normal, urgent]);
+    assert.deepEqual(order, ['n1', 'n2', 'p1', 'n3']);
+    budget.close();
+  });
+
+  it('puts a retry at the head of its priority', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 1, windowMs: 30, marginMs: 0 });
+    const slot = await budget.acquire();
+    const seen: string[] = [];
+    const take = (name: string, front: boolean) =>
+      budget.acquire({ front }).then((s) => {
+        seen.push(name);
+        s.release();
+      });
+    const waiting = [take('first', false), take('second', false), take('retry', true)];
+    slot.release();
+    await Promise.all(waiting);
+    assert.deepEqual(seen, ['retry', 'first', 'second']);
+    budget.close();
+  });
+
+  it('pause() holds every grant for the given time', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 100, windowMs: 1_000 });
+    const started = performance.now();
+    budget.pause(150);
+    assert.ok(budget.state().pausedForMs > 100);
+    const slot = await budget.acquire();
+    assert.ok(performance.now() - started >= 150);
+    slot.release();
+    budget.close();
+  });
+
+  it('adopts the limit the platform reports and respects its exhausted window', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 300, windowMs: 60_000 });
+    budget.observe({
+      'inin-ratelimit-allowed': '5',
+      'inin-ratelimit-count': '1',
+      'inin-ratelimit-reset': '30',
+    });
+    const state = budget.state();
+    assert.equal(state.limit, 5);
+    assert.deepEqual(state.server, { allowed: 5, count: 1, resetInMs: state.server!.resetInMs });
+    assert.ok(state.server!.resetInMs > 29_000);
+    assert.equal(state.available, 4, 'the platform has counted one request we did not make');
+
+    // Another process used up the window: wait for the reset the platform announced.
+    const started = performance.now();
+    budget.observe({
+      'inin-ratelimit-allowed': '5',
+      'inin-ratelimit-count': '5',
+      'inin-ratelimit-reset': '0.12',
+    });
+    assert.equal(budget.state().available, 0);
+    (await budget.acquire()).release();
+    assert.ok(performance.now() - started >= 120);
+    budget.close();
+  });
+
+  it('rejects queued callers on close and on abort', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 1, windowMs: 60_000 });
+    await budget.acquire();
+    const controller = new AbortController();
+    const aborted = budget.acquire({ signal: controller.signal });
+    const closed = budget.acquire();
+    controller.abort(new Error('gave up'));
+    await assert.rejects(aborted, /gave up/);
+    assert.equal(budget.state().queued, 1);
+    budget.close();
+    await assert.rejects(closed, ClientClosedError);
+    await assert.rejects(budget.acquire(), ClientClosedError);
+  });
+});

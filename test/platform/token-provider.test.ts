@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { resolveRegion } from '../../src/config/region.js';
+import { AuthenticationError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logging.js';
+import { ClientCredentialsTokenProvider, type TokenInfo } from '../../src/platform/token-provider.js';
+import { type FakeGenesys, startFakeGenesys } from './support/fake-genesys.js';
+
+let server: FakeGenesys;
+
+beforeEach(async () => {
+  server = await startFakeGenesys();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+function provider(overrides: { clientSecret?: string; refreshMarginMs?: number } = {}) {
+  return new ClientCredentialsTokenProvider({
+    region: resolveRegion(server.baseUrl),
+    clientId: server.clientId,
+    clientSecret: overrides.clientSecret ?? server.clientSecret,
+    logger: silentLogger(),
+    retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    ...(overrides.refreshMarginMs !== undefined ? { refreshMarginMs: overrides.refreshMarginMs } : {}),
+  });
+}
+
+describe('ClientCredentialsTokenProvider', () => {
+  it('asks for a token with HTTP Basic credentials and a client_credentials form body', async () => {
+    const tokens = provider();
+    const token = await tokens.getToken();
+    assert.equal(token, server.issuedTokens[0]);
+    assert.equal(server.tokenRequests.length, 1);
+    const request = server.tokenRequests[0]!;
+    assert.equal(
+      request.authorization,
+      `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`,
+    );
+    assert.equal(request.body, 'grant_type=client_credentials');
+    assert.equal(request.contentType, 'application/x-www-form-urlencoded');
+  });
+
+  it('caches the token and exposes its expiry', async () => {
+    server.tokenLifetimeSeconds = 3600;
+    const tokens = provider();
+    const before = Date.now();
+    const first = await tokens.getToken();
+    const second = await tokens.getToken();
+    assert.equal(first, second);
+    assert.equal(server.tokenRequests.length, 1);
+    const info = tokens.current();
+    assert.ok(info);
+    assert.equal(info.expiresInSeconds, 3600);
+    assert.ok(info.expiresAt >= before + 3_600_000 && info.expiresAt <= Date.now() + 3_600_000);
+    assert.equal(info.generation, 1);
+    assert.equal(
+      (info as unknown as Record<string, unknown>).value,
+      undefined,
+      'info never carries the token',
+    );
+  });
+
+  it('shares one refresh among 50 concurrent callers', async () => {
+    server.tokenDelayMs = 50;
+    const tokens = provider();
+    const results = await Promise.all(Array.from({ length: 50 }, () => tokens.getToken()));
+    assert.equal(server.tokenRequests.length, 1);
+    assert.equal(new Set(results).size, 1);
+  });
+
+  it('refreshes ahead of expiry and announces the new token', async () => {
+    server.tokenLifetimeSeconds = 2;
+    const tokens = provider({ refreshMarginMs: 1_700 }); // capped at half the lifetime: refresh after ~1 s
+    const announced: TokenInfo[] = [];
+    tokens.onToken((info) => announced.push(info));
+    const first = await tokens.getToken();
+    assert.equal(await tokens.getToken(), first, 'still fresh right after');
+    await new Promise((r) => setTimeout(r, 1_100));
+    const second = await tokens.getToken();
+    assert.notEqual(second, first);
+    assert.equal(server.tokenRequests.length, 2);
+    assert.deepEqual(
+      announced.map((i) => i.generation),
+      [1, 2],
+    );
+    assert.ok(announced[1]!.expiresAt > announced[0]!.expiresAt);
+  });
+
+  it('invalidate drops only the token that was refused', async () => {
+    const tokens = provider();
+    const first = await tokens.getToken();
+    tokens.invalidate('some-other-token');
+    assert.equal(await tokens.getToken(), first);
+    tokens.invalidate(first);
+    const second = await tokens.getToken();
+    assert.notEqual(second, first);
+    assert.equal(server.tokenRequests.length, 2);
+  });
+
+  it('fails fast on a bad secret: one token request, AuthenticationError naming region and variables', async () => {
+    const tokens = provider({ clientSecret: 'wrong' });
+    const attempts = Array.from({ length: 10 }, () => tokens.getToken());
+    for (const attempt of attempts) {
+      await assert.rejects(attempt, (error: unknown) => {
+        assert.ok(error instanceof AuthenticationError);
+        assert.equal(error.code, 'auth_failed');
+        assert.equal(error.status, 401);
+        assert.equal(error.oauthError, 'invalid_client');
+        assert.match(error.message, /client not found or bad secret/);
+        assert.match(error.hint ?? '', /GENESYS_CLOUD_CLIENT_ID/);
+        assert.match(error.hint ?? '', /GENESYS_CLOUD_CLIENT_SECRET/);
+        assert.ok(error.hint?.includes(server.baseUrl), 'the hint names where it tried');
+        return true;
+      });
+    }
+    assert.equal(server.tokenRequests.length, 1);
+  });
+
+  it('names the region in the hint for a real region', async () => {
+    const tokens = new ClientCredentialsTokenProvider({
+      region: { ...resolveRegion('eu_west_1'), loginBaseUrl: server.baseUrl },
+      clientId: server.clientId,
+      clientSecret: 'wrong',
+      logger: silentLogger(),
+    });
+    await assert.rejects(tokens.getToken(), (error: unknown) => {
+      assert.ok(error instanceof AuthenticationError);
+      assert.match(error.hint ?? '', /eu_west_1/);
+      return true;
+    });
+  });
+
+  it('retries a failing token endpoint a bounded number of times', async () => {
+    server.script('POST', '/oauth/token', [{ status: 503 }, { status: 502 }]);
+    const tokens = provider();
+    assert.equal(await tokens.getToken(), server.issuedTokens[0]);
+    assert.equal(server.tokenRequests.length, 3);
+
+    server.script('POST', '/oauth/token', [{ status: 503 }, { status: 503 }, { status: 503 }]);
+    tokens.invalidate();
+    await assert.rejects(
+      tokens.getToken(),
+      (error: unknown) => (error as { status?: number }).status === 503,
+    );
+    assert.equal(server.tokenRequests.length, 6, 'three attempts, then the error');
+  });
+
+  it('gives up on an unreachable login server with a NetworkError', async () => {
+    const tokens = new ClientCredentialsTokenProvider({
+      region: resolveRegion('http://127.0.0.1:1'),
+      clientId: 'x',
+      clientSecret: 'y',
+      logger: silentLogger(),
+      retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+    });
+    await assert.rejects(
+      tokens.getToken(),
+      (error: unknown) => (error as { code?: string }).code === 'network_error',
+    );
+    assert.equal(tokens.stats().tokenRequests, 2);
+  });
+});
