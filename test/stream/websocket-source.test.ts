@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { RecoveredConversation } from '../../src/stream/backfiller.js';
+import type { Notification } from '../../src/stream/frames.js';
+import { queueTopic } from '../../src/stream/topics.js';
+import { WebSocketSource } from '../../src/stream/websocket-source.js';
+import { FakePlatform } from './helpers/fake-platform.js';
+import { HttpPort } from './helpers/http-port.js';
+import { waitFor } from './helpers/wait.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+const uuid = (n: number): string => `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const TIMING = { heartbeatIntervalMs: 40, backoff: { initialMs: 10, maxMs: 40 } };
+
+async function platformWithQueues(count: number): Promise<FakePlatform> {
+  const platform = await FakePlatform.start({ heartbeatIntervalMs: 15 });
+  platform.queues = Array.from({ length: count }, (_, i) => ({ id: uuid(i), name: `Queue ${i}` }));
+  return platform;
+}
+
+describe('WebSocketSource', () => {
+  it('subscribes a queue created while running, and drops a deleted one, without a restart', async () => {
+    const platform = await platformWithQueues(3);
+    const source = new WebSocketSource({
+      port: new HttpPort(platform.url),
+      selection: { queues: 'all' },
+      rediscoverEveryMs: 40,
+      timing: TIMING,
+    });
+    cleanups.push(async () => {
+      await source.stop();
+      await platform.stop();
+    });
+    const got: Notification[] = [];
+    source.onNotification((n) => got.push(n));
+    await source.start();
+    const channel = [...platform.channels.values()][0]!;
+    assert.equal(channel.topics.length, 3);
+
+    platform.queues.push({ id: uuid(7), name: 'Opened today' });
+    await waitFor(() => channel.topics.includes(queueTopic(uuid(7))), 'the new queue to be subscribed');
+    platform.publish(queueTopic(uuid(7)), { id: 'on-new-queue' });
+    await waitFor(
+      () => got.some((n) => n.eventBody.id === 'on-new-queue'),
+      'a notification from the new queue',
+    );
+
+    platform.queues = platform.queues.filter((q) => q.id !== uuid(0));
+    await waitFor(() => !channel.topics.includes(queueTopic(uuid(0))), 'the deleted queue to be dropped');
+    assert.equal(platform.channels.size, 1, 'the same channel throughout');
+    assert.equal(channel.connects, 1);
+  });
+
+  it('backfills every gap when asked to', async () => {
+    const platform = await platformWithQueues(2);
+    platform.conversations.set('live-1', { id: 'live-1', participants: [] });
+    const recovered: RecoveredConversation[] = [];
+    const source = new WebSocketSource({
+      port: new HttpPort(platform.url),
+      topics: [queueTopic(uuid(0)), queueTopic(uuid(1))],
+      timing: TIMING,
+      backfill: {
+        trackedConversations: () => ['live-1'],
+        onRecovered: (r) => {
+          recovered.push(r);
+        },
+        coalesceMs: 10,
+      },
+    });
+    cleanups.push(async () => {
+      await source.stop();
+      await platform.stop();
+    });
+    await source.start();
+    platform.dropSocket([...platform.channels.values()][0]!);
+    await waitFor(() => recovered.length === 1, 'the backfill');
+    await source.backfiller?.idle();
+    assert.equal(recovered[0]!.conversationId, 'live-1');
+    assert.equal(recovered[0]!.source.kind, 'backfill');
+    assert.equal(platform.callsTo(/details\/query$/).length, 1);
+    assert.equal(source.backfiller?.history().length, 1);
+  });
+
+  it('refuses a selection and a fixed topic set together', () => {
+    assert.throws(
+      () =>
+        new WebSocketSource({
+          port: new HttpPort('http://127.0.0.1:9'),
+          selection: { queues: 'all' },
+          topics: [queueTopic('x')],
+        }),
+      /either a selection or a fixed topic set/,
+    );
+  });
+});
