@@ -122,8 +122,9 @@ export function detectTransfer(
   consultSeen: boolean,
 ): TransferView | undefined {
   const leg = s.participants[index]!;
-  const endAt = legEndTime(leg);
   const disconnectType = legTransferDisconnectType(leg);
+  if (disconnectType === undefined && s.recentTransfers.length === 0) return undefined; // the usual hang-up
+  const endAt = legEndTime(leg);
   const record = transferRecordOf(s.recentTransfers, leg, endAt);
   if (disconnectType === undefined && record === undefined) return undefined;
 

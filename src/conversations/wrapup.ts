@@ -98,15 +98,18 @@ export function stepWrapup(
   authoritative: boolean,
 ): number {
   const wrapup = legWrapup(p);
-  const acw = legAfterCallWork(p);
-  const finished = acw.status === 'complete' || acw.status === 'skipped';
   if ((bits & LOOKUP_PENDING) !== 0) {
-    if (wrapup !== undefined || (authoritative && finished)) {
+    // Waiting for the code: only a code, or a REST read showing the work finished without one, settles it.
+    if (wrapup === undefined && !authoritative) return bits;
+    const status = legAfterCallWork(p).status;
+    if (wrapup !== undefined || status === 'complete' || status === 'skipped') {
       return resolvePendingWrapup(rec, batch, p.id, bits, wrapup, false);
     }
-    if (authoritative) batch.lookup(p.id);
+    batch.lookup(p.id);
     return bits;
   }
+  const acw = legAfterCallWork(p);
+  const finished = acw.status === 'complete' || acw.status === 'skipped';
   const occurredAt = acw.status === 'complete' ? (acw.endTime ?? legEndTime(p)) : legEndTime(p);
   const durationSeconds = acw.status === 'complete' ? acwSeconds(acw.startTime, acw.endTime) : undefined;
   if (wrapup !== undefined || (authoritative && acw.status === 'complete')) {
