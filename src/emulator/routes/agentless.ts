@@ -1,0 +1,28 @@
+/** `POST /api/v2/conversations/messages/agentless`: agentless outbound messages (SMS, WhatsApp, Open Messaging). */
+import { platformError, type Router } from '../router.js';
+import type { World } from '../world/index.js';
+
+export const AGENTLESS_PERMISSION = 'conversation:message:create';
+
+/** Registers the agentless outbound route. */
+export function registerAgentlessRoutes(router: Router, world: World): void {
+  router.add(
+    'POST',
+    '/api/v2/conversations/messages/agentless',
+    (request) => {
+      const caller = request.caller;
+      const result = world.sendAgentless(
+        request.body,
+        caller?.userId
+          ? { clientId: caller.clientId, userId: caller.userId }
+          : { clientId: caller?.clientId ?? 'anonymous' },
+      );
+      if (!result.ok) {
+        const { status, code, message, messageParams } = result.refusal;
+        return platformError(status, code, message, messageParams);
+      }
+      return { status: 200, body: result.response };
+    },
+    { permissions: [AGENTLESS_PERMISSION] },
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * Conversation routes: `GET /api/v2/conversations/{id}` (wrap-up codes included), the message conversation view,
+ * bulk message fetch, and sending inside a message conversation as a participant.
+ */
+import { platformError, type Router } from '../router.js';
+import { renderMessageData, type World } from '../world/index.js';
+import { renderConversation, renderMessageConversation } from '../world/render.js';
+
+export const CONVERSATION_PERMISSIONS = {
+  view: 'conversation:communication:view',
+  send: 'conversation:message:create',
+} as const;
+
+/** At most this many ids in one bulk message request. */
+export const BULK_MESSAGE_LIMIT = 1000;
+
+const notFound = (id: string) => platformError(404, 'not.found', `Conversation ${id} not found`, { id });
+
+/** Registers the conversation routes. */
+export function registerConversationRoutes(router: Router, world: World): void {
+  const queueName = (id: string) => world.org.queueById.get(id)?.name;
+  const view = { permissions: [CONVERSATION_PERMISSIONS.view] };
+
+  router.add(
+    'GET',
+    '/api/v2/conversations/{conversationId}',
+    (request) => {
+      const conversation = world.conversations.get(request.params.conversationId!);
+      return conversation
+        ? { status: 200, body: renderConversation(conversation, queueName) }
+        : notFound(request.params.conversationId!);
+    },
+    view,
+  );
+
+  router.add(
+    'GET',
+    '/api/v2/conversations/messages/{conversationId}',
+    (request) => {
+      const conversation = world.conversations.get(request.params.conversationId!);
+      if (conversation?.media !== 'message') return notFound(request.params.conversationId!);
+      return { status: 200, body: renderMessageConversation(conversation) };
+    },
+    view,
+  );
+
+  router.add(
+    'POST',
+    '/api/v2/conversations/messages/{conversationId}/messages/bulk',
+    (request) => {
+      const conversation = world.conversations.get(request.params.conversationId!);
+      if (conversation?.media !== 'message') return notFound(request.params.conversationId!);
+      const ids = request.body;
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+        return platformError(400, 'bad.request', 'The body must be an array of message ids (strings)');
+      if (ids.length > BULK_MESSAGE_LIMIT)
+        return platformError(400, 'invalid.value', `At most ${BULK_MESSAGE_LIMIT} message ids per request`, {
+          max: BULK_MESSAGE_LIMIT,
+        });
+      const wanted = new Set((ids as string[]).map((id) => id.toLowerCase()));
+      const entities = conversation.participants
+        .flatMap((p) => p.comm.messages ?? [])
+        .filter((m) => wanted.has(m.messageId))
+        .sort((a, b) => a.time - b.time)
+        .map(renderMessageData);
+      return { status: 200, body: { entities } };
+    },
+    view,
+  );
+
+  router.add(
+    'POST',
+    '/api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages',
+    (request) => {
+      const body = request.body as { textBody?: unknown } | undefined;
+      if (typeof body !== 'object' || body === null)
+        return platformError(400, 'bad.request', 'The body must be an object {textBody}');
+      const caller = request.caller;
+      const result = world.sendConversationMessage(
+        request.params.conversationId!,
+        request.params.communicationId!,
+        body.textBody,
+        caller?.userId
+          ? { clientId: caller.clientId, userId: caller.userId }
+          : { clientId: caller?.clientId ?? '' },
+      );
+      if (!result.ok) return platformError(result.status, result.code, result.message);
+      return { status: 200, body: result.message };
+    },
+    { permissions: [CONVERSATION_PERMISSIONS.send] },
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * Ground truth: every lifecycle fact the simulator produced, in the vocabulary of the event model, so that a
+ * test can compare what Switchboard derived from the stream with what really happened.
+ */
+import { eventId, type LifecycleEventType, type MediaType } from '../../events.js';
+import type { Origin, SimConversation, SimParticipant } from './model.js';
+
+/** One fact; `id` equals the id Switchboard's deriver must give the same fact. */
+export interface GroundTruthFact {
+  id: string;
+  type: LifecycleEventType;
+  conversationId: string;
+  /** ISO-8601 UTC with milliseconds, from the emulated timeline. */
+  occurredAt: string;
+  mediaType: MediaType;
+  messageType?: string;
+  /** The leg the fact is about (the customer for `conversation.started`; absent for `conversation.ended`). */
+  participantId?: string;
+  userId?: string;
+  queueId?: string;
+  externalContactId?: string;
+  /** `participant.left`: how the leg ended. */
+  disconnectType?: string;
+  /** `conversation.transferred`. */
+  transferType?: 'blind' | 'consult';
+  to?: { kind: 'queue' | 'user'; queueId?: string; userId?: string; participantId?: string };
+  /** `conversation.wrapup`. */
+  wrapupCode?: string;
+  wrapupCodeName?: string;
+  afterCallWork?: 'complete' | 'skipped';
+  /** Where the conversation came from: spontaneous live traffic, a scripted conversation, or a burst. */
+  origin: Origin;
+}
+
+export type FactDetail = Partial<
+  Pick<
+    GroundTruthFact,
+    | 'queueId'
+    | 'disconnectType'
+    | 'transferType'
+    | 'to'
+    | 'wrapupCode'
+    | 'wrapupCodeName'
+    | 'afterCallWork'
+    | 'participantId'
+    | 'externalContactId'
+  >
+>;
+
+/** Builds a fact about a conversation (and, for leg facts, the subject leg) at time `t`. */
+export function buildFact(
+  conversation: SimConversation,
+  type: LifecycleEventType,
+  t: number,
+  subject?: SimParticipant,
+  detail: FactDetail = {},
+): GroundTruthFact {
+  // The subject of the id is the leg for participant facts, transfers and wrap-ups; none for started/ended.
+  const idSubject =
+    type === 'conversation.started' || type === 'conversation.ended' ? '' : (subject?.id ?? '');
+  const fact: GroundTruthFact = {
+    id: eventId(conversation.id, type, idSubject),
+    type,
+    conversationId: conversation.id,
+    occurredAt: new Date(t).toISOString(),
+    mediaType: conversation.media,
+    origin: conversation.origin,
+  };
+  if (conversation.messageType) fact.messageType = conversation.messageType;
+  if (subject) {
+    fact.participantId = subject.id;
+    if (subject.userId) fact.userId = subject.userId;
+    if (subject.queueId) fact.queueId = subject.queueId;
+    if (subject.externalContactId) fact.externalContactId = subject.externalContactId;
+  }
+  for (const [key, value] of Object.entries(detail)) {
+    if (value !== undefined) (fact as unknown as Record<string, unknown>)[key] = value;
+  }
+  return fact;
+}
+
+/** Keeps facts in the order they happened and answers time-window queries. */
+export class GroundTruthLog {
+  private readonly facts: GroundTruthFact[] = [];
+
+  add(fact: GroundTruthFact): void {
+    this.facts.push(fact);
+  }
+
+  /** Facts whose `occurredAt` lies in [since, until] (either bound optional), in the order they happened. */
+  list(since?: number, until?: number): GroundTruthFact[] {
+    const selected =
+      since === undefined && until === undefined
+        ? [...this.facts]
+        : this.facts.filter((f) => {
+            const t = Date.parse(f.occurredAt);
+            return (since === undefined || t >= since) && (until === undefined || t <= until);
+          });
+    // Bursts record conversations that lie in the past; a stable sort keeps same-time facts in causal order.
+    return selected.sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0));
+  }
+
+  get size(): number {
+    return this.facts.length;
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The emulated world of the local Genesys Cloud: a seeded org, seeded history, a deterministic traffic simulator
+ * publishing real-shaped conversation snapshots, the REST routes over them, and the oracles (ground truth,
+ * outbound record). The HTTP/WebSocket shell imports {@link createWorld} and passes a publisher.
+ */
+import type { Models } from 'purecloud-platform-client-v2';
+import type { Router } from '../router.js';
+import { registerAdminRoutes } from '../routes/admin.js';
+import { registerAgentlessRoutes } from '../routes/agentless.js';
+import { registerAnalyticsRoutes } from '../routes/analytics.js';
+import { registerConversationRoutes } from '../routes/conversations.js';
+import { registerOrgRoutes } from '../routes/org.js';
+import {
+  type AgentlessCaller,
+  type AgentlessResult,
+  AgentlessSender,
+  type OutboundRecord,
+} from './agentless.js';
+import { runConversationQuery } from './analytics.js';
+import { parseConversationQuery } from './analytics-query.js';
+import { type Clock, systemClock } from './clock.js';
+import { type GroundTruthFact, GroundTruthLog } from './ground-truth.js';
+import { seedHistory } from './history.js';
+import { isEnded, type SimConversation, type SimMessage } from './model.js';
+import { generateOrg, type Org } from './org.js';
+import { hashSeed, Random } from './random.js';
+import { iso } from './render.js';
+import { Scheduler } from './scheduler.js';
+import { type ConversationScript, validateScript } from './script.js';
+import { resolveSettings, type WorldSettings } from './settings.js';
+import { type NotificationPublisher, Simulation } from './simulation.js';
+import { ConversationStore } from './store.js';
+
+export type { AgentlessCaller, AgentlessResult, OutboundRecord } from './agentless.js';
+export { QueryError } from './analytics-query.js';
+export { type Clock, ManualClock, systemClock } from './clock.js';
+export type { GroundTruthFact } from './ground-truth.js';
+export type { Channel, SimConversation } from './model.js';
+export type { Org, OrgContact, OrgQueue, OrgUser, OrgWrapupCode } from './org.js';
+export { type ConversationScript, ScriptError, TRANSFER_KINDS, type TransferKind } from './script.js';
+export { defaultWorldSettings, type TrafficMix, type WorldSettings } from './settings.js';
+export type { NotificationPublisher } from './simulation.js';
+
+/** Outcome of sending a message inside a conversation as a participant. */
+export type ConversationMessageResult =
+  | { ok: true; message: Models.MessageData & { textBody: string } }
+  | { ok: false; status: 400 | 403 | 404; code: string; message: string };
+
+export interface World {
+  readonly org: Org;
+  readonly settings: WorldSettings;
+  /** Every conversation the world holds (history, live, scripted, burst, agentless). */
+  readonly conversations: ConversationStore;
+  /** Live and scripted conversations whose last step has not run yet. */
+  readonly activeConversations: number;
+  /** Errors thrown by timeline events (a healthy world has none). */
+  readonly errors: readonly unknown[];
+  registerRoutes(router: Router): void;
+  /** Begins live traffic. */
+  start(): void;
+  /** Stops arrivals and every timer; conversations in progress freeze where they are. */
+  stop(): Promise<void> | void;
+  setTraffic(conversationsPerMinute: number): void;
+  /** Lifecycle facts of published conversations, in the order they happened (bounds in epoch ms, inclusive). */
+  groundTruth(window?: { since?: number; until?: number }): GroundTruthFact[];
+  outbound(): OutboundRecord[];
+  /** Starts a scripted conversation now; throws {@link ScriptError} for an invalid script. */
+  startScriptedConversation(script: ConversationScript): { conversationId: string };
+  /** For benchmarks: publishes exactly n notifications (realistic snapshots), synchronously. */
+  burst(n: number): void;
+  /** The world's clock time. */
+  now(): number;
+  sendAgentless(body: unknown, caller: AgentlessCaller): AgentlessResult;
+  /** Runs an analytics conversation detail query; throws {@link QueryError} for a bad body. */
+  queryConversations(body: unknown): Models.AnalyticsConversationQueryResponse;
+  /** Sends `textBody` on `communicationId` as the caller, who must be a user with a connected leg on it. */
+  sendConversationMessage(
+    conversationId: string,
+    communicationId: string,
+    textBody: unknown,
+    caller: { userId?: string; clientId: string },
+  ): ConversationMessageResult;
+}
+
+/** Builds a world: org and history are generated at once; live traffic waits for {@link World.start}. */
+export function createWorld(
+  settings: Partial<WorldSettings>,
+  publisher: NotificationPublisher,
+  clock: Clock = systemClock,
+): World {
+  return new EmulatedWorld(resolveSettings(settings), publisher, clock);
+}
+
+const TEXT_LIMIT = 2000;
+
+class EmulatedWorld implements World {
+  readonly org: Org;
+  readonly conversations = new ConversationStore();
+  readonly errors: unknown[] = [];
+  private readonly truth = new GroundTruthLog();
+  private readonly scheduler: Scheduler;
+  private readonly simulation: Simulation;
+  private readonly agentless: AgentlessSender;
+  private readonly apiMessages: Random;
+
+  constructor(
+    readonly settings: WorldSettings,
+    publisher: NotificationPublisher,
+    private readonly clock: Clock,
+  ) {
+    const now = clock.now();
+    this.org = generateOrg(settings, new Random(settings.seed), now);
+    this.scheduler = new Scheduler(clock, (error) => {
+      if (this.errors.length < 100) this.errors.push(error);
+    });
+    this.simulation = new Simulation({
+      settings,
+      org: this.org,
+      clock,
+      scheduler: this.scheduler,
+      store: this.conversations,
+      truth: this.truth,
+      publisher,
+    });
+    seedHistory(settings, this.org, this.simulation, now);
+    this.agentless = new AgentlessSender(
+      this.org,
+      this.conversations,
+      settings,
+      new Random(hashSeed(settings.seed, 'agentless')),
+    );
+    this.apiMessages = new Random(hashSeed(settings.seed, 'api-messages'));
+  }
+
+  get activeConversations(): number {
+    return this.simulation.activeConversations;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  registerRoutes(router: Router): void {
+    registerOrgRoutes(router, this);
+    registerConversationRoutes(router, this);
+    registerAgentlessRoutes(router, this);
+    registerAnalyticsRoutes(router, this);
+    registerAdminRoutes(router, this);
+  }
+
+  start(): void {
+    this.scheduler.resume();
+    this.simulation.start();
+  }
+
+  stop(): void {
+    this.simulation.stop();
+    this.scheduler.stop();
+  }
+
+  setTraffic(conversationsPerMinute: number): void {
+    this.simulation.setTraffic(conversationsPerMinute);
+  }
+
+  groundTruth(window: { since?: number; until?: number } = {}): GroundTruthFact[] {
+    return this.truth.list(window.since, window.until);
+  }
+
+  outbound(): OutboundRecord[] {
+    return this.agentless.outbound();
+  }
+
+  startScriptedConversation(script: ConversationScript): { conversationId: string } {
+    const checked = validateScript(this.org, script);
+    this.scheduler.resume();
+    return { conversationId: this.simulation.startScripted(checked).id };
+  }
+
+  burst(n: number): void {
+    this.simulation.burst(n);
+  }
+
+  sendAgentless(body: unknown, caller: AgentlessCaller): AgentlessResult {
+    return this.agentless.send(body, caller, this.clock.now());
+  }
+
+  queryConversations(body: unknown): Models.AnalyticsConversationQueryResponse {
+    const query = parseConversationQuery(body, {
+      maxPageSize: this.settings.analyticsMaxPageSize,
+      maxResults: this.settings.analyticsMaxResults,
+    });
+    return runConversationQuery(this.conversations, query);
+  }
+
+  sendConversationMessage(
+    conversationId: string,
+    communicationId: string,
+    textBody: unknown,
+    caller: { userId?: string; clientId: string },
+  ): ConversationMessageResult {
+    const conversation = this.conversations.get(conversationId);
+    if (conversation?.media !== 'message')
+      return {
+        ok: false,
+        status: 404,
+        code: 'not.found',
+        message: `Message conversation ${conversationId} not found`,
+      };
+    const leg = conversation.participants.find((p) => p.comm.id === communicationId.toLowerCase());
+    if (!leg)
+      return {
+        ok: false,
+        status: 404,
+        code: 'not.found',
+        message: `Communication ${communicationId} not found in conversation ${conversationId}`,
+      };
+    if (!caller.userId)
+      return {
+        ok: false,
+        status: 403,
+        code: 'not.authorized',
+        message:
+          'Sending in a conversation needs a user context: the caller must be a participant (a client-credentials token is not); use agentless messages instead',
+      };
+    if (leg.userId !== caller.userId || isEnded(leg))
+      return {
+        ok: false,
+        status: 403,
+        code: 'not.authorized',
+        message: `User ${caller.userId} is not an active participant on communication ${communicationId}`,
+      };
+    if (typeof textBody !== 'string' || textBody.trim() === '')
+      return {
+        ok: false,
+        status: 400,
+        code: 'invalid.value',
+        message: 'textBody must be a non-empty string',
+      };
+    if (textBody.length > TEXT_LIMIT)
+      return {
+        ok: false,
+        status: 400,
+        code: 'invalid.value',
+        message: `textBody exceeds ${TEXT_LIMIT} characters`,
+      };
+    return { ok: true, message: this.appendAgentMessage(conversation, leg, textBody, caller.userId) };
+  }
+
+  private appendAgentMessage(
+    conversation: SimConversation,
+    leg: SimConversation['participants'][number],
+    textBody: string,
+    userId: string,
+  ): Models.MessageData & { textBody: string } {
+    const now = this.clock.now();
+    const comm = leg.comm;
+    if (comm.state === 'parked') {
+      comm.state = 'connected';
+      comm.resumeTime = now;
+    }
+    const message: SimMessage = {
+      messageId: this.apiMessages.uuid(),
+      conversationId: conversation.id,
+      communicationId: comm.id,
+      time: now,
+      status: 'sent',
+      direction: 'outbound',
+      textBody,
+      messengerType: comm.messageType ?? 'webmessaging',
+      fromAddress: comm.fromAddress ?? '',
+      toAddress: comm.toAddress ?? '',
+      sentBy: { userId },
+    };
+    comm.messages?.push(message);
+    this.simulation.publish(conversation);
+    return renderMessageData(message);
+  }
+}
+
+/** A message in the `MessageData` shape (with `textBody`, as the platform returns it). */
+export function renderMessageData(m: SimMessage): Models.MessageData & { textBody: string } {
+  return {
+    id: m.messageId,
+    conversationId: m.conversationId,
+    timestamp: iso(m.time),
+    fromAddress: m.fromAddress,
+    toAddress: m.toAddress,
+    direction: m.direction,
+    messengerType: m.messengerType,
+    textBody: m.textBody,
+    status: m.status,
+    normalizedMessage: { type: 'Text', text: m.textBody },
+    selfUri: `/api/v2/conversations/messages/${m.conversationId}/messages/${m.messageId}`,
+  };
+}
