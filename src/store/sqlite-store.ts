@@ -15,6 +15,42 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      updated_at TEXT NOT NULL
    )`,
+  // 2: the proactive ledger (src/store/ledger-store.ts): one entry per idempotency key, and its status history.
+  `CREATE TABLE proactive_ledger (
+   id INTEGER PRIMARY KEY AUTOINCREMENT,
+   idempotency_key TEXT NOT NULL UNIQUE,
+   rule_id TEXT NOT NULL,
+   customer_id TEXT NOT NULL,
+   trigger_kind TEXT NOT NULL,
+   trigger_id TEXT NOT NULL,
+   status TEXT NOT NULL,
+   channel TEXT,
+   to_address TEXT,
+   reason_code TEXT,
+   reason TEXT,
+   due_at TEXT,
+   claimed_at TEXT,
+   sent_at TEXT,
+   conversation_id TEXT,
+   message_id TEXT,
+   platform_code TEXT,
+   correlation_id TEXT,
+   attempts INTEGER NOT NULL DEFAULT 0,
+   context TEXT,
+   created_at TEXT NOT NULL,
+   updated_at TEXT NOT NULL
+ );
+ CREATE INDEX proactive_ledger_customer ON proactive_ledger (customer_id, claimed_at);
+ CREATE INDEX proactive_ledger_status_due ON proactive_ledger (status, due_at);
+ CREATE TABLE proactive_ledger_events (
+   id INTEGER PRIMARY KEY AUTOINCREMENT,
+   entry_id INTEGER NOT NULL REFERENCES proactive_ledger (id),
+   at TEXT NOT NULL,
+   status TEXT NOT NULL,
+   reason_code TEXT,
+   reason TEXT
+ );
+ CREATE INDEX proactive_ledger_events_entry ON proactive_ledger_events (entry_id);`,
 ];
 
 export interface SqliteStoreOptions {

@@ -3,6 +3,7 @@
  * and a shared database (PostgreSQL, for several replicas) are interchangeable. Methods are async even where the
  * embedded engine is synchronous, because a networked one is not.
  */
+import type { LedgerStore } from './ledger-store.js';
 
 /** A stored checkpoint: an opaque JSON value under a key (e.g. `deriver`, `deriver:shard-3`). */
 export interface Checkpoint<T = unknown> {
@@ -23,5 +24,7 @@ export interface CheckpointStore {
 export interface SwitchboardStore extends CheckpointStore {
   /** Which engine, for logs and health: `sqlite:<path>`, `postgres://host/db`. Never includes a password. */
   readonly description: string;
+  /** The proactive ledger, when the store provides its own (see `ledgerOf`). */
+  readonly ledger?: LedgerStore;
   close(): Promise<void>;
 }
