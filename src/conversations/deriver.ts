@@ -123,7 +123,8 @@ export class LifecycleDeriver {
   ): LifecycleEvent[] {
     const rec = this.table.get(conversationId);
     if (rec?.pending?.has(participantId) !== true) return [];
-    const batch = new EventBatch(rec, BACKFILL_SOURCE, options.observedAt, this.now());
+    const now = this.now();
+    const batch = new EventBatch(rec, BACKFILL_SOURCE, options.observedAt, now);
     const bits = resolvePendingWrapup(
       rec,
       batch,
@@ -133,7 +134,7 @@ export class LifecycleDeriver {
       options.lookupFailed === true,
     );
     setBits(rec, participantId, bits);
-    this.table.place(rec, bucketOf(rec), rec.lastSeen, false);
+    this.table.place(rec, bucketOf(rec), now, false);
     return batch.result().events;
   }
 

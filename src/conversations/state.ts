@@ -101,7 +101,10 @@ export interface RetentionOptions {
   graceMs: number;
   /** Ended conversations whose after-call work is still under way are kept this long after their last snapshot. */
   wrapupGraceMs: number;
-  /** Conversations not ended are forgotten after this long without a snapshot (a missed end must not leak). */
+  /**
+   * Conversations not ended are forgotten after this long without a snapshot, so a missed end cannot leak.
+   * A parked message conversation silent for longer comes back as new: its facts repeat with the same ids.
+   */
   idleMs: number;
   /** Hard cap on tracked conversations: beyond it, the oldest ended go first, then the oldest idle. */
   maxConversations: number;
