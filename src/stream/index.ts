@@ -26,7 +26,6 @@ export {
   type SystemMessage,
   type SystemMessageType,
 } from './frames.js';
-export { fetchAllPages, type ListingPage } from './paging.js';
 export type {
   AnalyticsConversation,
   ChannelInfo,

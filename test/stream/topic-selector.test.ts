@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { fetchAllPages } from '../../src/stream/paging.js';
 import { parseSelectorValue, TopicDiscovery, TopicSelector } from '../../src/stream/topic-selector.js';
 import { queueTopic, userTopic } from '../../src/stream/topics.js';
 import { FakePlatform } from './helpers/fake-platform.js';
@@ -31,49 +30,6 @@ describe('parseSelectorValue', () => {
     assert.equal(parseSelectorValue(''), undefined);
     assert.equal(parseSelectorValue(undefined), undefined);
     assert.equal(parseSelectorValue(' , '), undefined);
-  });
-});
-
-describe('fetchAllPages', () => {
-  it('follows pageCount, then total, then a short page', async () => {
-    const items = Array.from({ length: 23 }, (_, i) => i);
-    const pages: number[] = [];
-    const byCount = await fetchAllPages(
-      async (n, size) => {
-        pages.push(n);
-        return { entities: items.slice((n - 1) * size, n * size), pageCount: Math.ceil(23 / size) };
-      },
-      { pageSize: 10 },
-    );
-    assert.deepEqual(byCount, items);
-    assert.deepEqual(pages, [1, 2, 3]);
-    const byTotal = await fetchAllPages(
-      async (n, size) => ({ entities: items.slice((n - 1) * size, n * size), total: 23 }),
-      {
-        pageSize: 5,
-      },
-    );
-    assert.equal(byTotal.length, 23);
-    const byShortPage = await fetchAllPages(
-      async (n, size) => ({ entities: items.slice((n - 1) * size, n * size) }),
-      {
-        pageSize: 23,
-      },
-    );
-    assert.equal(byShortPage.length, 23);
-  });
-
-  it('stops at maxPages when a listing never ends', async () => {
-    let calls = 0;
-    const all = await fetchAllPages(
-      async () => {
-        calls++;
-        return { entities: [1] };
-      },
-      { pageSize: 1, maxPages: 5 },
-    );
-    assert.equal(calls, 5);
-    assert.equal(all.length, 5);
   });
 });
 

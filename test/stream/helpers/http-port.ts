@@ -1,6 +1,6 @@
 /** A NotificationsPort over plain fetch, for tests that talk to the loopback {@link FakePlatform}. */
 import { GenesysApiError } from '../../../src/errors.js';
-import { fetchAllPages } from '../../../src/stream/paging.js';
+import { collectAll } from '../../../src/platform/paginate.js';
 import type {
   ChannelInfo,
   ConversationDetailsPage,
@@ -56,8 +56,8 @@ export class HttpPort implements NotificationsPort {
   }
 
   listQueues(): Promise<DirectoryEntry[]> {
-    return fetchAllPages(
-      (pageNumber, pageSize) =>
+    return collectAll(
+      ({ pageNumber, pageSize }) =>
         this.call('GET', `/api/v2/routing/queues?pageNumber=${pageNumber}&pageSize=${pageSize}`) as Promise<{
           entities: DirectoryEntry[];
         }>,
@@ -66,8 +66,8 @@ export class HttpPort implements NotificationsPort {
   }
 
   listUsers(): Promise<DirectoryEntry[]> {
-    return fetchAllPages(
-      (pageNumber, pageSize) =>
+    return collectAll(
+      ({ pageNumber, pageSize }) =>
         this.call('GET', `/api/v2/users?pageNumber=${pageNumber}&pageSize=${pageSize}`) as Promise<{
           entities: DirectoryEntry[];
         }>,

@@ -1,0 +1,118 @@
+/**
+ * The {@link NotificationsPort} over the platform client: the official SDK's API classes, sent through the
+ * client's pipeline (token, shared rate budget, retries, coded errors). Channel calls go ahead of other queued
+ * calls — a stream waiting to reconnect is losing events — and backfill calls go behind them.
+ */
+import { GenesysApiError, MalformedInputError } from '../errors.js';
+import { collectAll } from '../platform/paginate.js';
+import type { PlatformClient } from '../platform/platform-client.js';
+import { PRIORITY_HEADER } from '../platform/sdk-http-client.js';
+import type {
+  ChannelInfo,
+  ConversationDetailsPage,
+  ConversationDetailsQuery,
+  DirectoryEntry,
+  NotificationsPort,
+  TopicSubscriptionResult,
+} from './port.js';
+
+export interface PlatformPortOptions {
+  /** Page size for queue and user listings (default 100). */
+  pageSize?: number;
+  /** Budget priority of channel calls (default 10: ahead of ordinary calls). */
+  channelPriority?: number;
+  /** Budget priority of backfill calls (default -1: behind ordinary calls). */
+  backfillPriority?: number;
+}
+
+/** Adapts a platform client to what the stream needs. */
+export function createNotificationsPort(
+  client: PlatformClient,
+  options: PlatformPortOptions = {},
+): NotificationsPort {
+  const pageSize = options.pageSize ?? 100;
+  const channel = { customHeaders: { [PRIORITY_HEADER]: String(options.channelPriority ?? 10) } };
+  const backfill = { customHeaders: { [PRIORITY_HEADER]: String(options.backfillPriority ?? -1) } };
+
+  return {
+    async createChannel(): Promise<ChannelInfo> {
+      const created = await client.notifications.postNotificationsChannels(channel);
+      if (!created?.id || !created.connectUri) {
+        throw new MalformedInputError('the platform created a notification channel without id or connectUri');
+      }
+      return { id: created.id, connectUri: created.connectUri, expires: created.expires };
+    },
+
+    async channelExists(channelId: string): Promise<boolean> {
+      try {
+        await client.notifications.headNotificationsChannel(channelId, channel);
+        return true;
+      } catch (error) {
+        if (error instanceof GenesysApiError && error.status === 404) return false;
+        throw error;
+      }
+    },
+
+    async replaceSubscriptions(
+      channelId: string,
+      topics: readonly string[],
+    ): Promise<TopicSubscriptionResult[]> {
+      const reply = await client.notifications.putNotificationsChannelSubscriptions(
+        channelId,
+        topics.map((id) => ({ id })),
+        { ignoreErrors: true, ...channel },
+      );
+      return (reply?.entities ?? []).flatMap((entity): TopicSubscriptionResult[] =>
+        entity.id
+          ? [
+              {
+                topic: entity.id,
+                state: entity.state === 'Rejected' ? 'Rejected' : 'Permitted',
+                ...(entity.rejectionReason ? { rejectionReason: entity.rejectionReason } : {}),
+                missingPermissions: entity.missingPermissions ?? [],
+              },
+            ]
+          : [],
+      );
+    },
+
+    async listQueues(): Promise<DirectoryEntry[]> {
+      const queues = await collectAll((page) => client.routing.getRoutingQueues(page), { pageSize });
+      return directory(queues);
+    },
+
+    async listUsers(): Promise<DirectoryEntry[]> {
+      const users = await collectAll((page) => client.users.getUsers(page), { pageSize });
+      return directory(users);
+    },
+
+    async getConversation(conversationId: string): Promise<Record<string, unknown>> {
+      return (await client.conversations.getConversation(conversationId, backfill)) as unknown as Record<
+        string,
+        unknown
+      >;
+    },
+
+    async queryConversationDetails(query: ConversationDetailsQuery): Promise<ConversationDetailsPage> {
+      const body = query as unknown as Parameters<
+        PlatformClient['analytics']['postAnalyticsConversationsDetailsQuery']
+      >[0];
+      return (await client.analytics.postAnalyticsConversationsDetailsQuery(
+        body,
+        backfill,
+      )) as ConversationDetailsPage;
+    },
+
+    tokenExpiresAt(): number | undefined {
+      return client.tokens.current()?.expiresAt;
+    },
+
+    async refreshToken(): Promise<void> {
+      await client.tokens.refresh();
+    },
+  };
+}
+
+function directory(entities: Array<{ id?: string; name?: string }>): DirectoryEntry[] {
+  return entities.flatMap((e) => (e.id ? [{ id: e.id, ...(e.name ? { name: e.name } : {}) }] : []));
+}
