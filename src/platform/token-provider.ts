@@ -1,6 +1,7 @@
 /**
  * Access tokens for a Client Credentials OAuth client: `POST {login}/oauth/token` with HTTP Basic credentials.
- * One token is cached and shared; it is refreshed ahead of expiry, and concurrent callers share a single refresh.
+ * One token is cached and shared. Ahead of expiry it is refreshed in the background while callers keep using it;
+ * without a usable token, concurrent callers share a single fetch.
  * Refused credentials fail fast with AuthenticationError (never a retry loop); 429, 5xx and network failures of
  * the token endpoint are retried a bounded number of times.
  */
@@ -22,7 +23,7 @@ export interface TokenProviderOptions {
   region: ResolvedRegion;
   clientId: string;
   clientSecret: string;
-  /** Fetch a new token this long before the current one expires (default 10 min, at most half its lifetime). */
+  /** Start fetching a new token this long before the current one expires (default 10 min, at most half its life). */
   refreshMarginMs?: number;
   timeoutMs?: number;
   retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterSeconds'>>;
@@ -53,6 +54,8 @@ export interface TokenProviderStats {
 }
 
 const OAUTH_PATH = '/oauth/token';
+/** After a failed early refresh, wait this long before trying again in the background. */
+const BACKGROUND_RETRY_MS = 5_000;
 
 /** Client-credentials token source with caching, early refresh and single-flight. */
 export class ClientCredentialsTokenProvider {
@@ -66,6 +69,7 @@ export class ClientCredentialsTokenProvider {
   private readonly listeners = new Set<(info: TokenInfo) => void>();
   private generation = 0;
   private tokenRequests = 0;
+  private backgroundRetryAt = 0;
 
   constructor(options: TokenProviderOptions) {
     this.options = options;
@@ -113,20 +117,43 @@ export class ClientCredentialsTokenProvider {
     return info;
   }
 
-  private isFresh(token: CachedToken): boolean {
+  /** Past this point the token is due for an early refresh (still usable meanwhile). */
+  private refreshDueAt(token: CachedToken): number {
     const lifetimeMs = token.expiresAt - token.obtainedAt;
-    const margin = Math.min(this.options.refreshMarginMs ?? 600_000, lifetimeMs / 2);
-    return Date.now() < token.expiresAt - margin;
+    return token.expiresAt - Math.min(this.options.refreshMarginMs ?? 600_000, lifetimeMs / 2);
+  }
+
+  /** Past this point the token is no longer handed out: it could expire while a request is in flight. */
+  private usableUntil(token: CachedToken): number {
+    const lifetimeMs = token.expiresAt - token.obtainedAt;
+    return token.expiresAt - Math.min(30_000, lifetimeMs / 4);
   }
 
   private obtain(): Promise<CachedToken> {
-    if (this.cached && this.isFresh(this.cached)) return Promise.resolve(this.cached);
-    if (!this.inflight) {
-      this.inflight = this.fetchWithRetries().finally(() => {
-        this.inflight = undefined;
-      });
+    const cached = this.cached;
+    const now = Date.now();
+    if (cached && now < this.usableUntil(cached)) {
+      // Early refresh happens in the background: callers keep the current token and never wait for it.
+      if (now >= this.refreshDueAt(cached) && !this.inflight && now >= this.backgroundRetryAt) {
+        this.startFetch().catch((error: unknown) => {
+          this.backgroundRetryAt = Date.now() + BACKGROUND_RETRY_MS;
+          this.options.logger.warn(
+            { err: error, expiresAt: new Date(cached.expiresAt).toISOString() },
+            'early token refresh failed; the current token stays in use',
+          );
+        });
+      }
+      return Promise.resolve(cached);
     }
-    return this.inflight;
+    return this.inflight ?? this.startFetch();
+  }
+
+  private startFetch(): Promise<CachedToken> {
+    const fetching = this.fetchWithRetries().finally(() => {
+      if (this.inflight === fetching) this.inflight = undefined;
+    });
+    this.inflight = fetching;
+    return fetching;
   }
 
   private async fetchWithRetries(): Promise<CachedToken> {

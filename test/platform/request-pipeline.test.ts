@@ -64,7 +64,8 @@ describe('429: honour Retry-After, pause the whole budget', () => {
       },
     ]);
     const first = client.request({ method: 'GET', path: '/api/v2/things/slow' });
-    while (server.tooManyRequests === 0) await new Promise((r) => setTimeout(r, 5));
+    // Once the client has taken in the 429, its whole budget is paused.
+    while (client.stats().budget.pausedForMs === 0) await new Promise((r) => setTimeout(r, 5));
     const other = client.request({ method: 'GET', path: '/api/v2/things/other' });
     await Promise.all([first, other]);
     const [refused, retried] = server.requestsTo('GET', '/api/v2/things/slow');

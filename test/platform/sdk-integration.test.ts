@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { knownRegions } from '../../src/config/region.js';
 import { GenesysApiError } from '../../src/errors.js';
 import { collectAll, paginate } from '../../src/platform/paginate.js';
-import type { PlatformClient } from '../../src/platform/platform-client.js';
+import { createPlatformClient, type PlatformClient } from '../../src/platform/platform-client.js';
 import { type Models, sdk } from '../../src/platform/sdk.js';
 import { clientFor } from './support/clients.js';
 import { type FakeGenesys, platformErrorBody, startFakeGenesys } from './support/fake-genesys.js';
@@ -191,6 +192,35 @@ describe('SDK API classes through our HTTP client', () => {
     assert.equal(stats.tokenRequests, 1);
     assert.ok(stats.tokenExpiresAt && stats.tokenExpiresAt > Date.now());
     assert.ok(stats.budget.limit > 0);
+  });
+});
+
+describe('aiming the SDK', () => {
+  it('points a per-instance SDK client at every known region', async () => {
+    for (const region of knownRegions()) {
+      const aimed = createPlatformClient({ region: region.name, clientId: 'id', clientSecret: 'secret' });
+      assert.equal(
+        aimed.apiClient.config.getConfUrl('api', aimed.apiClient.config.basePath),
+        region.apiBaseUrl,
+      );
+      assert.equal(
+        aimed.apiClient.config.getConfUrl('login', aimed.apiClient.config.authUrl),
+        region.loginBaseUrl,
+      );
+      await aimed.close();
+    }
+  });
+
+  it('sends login and API calls to a custom base URL, path prefix included', async () => {
+    const aimed = createPlatformClient({
+      region: 'http://127.0.0.1:9/genesys',
+      clientId: 'id',
+      clientSecret: 's',
+    });
+    const config = aimed.apiClient.config;
+    assert.equal(config.getConfUrl('api', config.basePath), 'http://127.0.0.1:9/genesys');
+    assert.equal(config.getConfUrl('login', config.authUrl), 'http://127.0.0.1:9/genesys');
+    await aimed.close();
   });
 });
 

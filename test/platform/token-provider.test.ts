@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { resolveRegion } from '../../src/config/region.js';
 import { AuthenticationError } from '../../src/errors.js';
@@ -69,22 +70,42 @@ describe('ClientCredentialsTokenProvider', () => {
     assert.equal(new Set(results).size, 1);
   });
 
-  it('refreshes ahead of expiry and announces the new token', async () => {
+  it('refreshes ahead of expiry in the background and announces the new token', async () => {
     server.tokenLifetimeSeconds = 2;
-    const tokens = provider({ refreshMarginMs: 1_700 }); // capped at half the lifetime: refresh after ~1 s
+    const tokens = provider({ refreshMarginMs: 1_700 }); // capped at half the lifetime: due after ~1 s
     const announced: TokenInfo[] = [];
     tokens.onToken((info) => announced.push(info));
     const first = await tokens.getToken();
     assert.equal(await tokens.getToken(), first, 'still fresh right after');
+    assert.equal(server.tokenRequests.length, 1);
+
     await new Promise((r) => setTimeout(r, 1_100));
+    server.tokenDelayMs = 200;
+    const renewed = new Promise<TokenInfo>((resolve) => tokens.onToken(resolve));
+    const started = performance.now();
+    assert.equal(await tokens.getToken(), first, 'the caller keeps the valid token...');
+    assert.ok(performance.now() - started < 150, '...without waiting for the refresh');
+    await Promise.all([tokens.getToken(), tokens.getToken()]);
+    const info = await renewed;
+    assert.equal(info.generation, 2);
     const second = await tokens.getToken();
     assert.notEqual(second, first);
-    assert.equal(server.tokenRequests.length, 2);
+    assert.equal(server.tokenRequests.length, 2, 'one early refresh, shared');
     assert.deepEqual(
       announced.map((i) => i.generation),
       [1, 2],
     );
     assert.ok(announced[1]!.expiresAt > announced[0]!.expiresAt);
+  });
+
+  it('waits for a new token once the old one is too close to expiry', async () => {
+    server.tokenLifetimeSeconds = 1;
+    const tokens = provider({ refreshMarginMs: 0 });
+    const first = await tokens.getToken();
+    await new Promise((r) => setTimeout(r, 800)); // usable until 750 ms (a quarter of the life before expiry)
+    const second = await tokens.getToken();
+    assert.notEqual(second, first);
+    assert.equal(server.tokenRequests.length, 2);
   });
 
   it('invalidate drops only the token that was refused', async () => {
