@@ -36,6 +36,22 @@ describe('401: refresh the token, retry once', () => {
     assert.equal(client.stats().retries, 1);
   });
 
+  it('many calls refused at once share one token refresh', async () => {
+    await client.request({ method: 'GET', path: '/api/v2/things/warm' });
+    server.revoke(server.issuedTokens[0]!);
+    server.tokenDelayMs = 30;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        client.request<{ id: string }>({ method: 'GET', path: `/api/v2/things/n${i}` }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.body.id),
+      Array.from({ length: 20 }, (_, i) => `n${i}`),
+    );
+    assert.equal(server.tokenRequests.length, 2, 'the first token, then one refresh');
+  });
+
   it('gives up after one refresh when the platform keeps refusing', async () => {
     const refusal = {
       status: 401,
