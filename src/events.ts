@@ -102,6 +102,8 @@ export interface ConversationWrapupEvent extends EventEnvelope<'conversation.wra
   notes?: string;
   durationSeconds?: number;
   afterCallWork: 'complete' | 'skipped' | 'notApplicable' | 'unknown';
+  /** Set when the code could not be read over REST after every attempt: the wrap-up is real, its code unknown. */
+  codeLookupFailed?: true;
 }
 
 export interface ConversationEndedEvent extends EventEnvelope<'conversation.ended'> {

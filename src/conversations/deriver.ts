@@ -138,6 +138,11 @@ export class LifecycleDeriver {
     return batch.result().events;
   }
 
+  /** Ids of the conversations tracked as not yet ended (what a backfill refreshes after a gap). */
+  liveConversationIds(): string[] {
+    return this.table.liveIds();
+  }
+
   /** Gives up on every outstanding lookup of a conversation: {@link completeWrapup} without a code, flagged. */
   failWrapupLookups(conversationId: string, observedAt?: string): LifecycleEvent[] {
     const rec = this.table.get(conversationId);

@@ -84,6 +84,13 @@ export class ConversationProcessor {
     for (const lookup of result.wrapupLookups) this.request(lookup.conversationId);
   }
 
+  /** Derives from a REST `Conversation` (a backfill read); lookups it could not settle are scheduled. */
+  ingestRestConversation(conversation: unknown, source: EventSource, observedAt?: string): void {
+    const result = this.deriver.ingestRestConversation(conversation, source, observedAt);
+    if (result.events.length > 0) this.onEvents(result.events);
+    for (const lookup of result.wrapupLookups) this.request(lookup.conversationId);
+  }
+
   /** Schedules the lookups a restored deriver still owes (call after `deriver.importState`). */
   resumePendingLookups(): void {
     for (const lookup of this.deriver.pendingWrapupLookups()) this.request(lookup.conversationId);

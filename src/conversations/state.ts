@@ -162,6 +162,11 @@ export class ConversationTable {
     this.maps[rec.bucket].set(rec.id, rec);
   }
 
+  /** Ids of the conversations not yet ended. */
+  liveIds(): string[] {
+    return [...this.maps[0].keys()];
+  }
+
   /** Forgets every record. */
   clear(): void {
     for (const map of this.maps) map.clear();

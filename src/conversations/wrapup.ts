@@ -12,10 +12,8 @@ import type { ParticipantSnapshot, WrapupSnapshot } from './snapshot.js';
 import { AWAITING_WRAPUP, type ConversationRecord, LOOKUP_PENDING, WRAPUP_DONE } from './state.js';
 import { millisBetween } from './timestamps.js';
 
-/** `conversation.wrapup`, plus a flag when the code could not be fetched and the event went out without it. */
-export interface DerivedWrapupEvent extends ConversationWrapupEvent {
-  codeLookupFailed?: true;
-}
+/** `conversation.wrapup` as the deriver builds it (the flag for a failed code lookup is on the event type). */
+export type DerivedWrapupEvent = ConversationWrapupEvent;
 
 function eventAfterCallWork(status: AfterCallWorkStatus): ConversationWrapupEvent['afterCallWork'] {
   return status === 'complete' || status === 'skipped' || status === 'notApplicable' ? status : 'unknown';

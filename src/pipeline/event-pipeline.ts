@@ -1,0 +1,187 @@
+/**
+ * The pipeline: notifications in, lifecycle events out. It picks the conversation snapshots out of the
+ * notifications a source delivers, feeds them (and whatever a backfill recovered) to the conversation processor,
+ * drops any event id it has already delivered, and hands each new event to the in-process hub and to a delivery
+ * callback (the sinks). Bad input is counted and logged without customer data; it never stops the stream.
+ */
+import {
+  ConversationProcessor,
+  LifecycleDeriver,
+  type LifecycleDeriverOptions,
+} from '../conversations/index.js';
+import { isSwitchboardError } from '../errors.js';
+import type { EventSource, LifecycleEvent, LifecycleEventType } from '../events.js';
+import { type Logger, silentLogger } from '../logging.js';
+import type { Notification } from '../stream/frames.js';
+import { parseFrame } from '../stream/frames.js';
+import { EventHub } from './event-hub.js';
+import { RecentIds } from './recent-ids.js';
+
+/** Aggregate conversation topics carry whole-conversation snapshots; per-media topics have another shape. */
+const CONVERSATION_TOPIC = /^v2\.(?:routing\.queues|users)\.[^.]+\.conversations$/;
+
+export interface EventPipelineOptions {
+  /** Reads one conversation over REST (`GET /api/v2/conversations/{id}`), for wrap-up codes. */
+  fetchConversation: (conversationId: string) => Promise<unknown>;
+  /** Receives every new event after the hub (e.g. the sink dispatcher). */
+  deliver?: (event: LifecycleEvent) => void;
+  deriver?: LifecycleDeriverOptions;
+  /** How many delivered ids to remember to drop repeats the deriver can no longer see (default 50,000). */
+  recentIds?: number;
+  /** Concurrent wrap-up code reads (default 4). */
+  lookupConcurrency?: number;
+  /** Delay before retrying a wrap-up code read (default 2,000 ms). */
+  lookupRetryDelayMs?: number;
+  logger?: Logger;
+  /** Clock for `observedAt` (default `Date.now`). */
+  now?: () => number;
+}
+
+/** What the pipeline has seen and done. */
+export interface PipelineStats {
+  notifications: number;
+  conversationSnapshots: number;
+  /** Notifications on topics the pipeline does not derive from (per-media, presence, ...). */
+  otherTopics: number;
+  malformed: number;
+  recovered: number;
+  duplicatesDropped: number;
+  events: Record<LifecycleEventType, number>;
+  eventsTotal: number;
+  lastEventAt: string | undefined;
+}
+
+/** From notifications (live, replayed or recovered) to delivered lifecycle events. */
+export class EventPipeline {
+  readonly hub: EventHub;
+  readonly processor: ConversationProcessor;
+  private readonly deliverExternal: ((event: LifecycleEvent) => void) | undefined;
+  private readonly recent: RecentIds;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly counters: PipelineStats = {
+    notifications: 0,
+    conversationSnapshots: 0,
+    otherTopics: 0,
+    malformed: 0,
+    recovered: 0,
+    duplicatesDropped: 0,
+    events: {
+      'conversation.started': 0,
+      'participant.joined': 0,
+      'conversation.transferred': 0,
+      'participant.left': 0,
+      'conversation.ended': 0,
+      'conversation.wrapup': 0,
+    },
+    eventsTotal: 0,
+    lastEventAt: undefined,
+  };
+
+  constructor(options: EventPipelineOptions) {
+    this.log = (options.logger ?? silentLogger()).child({ component: 'pipeline' });
+    this.now = options.now ?? Date.now;
+    this.deliverExternal = options.deliver;
+    this.recent = new RecentIds(options.recentIds ?? 50_000);
+    this.hub = new EventHub({
+      onListenerError: (error, event) =>
+        this.log.error({ err: error, eventType: event.type, eventId: event.id }, 'event listener failed'),
+    });
+    this.processor = new ConversationProcessor({
+      deriver: new LifecycleDeriver(options.deriver),
+      fetchConversation: options.fetchConversation,
+      onEvents: (events) => this.deliverAll(events),
+      logger: this.log,
+      ...(options.lookupConcurrency === undefined ? {} : { concurrency: options.lookupConcurrency }),
+      ...(options.lookupRetryDelayMs === undefined ? {} : { retryDelayMs: options.lookupRetryDelayMs }),
+    });
+  }
+
+  /** The seam every source feeds (Slack Bolt's `processEvent`): one notification in. */
+  readonly receive = (notification: Notification): void => {
+    this.counters.notifications++;
+    if (!CONVERSATION_TOPIC.test(notification.topic)) {
+      this.counters.otherTopics++;
+      return;
+    }
+    this.counters.conversationSnapshots++;
+    const source: EventSource = notification.replayed
+      ? { kind: 'replay', file: notification.replayed.file, line: notification.replayed.line }
+      : {
+          kind: 'topic',
+          topic: notification.topicName,
+          ...(notification.channelId === undefined ? {} : { channelId: notification.channelId }),
+          ...(notification.correlationId === undefined ? {} : { correlationId: notification.correlationId }),
+        };
+    const observedAt = new Date(notification.receivedAt ?? this.now()).toISOString();
+    try {
+      this.processor.ingest(notification.eventBody, source, observedAt);
+    } catch (error) {
+      this.countMalformed(error, notification.topic);
+    }
+  };
+
+  /** Parses and receives one raw WebSocket text frame (for replay and tests); control frames are ignored. */
+  receiveFrame(text: string, channelId?: string): void {
+    const frame = parseFrame(text);
+    if (frame.kind === 'notification') {
+      this.receive(channelId === undefined ? frame : { ...frame, channelId });
+    } else if (frame.kind === 'malformed') {
+      this.counters.malformed++;
+      this.log.warn({ reason: frame.reason }, 'malformed frame skipped');
+    }
+  }
+
+  /** Feeds a conversation recovered by a backfill (`GET /api/v2/conversations/{id}` body). */
+  receiveRecovered(conversation: unknown, source: EventSource): void {
+    this.counters.recovered++;
+    try {
+      this.processor.ingestRestConversation(conversation, source, new Date(this.now()).toISOString());
+    } catch (error) {
+      this.countMalformed(error, 'backfill');
+    }
+  }
+
+  /** Ids of the conversations the deriver considers live (for the backfiller's refresh). */
+  liveConversationIds(): string[] {
+    return this.processor.deriver.liveConversationIds();
+  }
+
+  stats(): PipelineStats {
+    return { ...this.counters, events: { ...this.counters.events } };
+  }
+
+  /** Waits for outstanding wrap-up lookups. */
+  async idle(): Promise<void> {
+    await this.processor.idle();
+  }
+
+  /** Stops lookups and ends async iterators. */
+  close(): void {
+    this.processor.close();
+    this.hub.close();
+  }
+
+  private deliverAll(events: LifecycleEvent[]): void {
+    for (const event of events) {
+      if (!this.recent.add(event.id)) {
+        this.counters.duplicatesDropped++;
+        continue;
+      }
+      this.counters.events[event.type]++;
+      this.counters.eventsTotal++;
+      this.counters.lastEventAt = event.observedAt;
+      this.hub.emit(event);
+      this.deliverExternal?.(event);
+    }
+  }
+
+  private countMalformed(error: unknown, topic: string): void {
+    this.counters.malformed++;
+    if (isSwitchboardError(error) && error.code === 'malformed_input') {
+      this.log.warn({ topic, reason: error.message }, 'malformed snapshot skipped');
+    } else {
+      this.log.error({ topic, err: error }, 'snapshot could not be processed');
+    }
+  }
+}
