@@ -140,8 +140,10 @@ export class ChannelConnection {
   }
 
   /**
-   * Creates the channel, connects and subscribes. Resolves once covered; rejects on a lasting failure of the
-   * first attempt (bad credentials, missing permission to create channels) instead of retrying it forever.
+   * Creates the channel, connects and subscribes. Resolves once covered; rejects on a lasting failure (bad
+   * credentials, missing permission to create channels) or after `startAttempts` passing ones, so that a wrong
+   * region or a platform that is down is reported at start instead of retried in silence. Once started, every
+   * failure is retried.
    */
   start(): Promise<void> {
     return this.enqueue(() => this.establish(undefined, true), true);
@@ -273,7 +275,7 @@ export class ChannelConnection {
         if (this.closed) return;
         lastError = error;
         this.log.warn({ err: describeError(error), attempt }, 'channel connection attempt failed');
-        if (failFast && !isTransient(error)) {
+        if (failFast && (!isTransient(error) || attempt >= this.timing.startAttempts)) {
           lease?.release();
           this.setState('idle');
           throw error;
@@ -503,13 +505,7 @@ export class ChannelConnection {
     if (this.closed || this.link !== old || old.retired) return;
     const fromChannelId = old.channel.id;
     this.status({ type: 'handover', slot: this.slot, reason, phase: 'started', fromChannelId });
-    if (reason === 'token-revoked') await this.port.refreshToken?.();
-    if (reason === 'token-expiry') {
-      const current = this.port.tokenExpiresAt();
-      if (current !== undefined && old.tokenExpiresAt !== undefined && current <= old.tokenExpiresAt) {
-        await this.port.refreshToken?.();
-      }
-    }
+    await this.freshToken(old, reason);
     const lease = await this.budget.acquire(this.timing.handoverBudgetWaitMs);
     if (this.closed) {
       lease?.release();
@@ -570,6 +566,23 @@ export class ChannelConnection {
     if (reason === 'rotation' || reason === 'token-expiry') {
       this.counters.rotations++;
       this.status({ type: 'rotated', slot: this.slot, reason, fromChannelId, toChannelId: link.channel.id });
+    }
+  }
+
+  /**
+   * A channel dies with the token that created it, so its replacement must not be created with the same token:
+   * after `token_revoked` always, before the token expires when the token has not been renewed yet. A failed
+   * refresh is only logged: creating the channel fetches a token anyway.
+   */
+  private async freshToken(old: Link, reason: ReplaceReason): Promise<void> {
+    const current = this.port.tokenExpiresAt();
+    const sameToken =
+      current !== undefined && old.tokenExpiresAt !== undefined && current <= old.tokenExpiresAt;
+    if (reason !== 'token-revoked' && !(reason === 'token-expiry' && sameToken)) return;
+    try {
+      await this.port.refreshToken?.();
+    } catch (error) {
+      this.log.warn({ err: describeError(error) }, 'token refresh failed');
     }
   }
 

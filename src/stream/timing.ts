@@ -5,7 +5,7 @@ import type { BackoffOptions } from './backoff.js';
 export interface ConnectionTiming {
   /** The server's heartbeat interval (about 30 s observed; not documented, hence a setting). */
   heartbeatIntervalMs: number;
-  /** Quiet time after which the client sends `{"message":"ping"}` (default: one heartbeat interval). */
+  /** Quiet time after which the client sends `{"message":"ping"}` (default: 1.2 heartbeat intervals). */
   pingAfterMs: number;
   /** Quiet time, in heartbeat intervals, after which the socket is declared stale (default 2.5). */
   watchdogMultiple: number;
@@ -23,6 +23,8 @@ export interface ConnectionTiming {
   minChannelLifeMs: number;
   /** Channel lifetime assumed when the platform gives no `expires` (default 24 h). */
   channelLifetimeMs: number;
+  /** Failed attempts after which the very first connection gives up and reports why (default 5). */
+  startAttempts: number;
   /** Wait after a failed rotation before trying again (default 30 s). */
   rotationRetryMs: number;
   /** How long a hand-over waits for a free channel of the budget (default 30 s). */
@@ -31,7 +33,7 @@ export interface ConnectionTiming {
 
 export const DEFAULT_TIMING: ConnectionTiming = {
   heartbeatIntervalMs: 30_000,
-  pingAfterMs: 30_000,
+  pingAfterMs: 36_000,
   watchdogMultiple: 2.5,
   connectTimeoutMs: 10_000,
   backoff: { initialMs: 500, maxMs: 30_000, factor: 2 },
@@ -40,6 +42,7 @@ export const DEFAULT_TIMING: ConnectionTiming = {
   rotationJitterMs: 60_000,
   minChannelLifeMs: 60_000,
   channelLifetimeMs: 24 * 3600_000,
+  startAttempts: 5,
   rotationRetryMs: 30_000,
   handoverBudgetWaitMs: 30_000,
 };
@@ -49,7 +52,7 @@ export function resolveTiming(partial: Partial<ConnectionTiming> = {}): Connecti
   const heartbeatIntervalMs = partial.heartbeatIntervalMs ?? DEFAULT_TIMING.heartbeatIntervalMs;
   const timing: ConnectionTiming = {
     ...DEFAULT_TIMING,
-    pingAfterMs: heartbeatIntervalMs,
+    pingAfterMs: heartbeatIntervalMs * 1.2,
     stableAfterMs: heartbeatIntervalMs * 2,
     ...partial,
     heartbeatIntervalMs,

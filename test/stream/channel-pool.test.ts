@@ -12,7 +12,7 @@ import { delay, waitFor } from './helpers/wait.js';
 
 const FAST: Partial<ConnectionTiming> = {
   heartbeatIntervalMs: 40,
-  watchdogMultiple: 3,
+  watchdogMultiple: 4,
   connectTimeoutMs: 1000,
   backoff: { initialMs: 10, maxMs: 40 },
   rotationJitterMs: 0,

@@ -17,7 +17,7 @@ import { waitFor } from './helpers/wait.js';
 const HEARTBEAT_MS = 50;
 const TIMING: Partial<ConnectionTiming> = {
   heartbeatIntervalMs: HEARTBEAT_MS,
-  watchdogMultiple: 3,
+  watchdogMultiple: 4,
   connectTimeoutMs: 2000,
   backoff: { initialMs: 20, maxMs: 200 },
   rotationJitterMs: 0,
@@ -199,6 +199,20 @@ describe('ChannelPool against the emulator', () => {
     await waitFor(() => (r.client.tokens.current()?.generation ?? 0) > (tokenBefore ?? 0), 'a new token');
     await assertFullyCovered(r, 'after token revocation');
     assert.ok(channelPosts(r) >= 4);
+  });
+
+  it('subscribes again after no_longer_subscribed', async () => {
+    const r = await rig();
+    assert.equal(r.emulator.faults.noLongerSubscribed({}, [r.topics[0]!]), 1);
+    await waitFor(() => r.gaps.some((g) => g.reason === 'no-longer-subscribed'), 'the gap to close');
+    await assertFullyCovered(r, 'after no_longer_subscribed');
+  });
+
+  it('recovers when the token expires under the channels', async () => {
+    const r = await rig();
+    r.emulator.faults.expireTokens();
+    await assertFullyCovered(r, 'after token expiry');
+    assert.ok(channelPosts(r) >= 4, 'channels die with their token');
   });
 
   it('keeps trying through 5xx on subscribe', async () => {
