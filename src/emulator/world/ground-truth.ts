@@ -79,28 +79,42 @@ export function buildFact(
   return fact;
 }
 
-/** Keeps facts in the order they happened and answers time-window queries. */
+/** Keeps facts in the order they happened (at most `maxFacts`, oldest dropped first). */
 export class GroundTruthLog {
-  private readonly facts: GroundTruthFact[] = [];
+  private facts: GroundTruthFact[] = [];
+  private sorted = true;
+
+  constructor(private readonly maxFacts = Number.POSITIVE_INFINITY) {}
 
   add(fact: GroundTruthFact): void {
+    const last = this.facts.at(-1);
+    // Bursts record conversations that lie in the past: only they break the time order.
+    if (last && last.occurredAt > fact.occurredAt) this.sorted = false;
     this.facts.push(fact);
+    if (this.facts.length > this.maxFacts * 1.1) {
+      this.ensureSorted();
+      this.facts = this.facts.slice(this.facts.length - this.maxFacts);
+    }
   }
 
   /** Facts whose `occurredAt` lies in [since, until] (either bound optional), in the order they happened. */
   list(since?: number, until?: number): GroundTruthFact[] {
-    const selected =
-      since === undefined && until === undefined
-        ? [...this.facts]
-        : this.facts.filter((f) => {
-            const t = Date.parse(f.occurredAt);
-            return (since === undefined || t >= since) && (until === undefined || t <= until);
-          });
-    // Bursts record conversations that lie in the past; a stable sort keeps same-time facts in causal order.
-    return selected.sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0));
+    this.ensureSorted();
+    if (since === undefined && until === undefined) return [...this.facts];
+    return this.facts.filter((f) => {
+      const t = Date.parse(f.occurredAt);
+      return (since === undefined || t >= since) && (until === undefined || t <= until);
+    });
   }
 
   get size(): number {
     return this.facts.length;
+  }
+
+  private ensureSorted(): void {
+    if (this.sorted) return;
+    // A stable sort keeps facts of the same millisecond in causal order.
+    this.facts.sort((a, b) => (a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0));
+    this.sorted = true;
   }
 }

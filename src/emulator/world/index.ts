@@ -95,9 +95,9 @@ const TEXT_LIMIT = 2000;
 
 class EmulatedWorld implements World {
   readonly org: Org;
-  readonly conversations = new ConversationStore();
+  readonly conversations: ConversationStore;
   readonly errors: unknown[] = [];
-  private readonly truth = new GroundTruthLog();
+  private readonly truth: GroundTruthLog;
   private readonly scheduler: Scheduler;
   private readonly simulation: Simulation;
   private readonly agentless: AgentlessSender;
@@ -109,6 +109,8 @@ class EmulatedWorld implements World {
     private readonly clock: Clock,
   ) {
     const now = clock.now();
+    this.conversations = new ConversationStore(settings.maxConversations);
+    this.truth = new GroundTruthLog(settings.maxGroundTruthFacts);
     this.org = generateOrg(settings, new Random(settings.seed), now);
     this.scheduler = new Scheduler(clock, (error) => {
       if (this.errors.length < 100) this.errors.push(error);

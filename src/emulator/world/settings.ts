@@ -42,6 +42,10 @@ export interface WorldSettings {
   whatsappWindowHours: number;
   /** Mix of live and historical traffic. */
   mix: TrafficMix;
+  /** Conversations kept for REST and analytics; beyond this the oldest ended ones are forgotten. */
+  maxConversations: number;
+  /** Ground-truth facts kept; beyond this the oldest are dropped. */
+  maxGroundTruthFacts: number;
 }
 
 /** A lively default world: a few conversations a minute, 30 days of history, 20 agents, 5 queues, real time. */
@@ -61,6 +65,8 @@ export const defaultWorldSettings: WorldSettings = {
   analyticsMaxResults: 100_000,
   whatsappWindowHours: 24,
   mix: { voice: 35, webmessaging: 25, sms: 8, whatsapp: 10, open: 6, email: 10, callback: 6 },
+  maxConversations: 50_000,
+  maxGroundTruthFacts: 1_000_000,
 };
 
 /** Defaults overlaid with the given settings; throws on values that cannot work. */
@@ -70,7 +76,14 @@ export function resolveSettings(partial: Partial<WorldSettings>): WorldSettings 
     ...partial,
     mix: { ...defaultWorldSettings.mix, ...partial.mix },
   };
-  const positive: (keyof WorldSettings)[] = ['agents', 'queues', 'timeScale', 'analyticsMaxPageSize'];
+  const positive: (keyof WorldSettings)[] = [
+    'agents',
+    'queues',
+    'timeScale',
+    'analyticsMaxPageSize',
+    'maxConversations',
+    'maxGroundTruthFacts',
+  ];
   for (const key of positive) {
     const value = settings[key];
     if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`World setting ${key} must be > 0`);

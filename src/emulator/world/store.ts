@@ -6,9 +6,12 @@ import type { SimConversation, SimMessage } from './model.js';
 
 export class ConversationStore {
   private readonly byId = new Map<string, SimConversation>();
-  private readonly byStart: SimConversation[] = [];
+  private byStart: SimConversation[] = [];
   private sorted = true;
   private readonly lastInboundWhatsApp = new Map<string, number>();
+
+  /** Keeps at most about `maxConversations`; beyond that the oldest ended ones are forgotten. */
+  constructor(private readonly maxConversations = Number.POSITIVE_INFINITY) {}
 
   /** Adds a conversation whose `startTime` is set. */
   add(conversation: SimConversation): void {
@@ -17,6 +20,22 @@ export class ConversationStore {
     const last = this.byStart.at(-1);
     if (last && last.startTime > conversation.startTime) this.sorted = false;
     this.byStart.push(conversation);
+    // Trim in batches (a tenth at a time) so that a long, busy run costs O(1) per conversation.
+    if (this.byId.size > this.maxConversations * 1.1) this.trim();
+  }
+
+  private trim(): void {
+    let excess = this.byId.size - this.maxConversations;
+    const kept: SimConversation[] = [];
+    for (const c of this.ordered()) {
+      if (excess > 0 && c.endTime !== undefined) {
+        this.byId.delete(c.id);
+        excess--;
+      } else {
+        kept.push(c);
+      }
+    }
+    this.byStart = kept;
   }
 
   get(id: string): SimConversation | undefined {
