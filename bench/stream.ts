@@ -147,9 +147,9 @@ function liveSequences(frames: string[]): string[][] {
   const byConversation = new Map<string, string[]>();
   for (const text of frames) {
     const id = (JSON.parse(text) as { eventBody: { id: string } }).eventBody.id;
-    let list = byConversation.get(id);
-    if (!list) byConversation.set(id, (list = []));
-    list.push(text);
+    const list = byConversation.get(id);
+    if (list) list.push(text);
+    else byConversation.set(id, [text]);
   }
   const sequences: string[][] = [];
   for (const list of byConversation.values()) {
@@ -172,8 +172,10 @@ function remapIds(sequence: string[]): string[] {
   const ids = new Map<string, string>();
   return sequence.map((text) =>
     text.replace(UUID, (id) => {
-      let fresh = ids.get(id);
-      if (!fresh) ids.set(id, (fresh = randomUUID()));
+      const known = ids.get(id);
+      if (known) return known;
+      const fresh = randomUUID();
+      ids.set(id, fresh);
       return fresh;
     }),
   );
