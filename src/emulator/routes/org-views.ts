@@ -1,8 +1,7 @@
 /** The org's entities in the platform's JSON shapes (`User`, `Queue`, `WrapupCode`, `ExternalContact`, ...). */
 import type { Models } from 'purecloud-platform-client-v2';
+import { iso } from '../world/format.js';
 import type { Org, OrgContact, OrgQueue, OrgUser, OrgWrapupCode } from '../world/index.js';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function division(org: Org) {
   return {

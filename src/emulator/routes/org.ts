@@ -4,6 +4,7 @@
  * any authenticated client can read).
  */
 import { type EmulatorRequest, platformError, type Router } from '../router.js';
+import { digitsOf as digits } from '../world/format.js';
 import type { OrgContact, World } from '../world/index.js';
 import {
   contactView,
@@ -200,7 +201,6 @@ export function registerOrgRoutes(router: Router, world: World): void {
 }
 
 function lookupContact(contacts: readonly OrgContact[], type: string, value: string): OrgContact | undefined {
-  const digits = (s: string) => s.replace(/[^0-9]/g, '');
   switch (type) {
     case 'Phone':
       // The platform wants the country code with a leading +; spaces and dashes are tolerated.

@@ -5,17 +5,17 @@
  * message conversation that analytics finds.
  */
 import type { Models } from 'purecloud-platform-client-v2';
+import { digitsOf, iso } from './format.js';
 import {
   addLeg,
+  appendMessage,
   isEnded,
   type MessengerType,
   newConversation,
   type SimConversation,
-  type SimMessage,
 } from './model.js';
 import type { Org, OrgContact } from './org.js';
 import type { Random } from './random.js';
-import { iso } from './render.js';
 import type { WorldSettings } from './settings.js';
 import type { ConversationStore } from './store.js';
 
@@ -226,20 +226,16 @@ export class AgentlessSender {
     const business =
       conversation.participants.findLast((p) => p.purpose !== 'customer' && !isEnded(p)) ??
       conversation.participants.find((p) => p.purpose !== 'customer')!;
-    const message: SimMessage = {
+    const message = appendMessage(conversation.id, business.comm, {
       messageId: this.rng.uuid(),
-      conversationId: conversation.id,
-      communicationId: business.comm.id,
       time: now,
       status: 'sent',
       direction: 'outbound',
       textBody: text,
-      messengerType,
       fromAddress,
       toAddress,
       sentBy: caller.userId ? { userId: caller.userId } : { clientId: caller.clientId },
-    };
-    business.comm.messages?.push(message);
+    });
     const timestamp = iso(now);
     const record: OutboundRecord = {
       id: message.messageId,
@@ -291,12 +287,12 @@ export class AgentlessSender {
 
   /** Identity resolution: the contact that owns the address on that channel. */
   private resolve(messengerType: AgentlessMessengerType, toAddress: string): OrgContact | undefined {
-    const digits = toAddress.replace(/[^0-9]/g, '');
+    const digits = digitsOf(toAddress);
     return this.org.contacts.find((c) =>
       messengerType === 'sms'
         ? c.phone === toAddress
         : messengerType === 'whatsapp'
-          ? c.whatsAppNumber?.replace(/[^0-9]/g, '') === digits
+          ? c.whatsAppNumber !== undefined && digitsOf(c.whatsAppNumber) === digits
           : c.openMessagingId === toAddress,
     );
   }

@@ -4,8 +4,8 @@
  */
 import type { Models } from 'purecloud-platform-client-v2';
 import type { FilterNode, ParsedQuery, Predicate } from './analytics-query.js';
+import { iso, sparse } from './format.js';
 import type { SimConversation, SimParticipant, SimSegment } from './model.js';
-import { iso } from './render.js';
 import type { ConversationStore } from './store.js';
 
 type Lookup = (dimension: string) => string | undefined;
@@ -115,7 +115,7 @@ function segmentValue(segment: SimSegment, dimension: string): string | undefine
 
 /** Session- and participant-level values of a leg, keyed by dimension name (absent keys are undefined). */
 function sessionValues(c: SimConversation, p: SimParticipant): Record<string, string | undefined> {
-  const { addressFrom, addressTo } = addresses(c, p);
+  const { addressFrom, addressTo } = addresses(c);
   const call = c.media === 'voice' ? customerCall(c) : undefined;
   return {
     participantId: p.id,
@@ -145,7 +145,7 @@ function customerCall(c: SimConversation): { ani?: string; dnis?: string } {
 }
 
 /** From/to as analytics reports them: in the direction of the conversation, the same on every leg. */
-function addresses(c: SimConversation, p: SimParticipant): { addressFrom?: string; addressTo?: string } {
+function addresses(c: SimConversation): { addressFrom?: string; addressTo?: string } {
   const customer = c.participants.find((x) => x.purpose === 'customer');
   if (!customer) return {};
   const cc = customer.comm;
@@ -158,19 +158,11 @@ function addresses(c: SimConversation, p: SimParticipant): { addressFrom?: strin
       return { addressFrom: customer.address, addressTo: 'support@example.com' };
     case 'message': {
       // Outbound conversations go from the business to the customer.
-      const fromBusiness = c.originatingDirection === 'outbound';
-      void p;
-      return fromBusiness
+      return c.originatingDirection === 'outbound'
         ? { addressFrom: cc.toAddress, addressTo: cc.fromAddress }
         : { addressFrom: cc.fromAddress, addressTo: cc.toAddress };
     }
   }
-}
-
-function sparse<T>(value: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const key in value) if (value[key] !== undefined) out[key] = value[key];
-  return out as T;
 }
 
 /** One conversation in the analytics detail shape: participants → sessions → segments. */

@@ -19,12 +19,12 @@ import {
 import { runConversationQuery } from './analytics.js';
 import { parseConversationQuery } from './analytics-query.js';
 import { type Clock, systemClock } from './clock.js';
+import { iso } from './format.js';
 import { type GroundTruthFact, GroundTruthLog } from './ground-truth.js';
 import { seedHistory } from './history.js';
-import { isEnded, type SimConversation, type SimMessage } from './model.js';
+import { appendMessage, isEnded, type SimConversation, type SimMessage } from './model.js';
 import { generateOrg, type Org } from './org.js';
 import { hashSeed, Random } from './random.js';
-import { iso } from './render.js';
 import { Scheduler } from './scheduler.js';
 import { type ConversationScript, validateScript } from './script.js';
 import { resolveSettings, type WorldSettings } from './settings.js';
@@ -260,20 +260,14 @@ class EmulatedWorld implements World {
       comm.state = 'connected';
       comm.resumeTime = now;
     }
-    const message: SimMessage = {
+    const message = appendMessage(conversation.id, comm, {
       messageId: this.apiMessages.uuid(),
-      conversationId: conversation.id,
-      communicationId: comm.id,
       time: now,
       status: 'sent',
       direction: 'outbound',
       textBody,
-      messengerType: comm.messageType ?? 'webmessaging',
-      fromAddress: comm.fromAddress ?? '',
-      toAddress: comm.toAddress ?? '',
       sentBy: { userId },
-    };
-    comm.messages?.push(message);
+    });
     this.simulation.publish(conversation);
     return renderMessageData(message);
   }

@@ -356,6 +356,26 @@ export function skipAcw(p: SimParticipant, t: number, code: { id: string; name: 
   if (last) last.wrapUpCode = code.id;
 }
 
+/** Adds a message on a leg's communication (addresses default to the leg's own) and returns it. */
+export function appendMessage(
+  conversationId: string,
+  comm: SimCommunication,
+  message: Pick<SimMessage, 'messageId' | 'time' | 'status' | 'direction' | 'textBody'> &
+    Partial<Pick<SimMessage, 'fromAddress' | 'toAddress' | 'sentBy'>>,
+): SimMessage {
+  const full: SimMessage = {
+    conversationId,
+    communicationId: comm.id,
+    messengerType: comm.messageType ?? 'webmessaging',
+    fromAddress: comm.fromAddress ?? '',
+    toAddress: comm.toAddress ?? '',
+    ...message,
+  };
+  comm.messages ??= [];
+  comm.messages.push(full);
+  return full;
+}
+
 /** True once every leg of the conversation has disconnected. */
 export function allLegsEnded(conversation: SimConversation): boolean {
   return conversation.participants.length > 0 && conversation.participants.every(isEnded);

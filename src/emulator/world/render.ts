@@ -4,31 +4,10 @@
  * and `GET /api/v2/conversations/messages/{id}`. Output is sparse: keys are absent, never null.
  */
 import type { Models } from 'purecloud-platform-client-v2';
+import { iso, isoOpt, sparse } from './format.js';
 import type { SimCommunication, SimConversation, SimMedia, SimParticipant, SimTransfer } from './model.js';
 
 type Json = Record<string, unknown>;
-
-const isoCache = new Map<number, string>();
-
-/** ISO-8601 UTC with milliseconds. Snapshots repeat the same times over and over, hence a small cache. */
-export function iso(ms: number): string {
-  let text = isoCache.get(ms);
-  if (text === undefined) {
-    if (isoCache.size >= 50_000) isoCache.clear();
-    text = new Date(ms).toISOString();
-    isoCache.set(ms, text);
-  }
-  return text;
-}
-
-/** Copies the keys whose value is defined. */
-function sparse<T>(value: Json): T {
-  const out: Json = {};
-  for (const key in value) if (value[key] !== undefined) out[key] = value[key];
-  return out as T;
-}
-
-const isoOpt = (ms: number | undefined) => (ms === undefined ? undefined : iso(ms));
 
 /** The participant key holding a media's communications. */
 export const MEDIA_KEY: Record<SimMedia, 'calls' | 'messages' | 'emails' | 'callbacks'> = {

@@ -11,11 +11,11 @@ import type { Clock } from './clock.js';
 import { buildFact, type GroundTruthLog } from './ground-truth.js';
 import {
   allLegsEnded,
+  appendMessage,
   CHANNELS,
   type Channel,
   type Origin,
   type SimConversation,
-  type SimMessage,
 } from './model.js';
 import type { Org } from './org.js';
 import { hashSeed, Random } from './random.js';
@@ -168,21 +168,10 @@ export class Simulation {
         if (record) truth.add(buildFact(conversation, type, t, subject, detail));
       },
       message: (leg, direction, textBody, messageId) => {
-        const comm = leg.comm;
-        const message: SimMessage = {
-          messageId,
-          conversationId: conversation.id,
-          communicationId: comm.id,
-          time: t,
-          status: direction === 'inbound' ? 'received' : 'sent',
-          direction,
-          textBody,
-          messengerType: comm.messageType ?? 'webmessaging',
-          fromAddress: comm.fromAddress ?? '',
-          toAddress: comm.toAddress ?? '',
-        };
-        comm.messages?.push(message);
-        store.noteMessage(message);
+        const status = direction === 'inbound' ? 'received' : 'sent';
+        store.noteMessage(
+          appendMessage(conversation.id, leg.comm, { messageId, time: t, status, direction, textBody }),
+        );
       },
     };
     step.run(ctx);

@@ -2,6 +2,7 @@
  * Every conversation the world knows — seeded history, live, scripted, burst and agentless — by id and by start
  * time, plus the index the WhatsApp 24-hour window needs.
  */
+import { digitsOf } from './format.js';
 import type { SimConversation, SimMessage } from './model.js';
 
 export class ConversationStore {
@@ -64,7 +65,7 @@ export class ConversationStore {
   /** Records a message; inbound WhatsApp messages open the customer's 24-hour window. */
   noteMessage(message: SimMessage): void {
     if (message.messengerType === 'whatsapp' && message.direction === 'inbound') {
-      const key = digits(message.fromAddress);
+      const key = digitsOf(message.fromAddress);
       const previous = this.lastInboundWhatsApp.get(key) ?? 0;
       if (message.time > previous) this.lastInboundWhatsApp.set(key, message.time);
     }
@@ -72,7 +73,7 @@ export class ConversationStore {
 
   /** When the WhatsApp user with this number last wrote to the business (epoch ms), if ever. */
   lastInboundWhatsAppFrom(address: string): number | undefined {
-    return this.lastInboundWhatsApp.get(digits(address));
+    return this.lastInboundWhatsApp.get(digitsOf(address));
   }
 
   /** The newest message conversation on a channel between a customer and one of the business's addresses. */
@@ -107,12 +108,8 @@ export class ConversationStore {
   }
 }
 
-function digits(address: string): string {
-  return address.replace(/[^0-9]/g, '');
-}
-
 /** Phone-like addresses compare by digits; anything else (ids) as written. */
 function digitsOrSelf(address: string | undefined): string {
   if (address === undefined) return '';
-  return /^\+?[0-9 ()-]+$/.test(address) ? digits(address) : address;
+  return /^\+?[0-9 ()-]+$/.test(address) ? digitsOf(address) : address;
 }
