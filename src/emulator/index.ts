@@ -16,54 +16,45 @@ import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 import { createEmulatorServer } from './server.js';
 import { type EmulatorSettings, resolveSettings, SETTING_KEYS } from './settings.js';
+import { type Clock, createWorld, type World, type WorldSettings } from './world/index.js';
 
 export type { ClientDefinition } from './auth/clients.js';
 export { DEFAULT_CLIENT } from './auth/clients.js';
 export type { FaultCommand, FaultResult } from './faults.js';
 export type { NotificationPublisher } from './notifications/hub.js';
 export type { EmulatorSettings } from './settings.js';
+export type { Clock, World, WorldSettings } from './world/index.js';
 
-/** Settings handed to the world (agents, queues, historyDays, conversationsPerMinute, timeScale, seed, ...). */
-export type WorldOptions = Record<string, unknown>;
+/** Builds the world; the default is the emulated world's `createWorld`. */
+export type WorldFactory = (
+  settings: Partial<WorldSettings>,
+  publisher: NotificationPublisher,
+  clock?: Clock,
+) => World;
 
-/** The parts of the emulated world the shell uses. */
-export interface EmulatorWorld {
-  registerRoutes(router: Router): void;
-  start(): void;
-  stop(): Promise<void> | void;
-  setTraffic(conversationsPerMinute: number): void;
-}
-
-/** Builds the world; the default imports `./world/index.js` when it is there. */
-export type WorldFactory = (settings: WorldOptions, publisher: NotificationPublisher) => EmulatorWorld;
-
-/** Options of {@link startEmulator}: shell settings, world settings, clients. */
-export interface StartEmulatorOptions extends Partial<EmulatorSettings> {
+/**
+ * Options of {@link startEmulator}: shell settings, world settings (agents, queues, historyDays,
+ * conversationsPerMinute, timeScale, seed, ...) side by side, and clients.
+ */
+export interface StartEmulatorOptions extends Partial<EmulatorSettings>, Partial<WorldSettings> {
   /** 0 (default) picks a free port. */
   port?: number;
   /** Interface to listen on; 127.0.0.1 by default. */
   host?: string;
-  /** Seed of everything random in the world. */
-  seed?: number;
   /** Clients accepted besides the demo client (which has every permission). */
   clients?: ClientDefinition[];
   /** The world to run: a factory, or false for none (notifications and faults only). */
   world?: WorldFactory | false;
-  /** World settings; the world-setting keys given at the top level (agents, queues, ...) are merged in. */
-  worldSettings?: WorldOptions;
-  agents?: number;
-  queues?: number;
-  historyDays?: number;
-  conversationsPerMinute?: number;
-  timeScale?: number;
+  /** The world's clock (a ManualClock in tests); the system clock by default. */
+  clock?: Clock;
   logger?: Logger;
-  [worldSetting: string]: unknown;
 }
 
 /** A snapshot of the emulator's channels, sockets and tokens. */
 export interface EmulatorStatus {
   url: string;
-  world: boolean;
+  /** Live conversations in progress and timeline errors of the world; null without a world. */
+  world: { activeConversations: number; errors: number } | null;
   channels: number;
   connectedSockets: number;
   subscriptions: number;
@@ -89,7 +80,7 @@ export interface Emulator {
   settings: EmulatorSettings;
   /** Every accepted client, secrets included. */
   clients: ClientDefinition[];
-  world: EmulatorWorld | undefined;
+  world: World | undefined;
   hub: NotificationHub;
   tokens: TokenStore;
   router: Router;
@@ -98,37 +89,21 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-const SHELL_KEYS = new Set(['port', 'host', 'clients', 'world', 'worldSettings', 'logger']);
+const SHELL_KEYS = new Set(['port', 'host', 'clients', 'world', 'clock', 'logger']);
 
 /** Splits the options into shell settings and world settings. */
 function splitOptions(options: StartEmulatorOptions): {
   shell: Partial<EmulatorSettings>;
-  world: WorldOptions;
+  world: Partial<WorldSettings>;
 } {
   const shell: Record<string, unknown> = {};
-  const world: WorldOptions = { ...options.worldSettings };
+  const world: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || SHELL_KEYS.has(key)) continue;
     if (SETTING_KEYS.has(key)) shell[key] = value;
     else world[key] = value;
   }
-  return { shell: shell as Partial<EmulatorSettings>, world };
-}
-
-/** Imports the world module when it exists; the emulator runs without one otherwise. */
-async function defaultWorldFactory(logger: Logger): Promise<WorldFactory | undefined> {
-  const specifier = './world/index.js';
-  try {
-    const module = (await import(specifier)) as { createWorld?: WorldFactory };
-    return module.createWorld;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('world')) {
-      logger.debug('no world module: the emulator runs without simulated traffic');
-      return undefined;
-    }
-    throw error;
-  }
+  return { shell: shell as Partial<EmulatorSettings>, world: world as Partial<WorldSettings> };
 }
 
 /** Starts the emulator and resolves once it listens. */
@@ -150,9 +125,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     hub.endChannelsOfTokens(new Set(records.map((record) => record.tokenId)), reason === 'revoked');
   });
 
-  const factory =
-    options.world === false ? undefined : (options.world ?? (await defaultWorldFactory(logger)));
-  const world = factory?.(worldOptions, hub);
+  const factory = options.world === false ? undefined : (options.world ?? createWorld);
+  const world = factory?.(worldOptions, hub, options.clock);
 
   const faults = new EmulatorFaults({
     hub,
@@ -181,7 +155,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 
   const status = (): EmulatorStatus => ({
     url,
-    world: world !== undefined,
+    world: world ? { activeConversations: world.activeConversations, errors: world.errors.length } : null,
     channels: hub.channels.size,
     connectedSockets: hub.connectedCount(),
     subscriptions: hub.channels.subscriptions,
