@@ -1,3 +1,5 @@
+import { linkSignals } from './linked-signal.js';
+
 /**
  * One HTTP exchange over Node's global fetch (undici), with a per-request timeout, a parsed body and lowercase
  * headers. No retries, no auth, no pacing: those belong to the request pipeline above it.
@@ -82,15 +84,18 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 
 /** Performs one exchange. Resolves with any HTTP status; rejects only with TransportError. */
 export async function sendHttp(exchange: HttpExchange): Promise<HttpReply> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), exchange.timeoutMs);
-  const signal = exchange.signal ? AbortSignal.any([timeout.signal, exchange.signal]) : timeout.signal;
+  const linked = linkSignals([exchange.signal]);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    linked.abort(new Error('timeout'));
+  }, exchange.timeoutMs);
   try {
     const response = await fetch(exchange.url, {
       method: exchange.method,
       headers: exchange.headers,
       body: exchange.body,
-      signal,
+      signal: linked.signal,
       redirect: 'manual',
     });
     const text = exchange.method === 'HEAD' ? '' : await response.text();
@@ -105,8 +110,9 @@ export async function sendHttp(exchange: HttpExchange): Promise<HttpReply> {
       body: parseBody(text, headers['content-type']),
     };
   } catch (error) {
-    throw classify(error, timeout.signal.aborted, exchange.timeoutMs);
+    throw classify(error, timedOut, exchange.timeoutMs);
   } finally {
     clearTimeout(timer);
+    linked.dispose();
   }
 }

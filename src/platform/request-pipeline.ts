@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { NetworkError } from '../errors.js';
 import { type RequestIdentity, toGenesysApiError, toRateLimitedError } from './error-mapping.js';
 import { type HttpExchange, type HttpReply, sendHttp, type TransportError } from './http-transport.js';
+import { linkSignals } from './linked-signal.js';
 import { ClientClosedError, type RateBudget } from './rate-budget.js';
 import {
   backoffDelayMs,
@@ -105,13 +106,24 @@ export class RequestPipeline {
   }
 
   private async run(request: PipelineRequest): Promise<HttpReply> {
-    const { tokens, budget, retry, logger } = this.options;
     const method = request.method.toUpperCase();
     const identity: RequestIdentity = { method, path: new URL(request.url).pathname };
+    const linked = request.signal ? linkSignals([this.closer.signal, request.signal]) : undefined;
+    try {
+      return await this.attempts(request, method, identity, linked?.signal ?? this.closer.signal);
+    } finally {
+      linked?.dispose();
+    }
+  }
+
+  private async attempts(
+    request: PipelineRequest,
+    method: string,
+    identity: RequestIdentity,
+    signal: AbortSignal,
+  ): Promise<HttpReply> {
+    const { tokens, budget, retry, logger } = this.options;
     const idempotent = request.idempotent ?? isIdempotent(method, identity.path, retry.idempotentRequests);
-    const signal = request.signal
-      ? AbortSignal.any([this.closer.signal, request.signal])
-      : this.closer.signal;
     let failures = 0;
     let rateLimitRetries = 0;
     let refreshedAfter401 = false;
