@@ -72,8 +72,10 @@ export class Scheduler {
     this.timerDue = Number.POSITIVE_INFINITY;
     this.running = true;
     try {
-      // Timers can fire a little early; events never run before their due time.
-      while (!this.stopped && this.heap.length > 0 && this.heap[0]!.due <= this.clock.now()) {
+      // Timers can fire a little early; events never run before their due time. Only what is due now runs in this
+      // turn: when the world cannot keep up, it falls behind instead of starving the process.
+      const now = this.clock.now();
+      while (!this.stopped && this.heap.length > 0 && this.heap[0]!.due <= now) {
         const entry = this.pop()!;
         try {
           entry.run(entry.due);

@@ -43,6 +43,24 @@ describe('Scheduler', () => {
     assert.deepEqual(ran, [100]);
   });
 
+  it('yields after the events due when it fired, even when running them takes longer than they are apart', () => {
+    let now = 0;
+    const timers: (() => void)[] = [];
+    const clock: Clock = { now: () => now, setTimeout: (fn) => timers.push(fn), clearTimeout: () => {} };
+    const scheduler = new Scheduler(clock, (e) => assert.fail(String(e)));
+    let ran = 0;
+    const chain = (due: number) => {
+      ran++;
+      now += 5; // each event costs more time than the gap to the next one
+      scheduler.schedule(due + 1, chain);
+    };
+    scheduler.schedule(0, chain);
+    now = 10;
+    timers.shift()!();
+    assert.equal(ran, 11, 'only the events due at t=10 ran; the rest waits for the next turn');
+    assert.equal(timers.length, 1, 'a timer is armed for the next turn');
+  });
+
   it('keeps going after an event throws and reports the error; stop drops everything', () => {
     const clock = new ManualClock(0);
     const errors: unknown[] = [];

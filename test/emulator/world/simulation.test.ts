@@ -126,6 +126,40 @@ describe('traffic simulator: determinism', () => {
   });
 });
 
+describe('traffic simulator: real clock', () => {
+  it('two runs on the system clock record the same facts at the same offsets from their start', async () => {
+    const settings = {
+      seed: 8,
+      agents: 6,
+      queues: 2,
+      historyDays: 0,
+      timeScale: 600,
+      conversationsPerMinute: 6,
+    };
+    const a = createWorld(settings, { publish: () => {} });
+    a.start();
+    await new Promise((resolve) => setTimeout(resolve, 37));
+    const b = createWorld(settings, { publish: () => {} });
+    b.start();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    a.stop();
+    b.stop();
+    const relative = (w: World) => {
+      const facts = w.groundTruth();
+      const start = Date.parse(facts[0]!.occurredAt);
+      return facts.map((f) => ({ id: f.id, type: f.type, offset: Date.parse(f.occurredAt) - start }));
+    };
+    const ra = relative(a);
+    const rb = relative(b);
+    // Each world runs its timeline in order, so both are complete up to the smaller of their last offsets.
+    const horizon = Math.min(ra.at(-1)!.offset, rb.at(-1)!.offset);
+    const before = (list: typeof ra) => list.filter((f) => f.offset < horizon);
+    assert.ok(before(ra).length > 30, `enough facts to compare (${before(ra).length})`);
+    assert.deepEqual(before(ra), before(rb));
+    for (const w of [a, b]) assert.deepEqual(w.errors, []);
+  });
+});
+
 describe('traffic simulator: ground truth', () => {
   const { world, frames } = run({}, 120);
   const facts = world.groundTruth();
