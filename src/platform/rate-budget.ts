@@ -53,6 +53,11 @@ export interface BudgetState {
   server?: { allowed: number; count: number; resetInMs: number };
 }
 
+interface Lane {
+  items: Waiter[];
+  head: number;
+}
+
 interface Waiter {
   priority: number;
   resolve: (slot: BudgetSlot) => void;
@@ -90,7 +95,10 @@ export class RateBudget {
   /** Times (performance.now) at which cooling slots come back, ascending. */
   private cooling: number[] = [];
   private coolingHead = 0;
-  private readonly queue: Waiter[] = [];
+  /** Waiters per priority, FIFO within each; `priorities` lists the lanes in use, highest first. */
+  private readonly lanes = new Map<number, Lane>();
+  private priorities: number[] = [];
+  private queued = 0;
   private pausedUntil = 0;
   private server: { allowed: number; count: number; resetAt: number; grantedSince: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -115,8 +123,7 @@ export class RateBudget {
       const waiter: Waiter = { priority: options.priority ?? 0, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => {
-          const index = this.queue.indexOf(waiter);
-          if (index >= 0) this.queue.splice(index, 1);
+          this.remove(waiter);
           reject(signal.reason);
           this.pump();
         };
@@ -154,7 +161,7 @@ export class RateBudget {
       windowMs: this.windowMs,
       available: Math.max(0, this.freeSlots(now) - this.reservedSlots),
       inFlight: this.inFlight,
-      queued: this.queue.length,
+      queued: this.queued,
       pausedForMs: Math.max(0, Math.ceil(this.blockedUntil(now) - now)),
     };
     if (this.server) {
@@ -171,23 +178,60 @@ export class RateBudget {
   close(): void {
     this.closed = true;
     this.clearTimer();
-    for (const waiter of this.queue.splice(0)) {
+    for (let waiter = this.dequeue(); waiter; waiter = this.dequeue()) {
       if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
       waiter.reject(new ClientClosedError());
     }
   }
 
   private enqueue(waiter: Waiter, front: boolean): void {
-    // Queue is ordered by priority (high first), FIFO within a priority; `front` goes first among equals.
-    let index = this.queue.length;
-    for (let i = 0; i < this.queue.length; i++) {
-      const other = this.queue[i]!;
-      if (front ? other.priority <= waiter.priority : other.priority < waiter.priority) {
-        index = i;
-        break;
-      }
+    let lane = this.lanes.get(waiter.priority);
+    if (!lane) {
+      lane = { items: [], head: 0 };
+      this.lanes.set(waiter.priority, lane);
+      this.priorities = [...this.lanes.keys()].sort((a, b) => b - a);
     }
-    this.queue.splice(index, 0, waiter);
+    if (!front) lane.items.push(waiter);
+    else if (lane.head > 0) lane.items[--lane.head] = waiter;
+    else lane.items.unshift(waiter);
+    this.queued++;
+  }
+
+  /** The next waiter in line (highest priority, then oldest), without removing it. */
+  private peek(): Waiter | undefined {
+    for (const priority of this.priorities) {
+      const lane = this.lanes.get(priority)!;
+      if (lane.head < lane.items.length) return lane.items[lane.head];
+    }
+    return undefined;
+  }
+
+  private dequeue(): Waiter | undefined {
+    for (const priority of this.priorities) {
+      const lane = this.lanes.get(priority)!;
+      if (lane.head >= lane.items.length) continue;
+      const waiter = lane.items[lane.head]!;
+      lane.head++;
+      this.queued--;
+      if (lane.head === lane.items.length) {
+        lane.items = [];
+        lane.head = 0;
+      } else if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
+        lane.items = lane.items.slice(lane.head);
+        lane.head = 0;
+      }
+      return waiter;
+    }
+    return undefined;
+  }
+
+  private remove(waiter: Waiter): void {
+    const lane = this.lanes.get(waiter.priority);
+    if (!lane) return;
+    const index = lane.items.indexOf(waiter, lane.head);
+    if (index < 0) return;
+    lane.items.splice(index, 1);
+    this.queued--;
   }
 
   private prune(now: number): void {
@@ -224,18 +268,17 @@ export class RateBudget {
     this.prune(now);
     const blocked = this.blockedUntil(now);
     if (blocked > now) {
-      if (this.queue.length > 0) this.schedule(blocked);
+      if (this.queued > 0) this.schedule(blocked);
       return;
     }
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
+    for (let head = this.peek(); head; head = this.peek()) {
       const free = this.freeSlots(now);
       const needed = head.priority >= this.reservedPriority ? 1 : this.reservedSlots + 1;
       if (free < needed) break;
-      this.queue.shift();
+      this.dequeue();
       this.grant(head);
     }
-    if (this.queue.length > 0 && this.coolingHead < this.cooling.length) {
+    if (this.queued > 0 && this.coolingHead < this.cooling.length) {
       // Otherwise only a release (which pumps) can free a slot.
       this.schedule(this.cooling[this.coolingHead]!);
     }

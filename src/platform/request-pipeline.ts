@@ -157,7 +157,8 @@ export class RequestPipeline {
           { ...identity, error: failure.kind, durationMs: Math.round(performance.now() - started), attempt },
           'platform request failed without a response',
         );
-        if (isRetryableTransport(failure, idempotent) && failures < retry.maxAttempts) {
+        const retryable = isRetryableTransport(failure, idempotent);
+        if (retryable && failures < retry.maxAttempts) {
           await sleep(backoffDelayMs(failures, retry), signal);
           continue;
         }
@@ -165,8 +166,8 @@ export class RequestPipeline {
           `${method} ${identity.path}: ${failure.message} (after ${attempt} attempt${attempt > 1 ? 's' : ''})`,
           identity,
           {
-            hint: idempotent
-              ? 'Check network access to the region; the request was retried with backoff.'
+            hint: retryable
+              ? 'Check network access to the region (and the region setting); the request was retried with backoff.'
               : 'Check network access to the region. Not retried: the request may have reached the platform, and repeating it could duplicate its effect.',
             cause: error,
           },

@@ -137,6 +137,7 @@ export class ClientCredentialsTokenProvider {
       if (now >= this.refreshDueAt(cached) && !this.inflight && now >= this.backgroundRetryAt) {
         this.startFetch().catch((error: unknown) => {
           this.backgroundRetryAt = Date.now() + BACKGROUND_RETRY_MS;
+          if (this.options.signal?.aborted) return;
           this.options.logger.warn(
             { err: error, expiresAt: new Date(cached.expiresAt).toISOString() },
             'early token refresh failed; the current token stays in use',
