@@ -4,7 +4,9 @@
  * Cloud only through this object.
  */
 import type { Logger } from 'pino';
+import { ENV_CLIENT_ID, ENV_CLIENT_SECRET } from '../config/platform-settings.js';
 import { type ResolvedRegion, resolveRegion } from '../config/region.js';
+import { MissingCredentialsError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import type { HttpExchange } from './http-transport.js';
 import { type BudgetState, ClientClosedError, RateBudget, type RateBudgetOptions } from './rate-budget.js';
@@ -141,6 +143,11 @@ function buildUrl(base: string, path: string, query: Record<string, QueryValue> 
 /** Creates a platform client. No network traffic until the first call. */
 export function createPlatformClient(options: PlatformClientOptions): PlatformClient {
   const region = typeof options.region === 'string' ? resolveRegion(options.region) : options.region;
+  if (!options.clientId?.trim() || !options.clientSecret?.trim()) {
+    throw new MissingCredentialsError('createPlatformClient needs a client id and a client secret', {
+      hint: `Pass them, or load them with loadPlatformSettings() from ${ENV_CLIENT_ID} and ${ENV_CLIENT_SECRET}.`,
+    });
+  }
   const logger = options.logger ?? silentLogger();
   const timeoutMs = options.timeoutMs ?? 15_000;
   const retry: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { knownRegions } from '../../src/config/region.js';
-import { GenesysApiError } from '../../src/errors.js';
+import { GenesysApiError, MissingCredentialsError, UnknownRegionError } from '../../src/errors.js';
 import { collectAll, paginate } from '../../src/platform/paginate.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/platform-client.js';
 import { type Models, sdk } from '../../src/platform/sdk.js';
@@ -209,6 +209,18 @@ describe('aiming the SDK', () => {
       );
       await aimed.close();
     }
+  });
+
+  it('refuses to start without credentials or with an unknown region', () => {
+    assert.throws(
+      () => createPlatformClient({ region: 'eu_west_1', clientId: 'id', clientSecret: ' ' }),
+      (error: unknown) =>
+        error instanceof MissingCredentialsError && /GENESYS_CLOUD_CLIENT_SECRET/.test(error.hint ?? ''),
+    );
+    assert.throws(
+      () => createPlatformClient({ region: 'atlantis', clientId: 'id', clientSecret: 's' }),
+      UnknownRegionError,
+    );
   });
 
   it('sends login and API calls to a custom base URL, path prefix included', async () => {
