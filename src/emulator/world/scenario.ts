@@ -50,7 +50,7 @@ export interface Plan {
   steps: Step[];
 }
 
-/** Seconds the platform lets an offer ring before it times out (disconnect type `system`). */
+/** How long (ms) the platform lets an offer ring before it times out (disconnect type `system`). */
 const ALERT_TIMEOUT_MS = 15_000;
 
 const HANDLE_SECONDS: Record<SimConversation['media'], [number, number]> = {

@@ -9,14 +9,7 @@
  */
 import type { Clock } from './clock.js';
 import { buildFact, type GroundTruthLog } from './ground-truth.js';
-import {
-  allLegsEnded,
-  appendMessage,
-  CHANNELS,
-  type Channel,
-  type Origin,
-  type SimConversation,
-} from './model.js';
+import { allLegsEnded, appendMessage, CHANNELS, type Channel, type SimConversation } from './model.js';
 import type { Org } from './org.js';
 import { hashSeed, Random } from './random.js';
 import { renderNotification } from './render.js';
@@ -232,5 +225,3 @@ export class Simulation {
 export function pickChannel(rng: Random, settings: WorldSettings): Channel {
   return rng.weighted(CHANNELS.map((c) => [c, settings.mix[c]] as const));
 }
-
-export type { Origin };
