@@ -60,10 +60,9 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function classify(error: unknown, timedOut: boolean, timeoutMs: number): TransportError {
+function classify(error: unknown, timedOut: boolean, aborted: boolean, timeoutMs: number): TransportError {
   if (timedOut) return new TransportError('timeout', `no response within ${timeoutMs} ms`, error);
-  const name = (error as { name?: string } | undefined)?.name;
-  if (name === 'AbortError') return new TransportError('aborted', 'request aborted', error);
+  if (aborted) return new TransportError('aborted', 'request aborted', error);
   const code = errorCode(error);
   if (code && NOT_SENT_CODES.has(code))
     return new TransportError('not_sent', `cannot connect (${code})`, error);
@@ -110,7 +109,7 @@ export async function sendHttp(exchange: HttpExchange): Promise<HttpReply> {
       body: parseBody(text, headers['content-type']),
     };
   } catch (error) {
-    throw classify(error, timedOut, exchange.timeoutMs);
+    throw classify(error, timedOut, linked.signal.aborted, exchange.timeoutMs);
   } finally {
     clearTimeout(timer);
     linked.dispose();
