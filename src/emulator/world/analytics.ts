@@ -6,6 +6,7 @@ import type { Models } from 'purecloud-platform-client-v2';
 import type { FilterNode, ParsedQuery, Predicate } from './analytics-query.js';
 import { iso, sparse } from './format.js';
 import type { SimConversation, SimParticipant, SimSegment } from './model.js';
+import { PROVIDER } from './render.js';
 import type { ConversationStore } from './store.js';
 
 type Lookup = (dimension: string) => string | undefined;
@@ -132,7 +133,7 @@ function sessionValues(c: SimConversation, p: SimParticipant): Record<string, st
     ani: call?.ani,
     dnis: call?.dnis,
     peerId: p.comm.peerId,
-    provider: undefined,
+    provider: PROVIDER[c.media],
   };
 }
 

@@ -17,7 +17,8 @@ export const MEDIA_KEY: Record<SimMedia, 'calls' | 'messages' | 'emails' | 'call
   callback: 'callbacks',
 };
 
-const PROVIDER: Record<SimMedia, string> = {
+/** The `provider` of each media's communications. */
+export const PROVIDER: Record<SimMedia, string> = {
   voice: 'Edge',
   message: 'PureCloud Messaging',
   email: 'PureCloud Email',

@@ -301,6 +301,7 @@ describe('analytics details query: filters and shape', () => {
           predicates: [
             { dimension: 'addressFrom', value: from },
             { dimension: 'direction', value: 'inbound' },
+            { dimension: 'provider', value: 'PureCloud Messaging' },
           ],
         },
       ],
