@@ -15,6 +15,15 @@ import { createPlatformClient, type PlatformClient } from '../../src/platform/in
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls until the condition holds; fails the test after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
 export interface Scenario {
   emulator: Emulator;
   platform: PlatformClient;
