@@ -121,19 +121,22 @@ export function smsNumberView(number: Org['smsNumbers'][number]): Models.SmsPhon
   };
 }
 
-export function whatsAppIntegrationView(org: Org): Models.WhatsAppIntegration {
-  const i = org.whatsappIntegration;
+/** What every messaging integration view has. */
+function integrationBase(i: Org['whatsappIntegration']) {
   return {
     id: i.id,
     name: i.name,
-    phoneNumber: i.phoneNumber ?? '',
     status: 'Active',
     dateCreated: iso(i.dateCreated),
     dateModified: iso(i.dateCreated),
-    version: 1,
     createStatus: 'Completed',
-    selfUri: `/api/v2/conversations/messaging/integrations/whatsapp/${i.id}`,
+    selfUri: `/api/v2/conversations/messaging/integrations/${i.kind}/${i.id}`,
   };
+}
+
+export function whatsAppIntegrationView(org: Org): Models.WhatsAppIntegration {
+  const i = org.whatsappIntegration;
+  return { ...integrationBase(i), phoneNumber: i.phoneNumber ?? '', version: 1 };
 }
 
 /** The Open Messaging integration; its webhook signature secret is never returned. */
@@ -141,14 +144,5 @@ export function openIntegrationView(
   org: Org,
 ): Omit<Models.OpenIntegration, 'outboundNotificationWebhookSignatureSecretToken'> {
   const i = org.openIntegration;
-  return {
-    id: i.id,
-    name: i.name,
-    outboundNotificationWebhookUrl: i.webhookUrl ?? '',
-    status: 'Active',
-    dateCreated: iso(i.dateCreated),
-    dateModified: iso(i.dateCreated),
-    createStatus: 'Completed',
-    selfUri: `/api/v2/conversations/messaging/integrations/open/${i.id}`,
-  };
+  return { ...integrationBase(i), outboundNotificationWebhookUrl: i.webhookUrl ?? '' };
 }
