@@ -47,56 +47,57 @@ describe('switchboard emulator', () => {
     assert.throws(() => emulatorOptionsFromCli({ client: ['no-secret'] }), ConfigError);
   });
 
-  it('starts, prints its URL and clients, serves, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        SCRIPT,
-        'emulator',
-        '--port',
-        '0',
-        '--no-world',
-        '--client',
-        'reader:reader-secret:routing:queue:view',
-      ],
-      {
-        cwd: process.cwd(),
-        env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    try {
-      let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /listening on (http:\/\/\S+)/.exec(output);
-          if (match && output.includes('Ctrl+C')) resolve(match[1]!);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    it(`starts, prints its URL and clients, serves, and stops cleanly on ${signal}`, async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          SCRIPT,
+          'emulator',
+          '--port',
+          '0',
+          '--no-world',
+          '--client',
+          'reader:reader-secret:routing:queue:view',
+        ],
+        {
+          cwd: process.cwd(),
+          env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      try {
+        let output = '';
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            output += chunk.toString();
+            const match = /listening on (http:\/\/\S+)/.exec(output);
+            if (match && output.includes('Ctrl+C')) resolve(match[1]!);
+          });
+          child.on('exit', () => reject(new Error(`exited early: ${output}`)));
         });
-        child.on('exit', () => reject(new Error(`exited early: ${output}`)));
-      });
-      assert.match(output, /switchboard-demo \/ switchboard-demo-secret \/ all/);
-      assert.match(output, /reader \/ reader-secret \/ routing:queue:view/);
-      const status = await fetch(`${url}/__emulator/status`);
-      assert.equal(status.status, 200);
-      const token = await fetch(`${url}/oauth/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from('reader:reader-secret').toString('base64')}` },
-        body: new URLSearchParams({ grant_type: 'client_credentials' }),
-      });
-      assert.equal(token.status, 200);
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0);
-      await assert.rejects(fetch(`${url}/__emulator/status`));
-    } finally {
-      clearTimeout(killer);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-  });
+        assert.match(output, /switchboard-demo \/ switchboard-demo-secret \/ all/);
+        assert.match(output, /reader \/ reader-secret \/ routing:queue:view/);
+        const status = await fetch(`${url}/__emulator/status`);
+        assert.equal(status.status, 200);
+        const token = await fetch(`${url}/oauth/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from('reader:reader-secret').toString('base64')}` },
+          body: new URLSearchParams({ grant_type: 'client_credentials' }),
+        });
+        assert.equal(token.status, 200);
+        child.kill(signal);
+        assert.equal(await exited, 0);
+        await assert.rejects(fetch(`${url}/__emulator/status`));
+      } finally {
+        clearTimeout(killer);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    });
 });
