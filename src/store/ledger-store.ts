@@ -126,8 +126,8 @@ export interface LedgerStore {
   listDue(now: string, statuses: readonly LedgerStatus[], limit?: number): Promise<LedgerEntry[]>;
   /** Entries claimed but never settled: `sending` and `unknown`. */
   listInDoubt(limit?: number): Promise<LedgerEntry[]>;
-  /** Contacted entries of a customer (and rule, when given) claimed at or after `since`. */
-  countContacted(customerId: string, since: string, ruleId?: string): Promise<number>;
+  /** Contacted entries of a customer (and rule, when given) claimed at or after `since`, `excludeId` left out. */
+  countContacted(customerId: string, since: string, ruleId?: string, excludeId?: number): Promise<number>;
   list(query?: LedgerQuery): Promise<LedgerEntry[]>;
   /** The statuses an entry went through, oldest first. */
   events(entryId: number): Promise<LedgerEvent[]>;
@@ -302,8 +302,13 @@ export class SqliteLedgerStore implements LedgerStore {
     return rows.map(fromRow);
   }
 
-  async countContacted(customerId: string, since: string, ruleId?: string): Promise<number> {
-    return this.contactedSince(customerId, since, ruleId, undefined).length;
+  async countContacted(
+    customerId: string,
+    since: string,
+    ruleId?: string,
+    excludeId?: number,
+  ): Promise<number> {
+    return this.contactedSince(customerId, since, ruleId, excludeId).length;
   }
 
   async list(query: LedgerQuery = {}): Promise<LedgerEntry[]> {

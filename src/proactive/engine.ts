@@ -1,0 +1,479 @@
+/**
+ * The proactive engagement engine: lifecycle events and scheduled sweeps in, one decision per rule, customer and
+ * trigger out — recorded in the ledger and, when everything allows it, sent exactly once. Deferred decisions wait
+ * in the ledger (not in memory) and are picked up when due; in-doubt sends are reconciled before any retry.
+ */
+import type { LifecycleEvent } from '../events.js';
+import { type Logger, silentLogger } from '../logging.js';
+import type { LedgerEntry, LedgerStore } from '../store/index.js';
+import { ChannelPlanner } from './channel-planner.js';
+import { mapLimit, Semaphore } from './concurrency.js';
+import { Decider } from './decider.js';
+import type { Candidate, Decision } from './decision.js';
+import { AgentlessDelivery } from './delivery.js';
+import { HistoryService } from './history.js';
+import { IdentityResolver } from './identity.js';
+import { LiveSessionTracker } from './live-sessions.js';
+import type { PlatformRequester } from './platform-port.js';
+import { describeForbidden, isForbidden } from './platform-port.js';
+import { Reconciler } from './reconcile.js';
+import { type UserContextCredential, WebMessagingReplier } from './reply.js';
+import type { ProactiveRule, RuleSet, ScheduleTrigger } from './rules/types.js';
+import { SendPacer } from './send-pacer.js';
+import { SenderDirectory } from './senders.js';
+import { findSweepCustomers, sweepWindow } from './sweep.js';
+import { customerOfEvent, eventMatches } from './triggers.js';
+import { WrapupCodeDirectory } from './wrapup-codes.js';
+
+const DAY_MS = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface ProactiveEngineOptions {
+  rules: RuleSet;
+  /** The platform client (client credentials) every REST call goes through. */
+  client: PlatformRequester;
+  ledger: LedgerStore;
+  /** Time for every decision (quiet hours, cooldowns, due times); `Date.now` by default. */
+  clock?: { now(): number };
+  logger?: Logger;
+  /** Plan and report, send nothing, record nothing. */
+  dryRun?: boolean;
+  /** The user-context credential for `webmessaging-reply`; without it that channel is skipped. */
+  replyCredential?: UserContextCredential;
+  /** Called with every decision (the CLI prints them). */
+  onDecision?: (decision: Decision) => void;
+  /** Live state fed by lifecycle events; a new one by default. */
+  tracker?: LiveSessionTracker;
+}
+
+/** Decisions of one pass, with counts per status. */
+export interface RunSummary {
+  decisions: Decision[];
+  counts: Record<string, number>;
+}
+
+export interface RunOptions {
+  /** Lifecycle events (an EventHub is one); event rules stay idle without them. */
+  events?: AsyncIterable<LifecycleEvent>;
+  signal: AbortSignal;
+  /** How often due decisions are looked for (default 15 s). */
+  dueCheckMs?: number;
+}
+
+/** Counts decisions per status. */
+export function summarise(decisions: Decision[]): RunSummary {
+  const counts: Record<string, number> = {};
+  for (const decision of decisions) counts[decision.status] = (counts[decision.status] ?? 0) + 1;
+  return { decisions, counts };
+}
+
+/** The engine. */
+export class ProactiveEngine {
+  readonly tracker: LiveSessionTracker;
+  readonly rules: RuleSet;
+  private readonly client: PlatformRequester;
+  private readonly ledger: LedgerStore;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly dryRun: boolean;
+  private readonly onDecision: ((decision: Decision) => void) | undefined;
+  private readonly history: HistoryService;
+  private readonly reconciler: Reconciler;
+  private readonly decider: Decider;
+  private readonly halted = new Map<string, string>();
+  private readonly inFlight = new Set<number>();
+  private readonly work: Semaphore;
+  private started: Promise<Decision[]> | undefined;
+
+  constructor(options: ProactiveEngineOptions) {
+    this.rules = options.rules;
+    this.client = options.client;
+    this.ledger = options.ledger;
+    const clock = options.clock ?? { now: () => Date.now() };
+    this.now = () => clock.now();
+    this.logger = options.logger ?? silentLogger();
+    this.dryRun = options.dryRun ?? false;
+    this.onDecision = options.onDecision;
+    this.tracker = options.tracker ?? new LiveSessionTracker();
+    const { settings } = options.rules;
+    this.work = new Semaphore(settings.concurrency);
+    const chunkMs = settings.history.chunkDays * DAY_MS;
+    this.history = new HistoryService({
+      client: this.client,
+      chunkMs,
+      pageSize: settings.history.pageSize,
+      cacheMs: settings.history.cacheMs,
+      now: this.now,
+    });
+    const senders = new SenderDirectory(this.client, settings.senders);
+    const replier = new WebMessagingReplier(options.replyCredential ?? undefined);
+    if (
+      options.replyCredential &&
+      settings.webmessagingReply &&
+      options.replyCredential.userId !== settings.webmessagingReply.userId
+    ) {
+      this.logger.warn(
+        'the reply credential acts as another user than settings.webmessagingReply.userId; the credential wins',
+      );
+    }
+    this.reconciler = new Reconciler({
+      client: this.client,
+      replier,
+      ledger: this.ledger,
+      chunkMs,
+      pageSize: settings.history.pageSize,
+      skewMs: settings.reconcile.skewMs,
+      now: this.now,
+    });
+    this.decider = new Decider({
+      settings,
+      ledger: this.ledger,
+      history: this.history,
+      identity: new IdentityResolver({
+        client: this.client,
+        attributes: settings.contactAttributes,
+        openIntegrationId: () => senders.openIntegrationId(),
+        cacheMs: settings.history.cacheMs,
+        now: this.now,
+      }),
+      planner: new ChannelPlanner({ senders, replier, history: this.history }),
+      delivery: new AgentlessDelivery(this.client),
+      replier,
+      codes: new WrapupCodeDirectory(this.client),
+      tracker: this.tracker,
+      pacer: new SendPacer(settings.sendsPerMinute),
+      now: this.now,
+      logger: this.logger,
+      dryRun: this.dryRun,
+      halted: this.halted,
+      inFlight: this.inFlight,
+    });
+    for (const warning of options.rules.warnings) this.logger.warn(warning);
+  }
+
+  /** Rules stopped for a missing permission, with why. */
+  get stoppedRules(): ReadonlyMap<string, string> {
+    return this.halted;
+  }
+
+  /** Settles what an earlier run left in doubt (once); safe to call repeatedly. */
+  start(): Promise<Decision[]> {
+    this.started ??= this.reconcileInDoubt();
+    return this.started;
+  }
+
+  /** Feeds one lifecycle event: live state first, then every event rule it fires. */
+  async handleEvent(event: LifecycleEvent): Promise<Decision[]> {
+    this.tracker.observe(event);
+    const rules = this.rules.rules.filter(
+      (rule) => rule.enabled && rule.trigger.kind === 'event' && eventMatches(rule.trigger, event),
+    );
+    if (rules.length === 0) return [];
+    let customer: Awaited<ReturnType<typeof customerOfEvent>>;
+    try {
+      customer = await customerOfEvent(event, this.tracker, this.client);
+    } catch (error) {
+      this.logger.warn(
+        { conversationId: event.conversationId, err: (error as Error).message },
+        'could not find the customer of an event; its rules are not evaluated',
+      );
+      if (isForbidden(error))
+        for (const rule of rules) this.decider.halt(rule.id, describeForbidden(error).reason);
+      return [];
+    }
+    if (customer.kind === 'none') return [];
+    const decisions: Decision[] = [];
+    for (const rule of rules) {
+      const candidate: Candidate = {
+        rule,
+        triggerKind: 'event',
+        triggerId: event.id,
+        conversationId: event.conversationId,
+        eventType: event.type,
+      };
+      if (customer.kind === 'contact') candidate.contactId = customer.contactId;
+      decisions.push(await this.work.run(() => this.decide(candidate)));
+    }
+    return decisions;
+  }
+
+  /** Runs one sweep of every schedule rule (or of the one named). */
+  async sweep(ruleId?: string): Promise<Decision[]> {
+    const rules = this.rules.rules.filter(
+      (rule) =>
+        rule.enabled && rule.trigger.kind === 'schedule' && (ruleId === undefined || rule.id === ruleId),
+    );
+    const decisions: Decision[] = [];
+    for (const rule of rules)
+      decisions.push(...(await this.sweepRule(rule, rule.trigger as ScheduleTrigger)));
+    return decisions;
+  }
+
+  /** Picks up deferred decisions whose time has come and in-doubt sends due for reconciliation. */
+  async processDue(): Promise<Decision[]> {
+    const due = await this.ledger.listDue(iso(this.now()), ['deferred', 'unknown']);
+    return mapLimit(due, this.rules.settings.concurrency, (entry) =>
+      entry.status === 'unknown' ? this.reconcileEntry(entry) : this.resume(entry),
+    ).then((all) => all.filter((d): d is Decision => d !== undefined));
+  }
+
+  /** One pass: settle in-doubt sends, run due decisions, sweep every schedule rule. */
+  async runOnce(): Promise<RunSummary> {
+    const decisions = [...(await this.start()), ...(await this.processDue()), ...(await this.sweep())];
+    return summarise(decisions);
+  }
+
+  /** Runs until the signal aborts: events as they come, sweeps on their schedule, due decisions on a timer. */
+  async run(options: RunOptions): Promise<void> {
+    const { signal } = options;
+    await this.start();
+    const timers: NodeJS.Timeout[] = [];
+    const guard = (what: string, task: () => Promise<unknown>) => () => {
+      if (signal.aborted) return;
+      task().catch((error: unknown) =>
+        this.logger.error({ err: (error as Error).message }, `${what} failed`),
+      );
+    };
+    for (const rule of this.rules.rules) {
+      if (!rule.enabled || rule.trigger.kind !== 'schedule') continue;
+      const sweepRule = guard(`sweep of rule ${rule.id}`, () => this.sweep(rule.id));
+      sweepRule();
+      timers.push(setInterval(sweepRule, rule.trigger.everyMs));
+    }
+    timers.push(
+      setInterval(
+        guard('due decisions', () => this.processDue()),
+        options.dueCheckMs ?? 15_000,
+      ),
+    );
+    const stopped = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    try {
+      if (options.events) {
+        const iterator = options.events[Symbol.asyncIterator]();
+        while (!signal.aborted) {
+          const next = await Promise.race([iterator.next(), stopped.then(() => undefined)]);
+          if (!next || next.done) break;
+          const event = next.value;
+          guard('event', () => this.handleEvent(event))();
+        }
+        await iterator.return?.();
+      }
+      await stopped;
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      await this.work.idle();
+    }
+  }
+
+  private async decide(candidate: Candidate, existing?: LedgerEntry): Promise<Decision> {
+    const decision = await this.decider.decide(candidate, existing);
+    this.report(decision);
+    return decision;
+  }
+
+  private report(decision: Decision): void {
+    this.logger.info(
+      {
+        ruleId: decision.ruleId,
+        customerId: decision.customerId,
+        status: decision.status,
+        reasonCode: decision.reasonCode,
+        channel: decision.channel,
+        entryId: decision.entryId,
+        dryRun: decision.dryRun || undefined,
+      },
+      'proactive decision',
+    );
+    this.onDecision?.(decision);
+  }
+
+  private async sweepRule(rule: ProactiveRule, trigger: ScheduleTrigger): Promise<Decision[]> {
+    if (this.halted.has(rule.id)) return [];
+    const now = this.now();
+    const window = sweepWindow(trigger, now);
+    const { settings } = this.rules;
+    let findings: Awaited<ReturnType<typeof findSweepCustomers>>;
+    try {
+      findings = await findSweepCustomers(this.client, trigger, now, {
+        chunkMs: settings.history.chunkDays * DAY_MS,
+        pageSize: settings.history.pageSize,
+        historyMs: rule.history.withinDays * DAY_MS,
+      });
+    } catch (error) {
+      if (isForbidden(error)) this.decider.halt(rule.id, describeForbidden(error).reason);
+      else
+        this.logger.error(
+          { ruleId: rule.id, err: (error as Error).message },
+          'sweep failed; the next one retries',
+        );
+      return [];
+    }
+    // The sweep holds every web messaging visit of these customers in its lookback: history needs no new query.
+    for (const [contactId, visits] of findings.customers) {
+      this.history.prime(contactId, findings.from, findings.to, visits);
+    }
+    const candidates: Candidate[] = [
+      ...[...findings.customers.keys()].map(
+        (contactId): Candidate => ({ rule, triggerKind: 'sweep', triggerId: window.id, contactId }),
+      ),
+      // A guest can never be reached; one decision per guest conversation is enough.
+      ...findings.anonymous.map(
+        (visit): Candidate => ({
+          rule,
+          triggerKind: 'sweep',
+          triggerId: `conversation:${visit.conversationId}`,
+          conversationId: visit.conversationId,
+        }),
+      ),
+    ];
+    return mapLimit(candidates, settings.concurrency, (candidate) => this.decide(candidate));
+  }
+
+  /** A deferred entry: its rule and trigger, decided again. */
+  private async resume(entry: LedgerEntry): Promise<Decision | undefined> {
+    const candidate = this.candidateOf(entry);
+    if (!candidate) return this.orphan(entry);
+    return this.decide(candidate, entry);
+  }
+
+  private candidateOf(entry: LedgerEntry): Candidate | undefined {
+    const rule = this.rules.rules.find((r) => r.id === entry.ruleId);
+    if (!rule) return undefined;
+    const candidate: Candidate = { rule, triggerKind: entry.triggerKind, triggerId: entry.triggerId };
+    if (!entry.customerId.startsWith('anonymous:')) candidate.contactId = entry.customerId;
+    const conversationId = entry.context?.conversationId;
+    if (typeof conversationId === 'string') candidate.conversationId = conversationId;
+    const eventType = entry.context?.eventType;
+    if (typeof eventType === 'string') candidate.eventType = eventType;
+    return candidate;
+  }
+
+  /** An entry whose rule is no longer in the rules file: it is closed, never sent. */
+  private async orphan(entry: LedgerEntry): Promise<Decision | undefined> {
+    if (this.dryRun) return undefined;
+    const at = iso(this.now());
+    await this.ledger.update(
+      entry.id,
+      {
+        status: 'skipped',
+        reasonCode: 'rule_removed',
+        reason: `rule ${entry.ruleId} is no longer in the rules`,
+        updatedAt: at,
+      },
+      [entry.status],
+    );
+    return undefined;
+  }
+
+  private async reconcileInDoubt(): Promise<Decision[]> {
+    const entries = await this.ledger.listInDoubt();
+    const decisions: Decision[] = [];
+    for (const entry of entries) {
+      const decision = await this.reconcileEntry(entry);
+      if (decision) decisions.push(decision);
+    }
+    return decisions;
+  }
+
+  /**
+   * An in-doubt entry: found in analytics → sent; not found while analytics may still lag → checked again later;
+   * not found after the grace period → decided (and sent) again, as a further attempt of the same entry.
+   */
+  private async reconcileEntry(entry: LedgerEntry): Promise<Decision | undefined> {
+    if (this.inFlight.has(entry.id)) return undefined;
+    const now = this.now();
+    const at = iso(now);
+    const { graceMs, maxAttempts } = this.rules.settings.reconcile;
+    const candidate = this.candidateOf(entry);
+    let finding: Awaited<ReturnType<Reconciler['find']>>;
+    try {
+      finding = await this.reconciler.find(entry);
+    } catch (error) {
+      this.logger.warn(
+        { entryId: entry.id, err: (error as Error).message },
+        'reconciliation failed; will retry',
+      );
+      if (!this.dryRun) {
+        await this.ledger.update(
+          entry.id,
+          {
+            status: 'unknown',
+            dueAt: iso(now + 60_000),
+            reason: `reconciliation failed: ${(error as Error).message}`,
+            updatedAt: at,
+          },
+          ['sending', 'unknown'],
+        );
+      }
+      return undefined;
+    }
+    const record = async (patch: Parameters<LedgerStore['update']>[1]): Promise<Decision | undefined> => {
+      const updated = this.dryRun
+        ? { ...entry, ...patch }
+        : await this.ledger.update(entry.id, patch, ['sending', 'unknown']);
+      if (!updated || !candidate) return undefined;
+      const decision: Decision = {
+        ruleId: entry.ruleId,
+        customerId: entry.customerId,
+        triggerId: entry.triggerId,
+        key: entry.key,
+        status: updated.status,
+        notes: [],
+        entryId: entry.id,
+        dryRun: this.dryRun,
+      };
+      for (const field of [
+        'reasonCode',
+        'reason',
+        'channel',
+        'dueAt',
+        'conversationId',
+        'messageId',
+      ] as const) {
+        const value = updated[field];
+        if (value !== undefined) decision[field] = value;
+      }
+      this.report(decision);
+      return decision;
+    };
+    if (finding.found) {
+      const patch: Parameters<LedgerStore['update']>[1] = {
+        status: 'sent',
+        sentAt: finding.at ?? entry.claimedAt ?? at,
+        reasonCode: 'reconciled',
+        reason: 'the platform shows the message was sent (found in analytics after the claim)',
+        dueAt: undefined,
+        updatedAt: at,
+      };
+      if (finding.conversationId) patch.conversationId = finding.conversationId;
+      if (finding.messageId) patch.messageId = finding.messageId;
+      return record(patch);
+    }
+    const claimedAt = Date.parse(entry.claimedAt ?? at);
+    if (now - claimedAt < graceMs) {
+      return record({
+        status: 'unknown',
+        reasonCode: 'outcome_unknown',
+        reason: 'not in analytics yet (it may lag); checking again before any retry',
+        dueAt: iso(claimedAt + graceMs),
+        updatedAt: at,
+      });
+    }
+    if (entry.attempts >= maxAttempts || !candidate) {
+      return record({
+        status: 'failed',
+        reasonCode: candidate ? 'gave_up' : 'rule_removed',
+        reason: candidate
+          ? `not sent after ${entry.attempts} attempt(s) (analytics shows no message)`
+          : `rule ${entry.ruleId} is no longer in the rules`,
+        dueAt: undefined,
+        updatedAt: at,
+      });
+    }
+    // Verified as not sent: decide again (policy, channel, quiet hours) and send as a further attempt.
+    return this.decide(candidate, entry);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * `webmessaging-reply`: the honest form of "message the live web messaging session". Agentless messages cannot
+ * reach web messaging, but a participant can write in a conversation:
+ * `POST /api/v2/conversations/messages/{id}/communications/{communicationId}/messages` — which needs a user
+ * context (an agent or bot user on the conversation). The operator supplies such a credential; without it, or
+ * when the user is not on the customer's active conversation, the channel is skipped with that reason.
+ */
+import type { Models } from '../platform/index.js';
+import { outcomeOfError, type SendOutcome } from './delivery.js';
+import type { PlatformRequester } from './platform-port.js';
+
+/** A credential that acts as a user (a platform client whose token carries that user). */
+export interface UserContextCredential {
+  /** The user the credential acts as; must be a participant of the conversation. */
+  userId: string;
+  client: PlatformRequester;
+}
+
+/** Where a reply would go, or why it cannot. */
+export type ReplyTarget =
+  | { ok: true; conversationId: string; communicationId: string }
+  | { ok: false; reason: string };
+
+const ENDED_STATES = new Set(['disconnected', 'terminated']);
+
+/** Replies inside active web messaging conversations as the configured user. */
+export class WebMessagingReplier {
+  constructor(private readonly credential: UserContextCredential | undefined) {}
+
+  /** The user the replies are sent as, when a credential is configured. */
+  get userId(): string | undefined {
+    return this.credential?.userId;
+  }
+
+  /** Finds the configured user's live message communication on the conversation. */
+  async locate(conversationId: string): Promise<ReplyTarget> {
+    if (!this.credential) {
+      return {
+        ok: false,
+        reason:
+          'no user-context credential is configured: replying in a web messaging conversation needs an agent or bot user who is a participant (a client-credentials token cannot)',
+      };
+    }
+    let conversation: Models.Conversation | undefined;
+    try {
+      conversation = (
+        await this.credential.client.request<Models.Conversation>({
+          method: 'GET',
+          path: `/api/v2/conversations/${encodeURIComponent(conversationId)}`,
+        })
+      ).body;
+    } catch (error) {
+      return { ok: false, reason: `could not read the active conversation: ${(error as Error).message}` };
+    }
+    for (const participant of conversation?.participants ?? []) {
+      if (participant.userId !== this.credential.userId || participant.endTime) continue;
+      const communication = (participant.messages ?? []).find(
+        (m) => m.id && !ENDED_STATES.has(String(m.state ?? '').toLowerCase()),
+      );
+      if (communication?.id) return { ok: true, conversationId, communicationId: communication.id };
+    }
+    return {
+      ok: false,
+      reason: `user ${this.credential.userId} is not an active participant of the customer's web messaging conversation`,
+    };
+  }
+
+  /** Sends the reply; never throws. */
+  async send(
+    target: { conversationId: string; communicationId: string },
+    text: string,
+  ): Promise<SendOutcome> {
+    if (!this.credential)
+      return { status: 'failed', reasonCode: 'no_credential', reason: 'no credential', retryable: false };
+    try {
+      const reply = await this.credential.client.request<Models.MessageData>({
+        method: 'POST',
+        path: `/api/v2/conversations/messages/${encodeURIComponent(target.conversationId)}/communications/${encodeURIComponent(target.communicationId)}/messages`,
+        body: { textBody: text },
+        priority: 1,
+      });
+      const outcome: SendOutcome = { status: 'sent', conversationId: target.conversationId };
+      if (reply.body?.id) outcome.messageId = reply.body.id;
+      return outcome;
+    } catch (error) {
+      return outcomeOfError(error);
+    }
+  }
+
+  /** Whether the user wrote in the conversation at or after `since` (reconciliation of an in-doubt reply). */
+  async sentSince(conversationId: string, since: number): Promise<{ messageId?: string } | undefined> {
+    if (!this.credential) return undefined;
+    const conversation = await this.credential.client.request<Models.MessageConversation>({
+      method: 'GET',
+      path: `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}`,
+    });
+    for (const participant of conversation.body?.participants ?? []) {
+      if (participant.user?.id !== this.credential.userId) continue;
+      const message = (participant.messages ?? []).find((m) => Date.parse(m.messageTime ?? '') >= since);
+      if (message) return message.messageId ? { messageId: message.messageId } : {};
+    }
+    return undefined;
+  }
+}
