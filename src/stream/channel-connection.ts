@@ -13,10 +13,16 @@ import { Backoff } from './backoff.js';
 import type { ChannelBudget, ChannelLease } from './channel-budget.js';
 import { ChannelSocket, type SocketCloseInfo } from './channel-socket.js';
 import { type Notification, parseFrame, type SystemMessage } from './frames.js';
-import type { ChannelInfo, NotificationsPort, TopicSubscriptionResult } from './port.js';
+import { GapTracker } from './gap-tracker.js';
+import {
+  type ChannelInfo,
+  type NotificationsPort,
+  partitionSubscriptions,
+  type TopicSubscriptionResult,
+} from './port.js';
 import { asError, ChannelBudgetError, describeError, isTransient, sleep } from './retry.js';
 import type { Gap, GapReason, ReplaceReason, StreamStatusInput } from './status.js';
-import { type ConnectionTiming, resolveTiming, staleAfterMs } from './timing.js';
+import { type ConnectionTiming, planRotation, resolveTiming, staleAfterMs } from './timing.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -77,13 +83,6 @@ interface Link {
   retired: boolean;
 }
 
-interface OpenGap {
-  start: number;
-  reason: GapReason;
-  topics: string[];
-  channelId: string | undefined;
-}
-
 const NO_LEASE: ChannelLease = { release() {} };
 
 const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '-');
@@ -102,7 +101,7 @@ export class ChannelConnection {
   private link: Link | undefined;
   private state: ConnectionState = 'idle';
   private queue: Promise<void> = Promise.resolve();
-  private gap: OpenGap | undefined;
+  private readonly gap = new GapTracker();
   private lastHeartbeatAt: number | undefined;
   private lastFrameAt: number | undefined;
   private readonly counters = {
@@ -249,7 +248,7 @@ export class ChannelConnection {
           if (this.closed) return;
           if (!reused) {
             this.status({ type: 'channel-lost', slot: this.slot, channelId: link.channel.id });
-            if (this.gap) this.gap.reason = 'channel-lost';
+            this.gap.relabel('channel-lost');
             // The lost channel's claim on the budget passes to its replacement.
             this.cancelRotation(link);
             link.lease = NO_LEASE;
@@ -334,14 +333,7 @@ export class ChannelConnection {
   private async subscribe(link: Link): Promise<void> {
     const topics = [...this.topics];
     const results = await this.port.replaceSubscriptions(link.channel.id, topics);
-    const byTopic = new Map(results.map((r) => [r.topic.toLowerCase(), r]));
-    const rejected: TopicSubscriptionResult[] = [];
-    const permitted: string[] = [];
-    for (const topic of topics) {
-      const result = byTopic.get(topic.toLowerCase());
-      if (result?.state === 'Rejected') rejected.push(result);
-      else permitted.push(topic);
-    }
+    const { permitted, rejected } = partitionSubscriptions(topics, results);
     link.subscribedKey = topics.join('\n');
     link.permitted = permitted;
     link.rejected = rejected;
@@ -552,7 +544,7 @@ export class ChannelConnection {
       return;
     }
     // If the old socket dropped while the new one was prepared, this also closes that gap.
-    if (this.gap && this.link === old && !old.socket) this.gap.reason = 'handover';
+    if (this.link === old && !old.socket) this.gap.relabel('handover');
     this.adopt(link, socket, false);
     this.counters.handovers++;
     this.status({
@@ -588,17 +580,11 @@ export class ChannelConnection {
 
   /** Plans the rotation of a channel ahead of its own expiry and of its token's. */
   private scheduleRotation(link: Link, delayOverrideMs?: number): void {
-    const tokenFirst = link.tokenExpiresAt !== undefined && link.tokenExpiresAt < link.expiresAt;
-    const deadline = tokenFirst ? link.tokenExpiresAt! : link.expiresAt;
-    const reason: ReplaceReason = tokenFirst ? 'token-expiry' : 'rotation';
-    const now = Date.now();
-    const target = deadline - this.timing.rotateBeforeMs - Math.random() * this.timing.rotationJitterMs;
-    const at = Math.max(target, link.createdAt + this.timing.minChannelLifeMs, now);
-    const delay = Math.min(delayOverrideMs ?? at - now, 2 ** 31 - 1);
+    const { delayMs, reason } = planRotation(link, this.timing);
     link.rotationTimer = setTimeout(() => {
       link.rotationTimer = undefined;
       this.enqueue(() => this.replace(link, reason));
-    }, delay);
+    }, delayOverrideMs ?? delayMs);
     link.rotationTimer.unref();
   }
 
@@ -615,32 +601,17 @@ export class ChannelConnection {
 
   // ── gaps and status ────────────────────────────────────────────────────────────────────────────────────
 
+  /** Coverage of this channel's topics is lost from `start` on. */
   private openGap(start: number, reason: GapReason): void {
-    if (this.gap) {
-      this.gap.start = Math.min(this.gap.start, start);
-      return;
-    }
     const link = this.link;
-    this.gap = {
-      start,
-      reason,
-      topics: link && link.subscribedKey !== undefined ? [...link.permitted] : [...this.topics],
-      channelId: link?.channel.id,
-    };
+    const topics = link && link.subscribedKey !== undefined ? link.permitted : this.topics;
+    this.gap.begin(start, reason, topics, link?.channel.id);
   }
 
+  /** Coverage is back: reports the gap, if one was open. */
   private closeGap(): void {
-    const open = this.gap;
-    if (!open) return;
-    this.gap = undefined;
-    const gap: Gap = {
-      start: new Date(open.start).toISOString(),
-      end: new Date().toISOString(),
-      topics: open.topics,
-      reason: open.reason,
-      slot: this.slot,
-      ...(open.channelId ? { channelId: open.channelId } : {}),
-    };
+    const gap = this.gap.end(this.slot);
+    if (!gap) return;
     this.log.info(
       { start: gap.start, end: gap.end, reason: gap.reason, topics: gap.topics.length },
       'gap closed',

@@ -75,3 +75,19 @@ export interface NotificationsPort {
   /** Drops the current token so the next call gets a fresh one (after `token_revoked`, before rotation). */
   refreshToken?(): Promise<void>;
 }
+
+/** Splits `topics` by the platform's per-topic answer; a topic it did not mention counts as permitted. */
+export function partitionSubscriptions(
+  topics: readonly string[],
+  results: readonly TopicSubscriptionResult[],
+): { permitted: string[]; rejected: TopicSubscriptionResult[] } {
+  const byTopic = new Map(results.map((r) => [r.topic.toLowerCase(), r]));
+  const permitted: string[] = [];
+  const rejected: TopicSubscriptionResult[] = [];
+  for (const topic of topics) {
+    const result = byTopic.get(topic.toLowerCase());
+    if (result?.state === 'Rejected') rejected.push(result);
+    else permitted.push(topic);
+  }
+  return { permitted, rejected };
+}

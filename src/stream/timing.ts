@@ -71,3 +71,30 @@ export function resolveTiming(partial: Partial<ConnectionTiming> = {}): Connecti
 export function staleAfterMs(timing: ConnectionTiming): number {
   return timing.heartbeatIntervalMs * timing.watchdogMultiple;
 }
+
+/** What is known of a channel's life for planning its rotation (epoch ms). */
+export interface ChannelLife {
+  createdAt: number;
+  expiresAt: number;
+  /** Expiry of the token that created the channel: the channel dies with it. */
+  tokenExpiresAt: number | undefined;
+}
+
+/**
+ * When to rotate a channel, and why: `rotateBeforeMs` (plus up to `rotationJitterMs`) ahead of whichever comes
+ * first, the channel's expiry or its token's, but never before `minChannelLifeMs` — a token about to expire
+ * would otherwise make every fresh channel rotate at once.
+ */
+export function planRotation(
+  life: ChannelLife,
+  timing: ConnectionTiming,
+  now = Date.now(),
+  random: () => number = Math.random,
+): { delayMs: number; reason: 'rotation' | 'token-expiry' } {
+  const tokenFirst = life.tokenExpiresAt !== undefined && life.tokenExpiresAt < life.expiresAt;
+  const deadline = tokenFirst ? life.tokenExpiresAt! : life.expiresAt;
+  const target = deadline - timing.rotateBeforeMs - random() * timing.rotationJitterMs;
+  const at = Math.max(target, life.createdAt + timing.minChannelLifeMs, now);
+  // setTimeout cannot wait longer than 2^31-1 ms (about 24.8 days).
+  return { delayMs: Math.min(at - now, 2 ** 31 - 1), reason: tokenFirst ? 'token-expiry' : 'rotation' };
+}

@@ -12,7 +12,10 @@ describe('Backoff', () => {
   it('draws each delay uniformly under the ceiling (full jitter)', () => {
     const backoff = new Backoff({ initialMs: 1000, maxMs: 1000 });
     const delays = Array.from({ length: 400 }, () => backoff.next());
-    assert.ok(delays.every((d) => d >= 0 && d < 1000));
+    assert.ok(
+      delays.every((d) => d >= 0 && d < 1000),
+      'delays.every((d) => d >= 0 && d < 1000)',
+    );
     assert.ok(Math.min(...delays) < 100, 'some delays are short');
     assert.ok(Math.max(...delays) > 900, 'some delays are long');
     assert.ok(new Set(delays).size > 300, 'delays differ from each other');

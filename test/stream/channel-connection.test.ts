@@ -82,7 +82,7 @@ const only = <T>(items: T[]): T => {
   return items[0]!;
 };
 
-describe('ChannelConnection', () => {
+describe('ChannelConnection', { timeout: 20_000 }, () => {
   it('creates one channel, connects to its connectUri, subscribes every topic and delivers notifications', async () => {
     const h = await harness();
     const channel = only([...h.platform.channels.values()]);
@@ -106,24 +106,32 @@ describe('ChannelConnection', () => {
   });
 
   it('stays connected while heartbeats arrive', async () => {
-    const h = await harness({ heartbeatIntervalMs: 20 });
-    await delay(500); // about three watchdog windows
+    // Watchdog at 4 × 100 ms: wide enough that a loaded machine's pauses do not trip it.
+    const h = await harness({ heartbeatIntervalMs: 30, timing: { heartbeatIntervalMs: 100 } });
+    await delay(1000); // more than two watchdog windows
     assert.equal(h.status.of('stale').length, 0);
     assert.equal(h.status.of('disconnected').length, 0);
     const channel = only([...h.platform.channels.values()]);
     assert.equal(channel.connects, 1);
     const health = h.connection.health();
     assert.equal(health.state, 'connected');
-    assert.ok(health.heartbeatAgeMs !== undefined && health.heartbeatAgeMs < 160, `${health.heartbeatAgeMs}`);
+    assert.ok(health.heartbeatAgeMs !== undefined && health.heartbeatAgeMs < 400, `${health.heartbeatAgeMs}`);
   });
 
   it('pings a quiet socket and lives on the pongs', async () => {
     // No server heartbeats at all: only the client's pings keep frames coming.
-    const h = await harness({ heartbeatIntervalMs: 0, timing: { watchdogMultiple: 6 } });
-    await delay(400);
+    // Pings after 120 ms of quiet; the watchdog would trip after 600 ms without the pongs.
+    const h = await harness({
+      heartbeatIntervalMs: 0,
+      timing: { heartbeatIntervalMs: 100, watchdogMultiple: 6 },
+    });
+    await delay(1000);
     assert.equal(h.status.of('stale').length, 0);
     assert.equal(only([...h.platform.channels.values()]).connects, 1);
-    assert.ok((h.connection.health().heartbeatAgeMs ?? Infinity) < 240);
+    assert.ok(
+      (h.connection.health().heartbeatAgeMs ?? Infinity) < 600,
+      `last pong ${h.connection.health().heartbeatAgeMs} ms ago`,
+    );
   });
 
   it('trips the watchdog when heartbeats stop, and reconnects re-using the channel after HEAD 200', async () => {
@@ -157,11 +165,9 @@ describe('ChannelConnection', () => {
     assert.deepEqual(gap.topics, TOPICS);
     const start = Date.parse(gap.start);
     const end = Date.parse(gap.end);
-    // The gap starts at the last sign of life, before the silence began plus one heartbeat, not at the trip.
-    assert.ok(
-      start >= silentFrom - 100 && start <= silentFrom + 40,
-      `start ${start - silentFrom} ms from silence`,
-    );
+    // The gap starts at the last frame, a full watchdog window (4 × 40 ms) before the trip.
+    assert.ok(start >= silentFrom - 100, `start ${start - silentFrom} ms from silence`);
+    assert.ok(start <= stale.seenAt - 160, `start ${stale.seenAt - start} ms before the trip`);
     assert.ok(end >= stale.seenAt && end <= Date.now(), 'ends once reconnected');
     assert.equal(h.connection.health().reconnects, 1);
   });
@@ -191,8 +197,8 @@ describe('ChannelConnection', () => {
     const gap = only(h.gaps);
     assert.equal(gap.reason, 'channel-lost');
     assert.equal(gap.channelId, first.id);
-    assert.ok(Date.parse(gap.start) >= droppedAt - 5);
-    assert.ok(Date.parse(gap.end) >= Date.parse(gap.start));
+    assert.ok(Date.parse(gap.start) >= droppedAt - 5, 'Date.parse(gap.start) >= droppedAt - 5');
+    assert.ok(Date.parse(gap.end) >= Date.parse(gap.start), 'Date.parse(gap.end) >= Date.parse(gap.start)');
     assert.ok(Date.parse(gap.end) >= puts[1]!.at - 5, 'the gap ends once the new channel is subscribed');
   });
 
@@ -207,7 +213,10 @@ describe('ChannelConnection', () => {
     assert.equal(h.platform.callsTo(/^\/api\/v2\/notifications\/channels$/, 'POST').length, 1);
     assert.equal(channel.connects, 5);
     assert.equal(h.gaps.length, 4);
-    assert.ok(h.gaps.every((g) => g.reason === 'disconnected'));
+    assert.ok(
+      h.gaps.every((g) => g.reason === 'disconnected'),
+      "h.gaps.every((g) => g.reason === 'disconnected')",
+    );
   });
 
   it('hands over on socket_closing: the new socket is up before the old one goes, and no frame is lost', async () => {
@@ -226,12 +235,13 @@ describe('ChannelConnection', () => {
       const id = `conv-${counter++}`;
       if (h.platform.publish(TOPICS[0]!, { id }) > 0) published.push(id);
     }, 2);
+    const heardOn = (channelId: string) => h.notifications.some((n) => n.channelId === channelId);
     try {
-      await delay(30);
+      await waitFor(() => heardOn(old.id), 'frames on the old channel');
       h.platform.system(old, 'socket_closing');
       await waitFor(() => h.status.of('handover').some((s) => s.phase === 'completed'), 'the hand-over');
       await waitFor(() => !old.socket, 'the old socket to be dropped by the client');
-      await delay(30);
+      await waitFor(() => heardOn(h.connection.channelId!), 'frames on the new channel');
     } finally {
       clearInterval(pump);
     }
@@ -246,11 +256,7 @@ describe('ChannelConnection', () => {
     const received = new Set(h.notifications.map((n) => n.eventBody.id as string));
     const missing = published.filter((id) => !received.has(id));
     assert.deepEqual(missing, [], 'every frame the server sent was received');
-    assert.ok(published.length > 20);
-    assert.ok(
-      h.notifications.some((n) => n.channelId === old.id) &&
-        h.notifications.some((n) => n.channelId === fresh.id),
-    );
+    assert.ok(published.length > 5, `only ${published.length} frames published`);
     assert.equal(h.gaps.length, 0, 'no gap in a hand-over');
     assert.equal(h.budget.inUse, 1, 'the old channel left the budget');
     const handover = h.status.of('handover').find((s) => s.phase === 'completed')!;
@@ -286,7 +292,10 @@ describe('ChannelConnection', () => {
       },
     });
     const first = h.connection.channelId;
-    assert.ok((h.connection.health().tokenExpiresInMs ?? 0) > 0);
+    assert.ok(
+      (h.connection.health().tokenExpiresInMs ?? 0) > 0,
+      '(h.connection.health().tokenExpiresInMs ?? 0) > 0',
+    );
     const rotated = await waitFor(() => h.status.of('rotated')[0], 'the rotation', 3000);
     assert.equal(rotated.reason, 'token-expiry');
     assert.equal(rotated.fromChannelId, first);
@@ -373,7 +382,7 @@ describe('ChannelConnection', () => {
       },
     });
     await assert.rejects(h.connection.start(), (error: unknown) => {
-      assert.ok(error instanceof GenesysApiError);
+      assert.ok(error instanceof GenesysApiError, 'error instanceof GenesysApiError');
       assert.equal(error.status, 403);
       return true;
     });

@@ -74,9 +74,9 @@ describe('ChannelPool', () => {
     );
     assert.deepEqual(health.budget, { limit: 20, inUse: 3, reserved: 1 });
     for (const channel of health.channels) {
-      assert.ok(channel.channelId);
-      assert.ok((channel.expiresInMs ?? 0) > 23 * 3600_000);
-      assert.ok((channel.channelAgeMs ?? -1) >= 0);
+      assert.ok(channel.channelId, 'channel.channelId');
+      assert.ok((channel.expiresInMs ?? 0) > 23 * 3600_000, '(channel.expiresInMs ?? 0) > 23 * 3600_000');
+      assert.ok((channel.channelAgeMs ?? -1) >= 0, '(channel.channelAgeMs ?? -1) >= 0');
     }
   });
 
@@ -140,7 +140,10 @@ describe('ChannelPool', () => {
     await waitFor(() => !platform.channels.get(before[0]!)?.socket, 'the dropped channel to disconnect');
     assert.equal(pool.health().channels.length, 2);
     assert.equal(pool.health().budget.inUse, 2);
-    assert.ok(statuses.some((s) => s.type === 'topics-changed' && s.added === 4));
+    assert.ok(
+      statuses.some((s) => s.type === 'topics-changed' && s.added === 4),
+      "statuses.some((s) => s.type === 'topics-changed' && s.added === 4)",
+    );
   });
 
   it('streams status events to async iterators and resolves closed() with the cause', async () => {
@@ -182,7 +185,7 @@ describe('ChannelPool', () => {
     for (const gap of gaps) {
       assert.equal(gap.reason, 'restart');
       assert.equal(gap.start, checkpoint.toISOString());
-      assert.ok(Date.parse(gap.end) <= Date.now());
+      assert.ok(Date.parse(gap.end) <= Date.now(), 'Date.parse(gap.end) <= Date.now()');
     }
     assert.deepEqual(gaps.flatMap((g) => g.topics).sort(), [Q(1), Q(2), Q(3)].sort());
   });
@@ -268,8 +271,11 @@ describe('ChannelPool', () => {
     assert.equal(gap.reason, 'disconnected');
     assert.deepEqual([...gap.topics].sort(), [Q(3), Q(4)]);
     assert.equal(gap.channelId, second.id);
-    assert.ok(Date.parse(gap.start) >= droppedAt - 5 && Date.parse(gap.start) <= Date.parse(gap.end));
-    assert.ok(Date.parse(gap.end) <= reconnectedAt);
+    assert.ok(
+      Date.parse(gap.start) >= droppedAt - 5 && Date.parse(gap.start) <= Date.parse(gap.end),
+      'Date.parse(gap.start) >= droppedAt - 5 && Date.parse(gap.start) <= Date.parse(gap.end)',
+    );
+    assert.ok(Date.parse(gap.end) <= reconnectedAt, 'Date.parse(gap.end) <= reconnectedAt');
     assert.deepEqual(pool.recentGaps(), [gap]);
 
     await delay(30);

@@ -64,17 +64,17 @@ describe('parseFrame', () => {
     const unsubscribed = parseFrame(
       JSON.stringify({ topicName: 'v2.system.no_longer_subscribed.Ch-2', eventBody: { message: 'gone' } }),
     );
-    assert.ok(unsubscribed.kind === 'system');
+    assert.ok(unsubscribed.kind === 'system', "unsubscribed.kind === 'system'");
     assert.equal(unsubscribed.type, 'no_longer_subscribed');
     assert.equal(unsubscribed.channelId, 'Ch-2');
 
     const revoked = parseFrame(JSON.stringify({ topicName: 'V2.System.Token_Revoked.ch-3', eventBody: {} }));
-    assert.ok(revoked.kind === 'system');
+    assert.ok(revoked.kind === 'system', "revoked.kind === 'system'");
     assert.equal(revoked.type, 'token_revoked');
     assert.equal(revoked.channelId, 'ch-3');
 
     const other = parseFrame(JSON.stringify({ topicName: 'v2.system.something_new', eventBody: {} }));
-    assert.ok(other.kind === 'system');
+    assert.ok(other.kind === 'system', "other.kind === 'system'");
     assert.equal(other.type, 'other');
   });
 
@@ -102,7 +102,7 @@ describe('parseFrame', () => {
 
   it('keeps only an excerpt of a long malformed frame', () => {
     const frame = parseFrame(`x${'a'.repeat(10_000)}`);
-    assert.ok(frame.kind === 'malformed');
+    assert.ok(frame.kind === 'malformed', "frame.kind === 'malformed'");
     assert.equal(frame.excerpt.length, 120);
   });
 });

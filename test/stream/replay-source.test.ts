@@ -54,7 +54,7 @@ describe('FrameRecorder and ReplaySource', () => {
     await waitFor(() => live.length === 3, 'three live notifications');
     await new Promise((resolve) => setTimeout(resolve, 40)); // let a heartbeat or two be recorded too
     await source.stop();
-    assert.ok(recorder.frames >= 5);
+    assert.ok(recorder.frames >= 5, 'recorder.frames >= 5');
 
     const lines = (await readFile(file, 'utf8')).trim().split('\n');
     const first = JSON.parse(lines[0]!) as { receivedAt: string; channelId: string; frame: string };
@@ -85,7 +85,7 @@ describe('FrameRecorder and ReplaySource', () => {
     });
     assert.deepEqual(replayed.map(strip), live.map(strip));
     assert.equal(replayed[0]!.replayed?.file, file);
-    assert.ok((replayed[0]!.replayed?.line ?? 0) >= 1);
+    assert.ok((replayed[0]!.replayed?.line ?? 0) >= 1, '(replayed[0]!.replayed?.line ?? 0) >= 1');
 
     await withMalformed.start();
     await withMalformed.finished();

@@ -100,9 +100,12 @@ describe('TopicPlan', () => {
     // Removing half of every channel and adding 10 new topics fits 3 channels only by compacting.
     const kept = [...queues(0, 5), ...queues(10, 5), ...queues(20, 5)];
     plan.assign([...kept, ...queues(500, 10)]);
-    assert.ok(plan.channels().length <= 3);
+    assert.ok(plan.channels().length <= 3, 'plan.channels().length <= 3');
     assert.equal(plan.topics().length, 25);
-    assert.ok(plan.channels().every((c) => c.topics.length <= 10));
+    assert.ok(
+      plan.channels().every((c) => c.topics.length <= 10),
+      'plan.channels().every((c) => c.topics.length <= 10)',
+    );
   });
 
   it('refuses a topic set that does not fit the budget, saying what to do, and changes nothing', () => {
@@ -111,7 +114,7 @@ describe('TopicPlan', () => {
     assert.throws(
       () => plan.assign(queues(0, 401)),
       (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
+        assert.ok(error instanceof ConfigError, 'error instanceof ConfigError');
         assert.match(error.message, /401 topics need 5 channels of 100 topics/);
         assert.match(error.message, /only 4 channels are usable \(budget 5, 1 kept free/);
         assert.match(error.hint ?? '', /--queues\/--users/);

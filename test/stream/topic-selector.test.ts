@@ -38,7 +38,10 @@ describe('TopicSelector', () => {
     const p = await platform(35, 0);
     const resolved = await new TopicSelector({ queues: 'all' }, new HttpPort(p.url)).resolve();
     assert.equal(resolved.topics.length, 35);
-    assert.ok(resolved.topics.includes(queueTopic(uuid(34))));
+    assert.ok(
+      resolved.topics.includes(queueTopic(uuid(34))),
+      'resolved.topics.includes(queueTopic(uuid(34)))',
+    );
     assert.equal(p.callsTo(/routing\/queues$/).length, 4, '35 queues at 10 a page');
   });
 
@@ -65,8 +68,14 @@ describe('TopicSelector', () => {
       new HttpPort(p.url),
     ).resolve();
     assert.equal(resolved.topics.length, 13);
-    assert.ok(resolved.topics.includes(userTopic(uuid(1011))));
-    assert.ok(resolved.topics.includes('v2.analytics.queues.x.observations'));
+    assert.ok(
+      resolved.topics.includes(userTopic(uuid(1011))),
+      'resolved.topics.includes(userTopic(uuid(1011)))',
+    );
+    assert.ok(
+      resolved.topics.includes('v2.analytics.queues.x.observations'),
+      "resolved.topics.includes('v2.analytics.queues.x.observations')",
+    );
     const some = await new TopicSelector({ users: ['U-1', 'u-2'] }, new HttpPort(p.url)).resolve();
     assert.deepEqual(some.topics, [userTopic('u-1'), userTopic('u-2')]);
   });
@@ -88,10 +97,10 @@ describe('TopicDiscovery', () => {
     assert.equal(sets.length, 1);
     p.queues.push({ id: uuid(99), name: 'Tomorrow' });
     await waitFor(() => sets.length === 2, 'the new queue');
-    assert.ok(sets[1]!.includes(queueTopic(uuid(99))));
+    assert.ok(sets[1]!.includes(queueTopic(uuid(99))), 'sets[1]!.includes(queueTopic(uuid(99)))');
     p.queues = p.queues.filter((q) => q.id !== uuid(0));
     await waitFor(() => sets.length === 3, 'the removal');
-    assert.ok(!sets[2]!.includes(queueTopic(uuid(0))));
+    assert.ok(!sets[2]!.includes(queueTopic(uuid(0))), '!sets[2]!.includes(queueTopic(uuid(0)))');
     assert.equal(sets[2]!.length, 3);
   });
 

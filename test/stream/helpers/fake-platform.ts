@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface FakeChannel {
@@ -55,12 +55,18 @@ export class FakePlatform {
   /** Overrides for particular routes, consulted before the normal behaviour; return undefined to pass. */
   readonly overrides: Array<(call: RecordedCall) => ReturnType<Responder> | undefined> = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private baseUrl = '';
 
   private constructor(readonly options: Required<FakePlatformOptions>) {
     this.server = createServer((req, res) => void this.handle(req, res));
+    // Upgraded and half-upgraded sockets escape closeAllConnections(); stop() destroys them all.
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
       const match = /^\/channels\/([^/?]+)$/.exec(req.url ?? '');
@@ -155,6 +161,7 @@ export class FakePlatform {
     clearInterval(this.heartbeatTimer);
     for (const client of this.wss.clients) client.terminate();
     this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
