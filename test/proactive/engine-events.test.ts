@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ProactiveEngine, type RuleInput } from '../../src/proactive/index.js';
+import { type Decision, ProactiveEngine, type RuleInput } from '../../src/proactive/index.js';
 import {
   eventsOf,
   type Harness,
@@ -36,7 +36,7 @@ function wrapupRule(overrides: Partial<RuleInput> = {}): RuleInput {
 }
 
 async function feed(engine: ProactiveEngine, events: Awaited<ReturnType<typeof eventsOf>>) {
-  const decisions = [];
+  const decisions: Decision[] = [];
   for (const event of events) decisions.push(...(await engine.handleEvent(event)));
   return decisions;
 }

@@ -29,7 +29,8 @@ export function formatIssue(issue: RuleIssue): string {
     ? `${issue.file}${issue.line !== undefined ? `:${issue.line}:${issue.column ?? 1}` : ''}: `
     : '';
   const rule = issue.ruleId !== undefined ? `rule "${issue.ruleId}" ` : '';
-  return `${where}${rule}(${formatPath(issue.path)}): ${issue.message}`;
+  const field = issue.path.length > 0 ? `(${formatPath(issue.path)}): ` : '';
+  return `${where}${rule}${field}${issue.message}`;
 }
 
 /** The rules could not be used; `issues` lists every problem. */

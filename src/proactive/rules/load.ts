@@ -36,7 +36,7 @@ export function parseRules(text: string, source = 'rules.yaml'): RuleSet {
   if (document.errors.length > 0) {
     throw new RulesValidationError(
       document.errors.map((error) => {
-        const position = error.linePos?.[0];
+        const position = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
         return {
           path: [],
           message: `not valid YAML: ${error.message.split('\n')[0]}`,
