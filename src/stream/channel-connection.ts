@@ -142,10 +142,10 @@ export class ChannelConnection {
    * Creates the channel, connects and subscribes. Resolves once covered; rejects on a lasting failure (bad
    * credentials, missing permission to create channels) or after `startAttempts` passing ones, so that a wrong
    * region or a platform that is down is reported at start instead of retried in silence. Once started, every
-   * failure is retried.
+   * failure is retried; with `failFast: false`, the start too retries until it succeeds.
    */
-  start(): Promise<void> {
-    return this.enqueue(() => this.establish(undefined, true), true);
+  start(options: { failFast?: boolean } = {}): Promise<void> {
+    return this.enqueue(() => this.establish(undefined, options.failFast ?? true), true);
   }
 
   /** Replaces the topic list (PUT of the whole list on the current channel). */

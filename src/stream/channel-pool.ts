@@ -132,7 +132,10 @@ export class ChannelPool {
     }
   }
 
-  /** Makes `topics` the covered set: only the channels whose topics changed are touched. */
+  /**
+   * Makes `topics` the covered set: only the channels whose topics changed are touched. Resolves once the
+   * changed and new channels are subscribed (retrying while the platform fails); changes apply in call order.
+   */
   setTopics(topics: Iterable<string>): Promise<PlanChange> {
     const run = this.changes.then(() => this.applyTopics([...topics]));
     this.changes = run.catch(() => {});
@@ -185,7 +188,10 @@ export class ChannelPool {
     const work: Array<Promise<void>> = [];
     for (const slot of change.changedSlots)
       work.push(this.connections.get(slot)!.setTopics(bySlot.get(slot)!));
-    for (const slot of change.createdSlots) work.push(this.createConnection(slot, bySlot.get(slot)!).start());
+    // Once running, a new channel that cannot be set up yet is retried like any other, not given up.
+    for (const slot of change.createdSlots) {
+      work.push(this.createConnection(slot, bySlot.get(slot)!).start({ failFast: false }));
+    }
     const results = await Promise.allSettled(work);
     for (const result of results) {
       if (result.status === 'rejected') this.emit({ type: 'error', error: asError(result.reason) });

@@ -103,6 +103,12 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     assert.equal(typeof got.receivedAt, 'number');
     assert.deepEqual(got.eventBody, { id: 'conv-1', participants: [] });
     assert.equal(h.budget.inUse, 1);
+
+    // The socket goes to connectUri exactly, and carries no token: the channel id is the secret.
+    const upgrade = only(h.platform.upgrades);
+    assert.equal(upgrade.url, `/channels/${channel.id}`);
+    assert.equal(upgrade.headers.authorization, undefined);
+    assert.equal(upgrade.headers.cookie, undefined);
   });
 
   it('stays connected while heartbeats arrive', async () => {

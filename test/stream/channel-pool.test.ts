@@ -146,6 +146,22 @@ describe('ChannelPool', () => {
     );
   });
 
+  it('keeps trying to set up a channel added while running, instead of giving up', async () => {
+    const { platform, pool, statuses } = await setup({ topics: [Q(1)], plan: { topicsPerChannel: 1 } });
+    let failures = 7; // more than the attempts a first start allows
+    platform.overrides.push((call) => {
+      if (call.method !== 'POST' || failures <= 0) return undefined;
+      failures--;
+      return { status: 503, body: { code: 'service.unavailable' } };
+    });
+    const change = await pool.setTopics([Q(1), Q(2)]);
+    assert.deepEqual(change.createdSlots, [1]);
+    assert.equal(failures, 0);
+    assert.equal(pool.health().connected, true);
+    assert.deepEqual(subscribedTopics(platform).sort(), [Q(1), Q(2)].sort());
+    assert.equal(statuses.filter((s) => s.type === 'reconnecting' && s.slot === 1).length, 7);
+  });
+
   it('streams status events to async iterators and resolves closed() with the cause', async () => {
     const { pool } = await setup({ topics: [Q(1)], start: false });
     const seen: string[] = [];

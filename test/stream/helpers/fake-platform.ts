@@ -40,6 +40,8 @@ type Responder = (call: RecordedCall) => { status: number; body?: unknown; heade
 export class FakePlatform {
   readonly channels = new Map<string, FakeChannel>();
   readonly calls: RecordedCall[] = [];
+  /** Every WebSocket upgrade request: its URL and headers. */
+  readonly upgrades: Array<{ url: string; headers: Record<string, string | string[] | undefined> }> = [];
   /** Topics the platform rejects, with the permissions it says are missing. */
   readonly rejectTopics = new Map<string, string[]>();
   queues: Array<{ id: string; name: string }> = [];
@@ -69,6 +71,7 @@ export class FakePlatform {
     });
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
+      this.upgrades.push({ url: req.url ?? '', headers: { ...req.headers } });
       const match = /^\/channels\/([^/?]+)$/.exec(req.url ?? '');
       const channel = match ? this.channels.get(match[1]!) : undefined;
       if (!channel || channel.expiresAt <= Date.now()) {
