@@ -1,28 +1,26 @@
-/** Exponential backoff with full jitter: each delay is uniform in [0, min(cap, initial × factor^attempt)]. */
+/**
+ * The delays between reconnect attempts of one channel: exponential backoff with full jitter (the platform
+ * layer's formula), counting attempts until a connection proves stable.
+ */
+import { backoffDelayMs } from '../platform/retry-policy.js';
 
 export interface BackoffOptions {
-  /** Upper bound of the first delay (default 500 ms). */
+  /** Upper bound of the first delay (default 500 ms); it doubles per attempt. */
   initialMs?: number;
   /** Upper bound of every delay (default 30 s). */
   maxMs?: number;
-  /** Growth of the upper bound per attempt (default 2). */
-  factor?: number;
   /** Source of randomness in [0, 1); injectable so the bounds can be checked exactly. */
   random?: () => number;
 }
 
-/** The delays between reconnect attempts of one channel. */
+/** Attempts since the last stable connection, and the delay before the next one. */
 export class Backoff {
-  private readonly initialMs: number;
-  private readonly maxMs: number;
-  private readonly factor: number;
+  private readonly bounds: { baseDelayMs: number; maxDelayMs: number };
   private readonly random: () => number;
   private attempt = 0;
 
   constructor(options: BackoffOptions = {}) {
-    this.initialMs = options.initialMs ?? 500;
-    this.maxMs = options.maxMs ?? 30_000;
-    this.factor = options.factor ?? 2;
+    this.bounds = { baseDelayMs: options.initialMs ?? 500, maxDelayMs: options.maxMs ?? 30_000 };
     this.random = options.random ?? Math.random;
   }
 
@@ -31,17 +29,10 @@ export class Backoff {
     return this.attempt;
   }
 
-  /** The ceiling the next delay is drawn under. */
-  ceiling(): number {
-    // Past ~60 doublings the power overflows to Infinity; min() still yields the cap.
-    return Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt);
-  }
-
-  /** Draws the next delay and counts the attempt. */
+  /** Draws the next delay, uniform in [0, min(max, initial × 2^attempt)), and counts the attempt. */
   next(): number {
-    const delay = Math.floor(this.random() * this.ceiling());
     this.attempt++;
-    return delay;
+    return backoffDelayMs(this.attempt, this.bounds, this.random);
   }
 
   /** Starts over after a connection proved stable. */

@@ -9,6 +9,7 @@
  */
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
+import { sleep } from '../platform/sleep.js';
 import { Backoff } from './backoff.js';
 import type { ChannelBudget, ChannelLease } from './channel-budget.js';
 import { ChannelSocket, type SocketCloseInfo } from './channel-socket.js';
@@ -20,7 +21,7 @@ import {
   partitionSubscriptions,
   type TopicSubscriptionResult,
 } from './port.js';
-import { asError, ChannelBudgetError, describeError, isTransient, sleep } from './retry.js';
+import { asError, ChannelBudgetError, describeError, isTransient } from './retry.js';
 import type { Gap, GapReason, ReplaceReason, StreamStatusInput } from './status.js';
 import { type ConnectionTiming, planRotation, resolveTiming, staleAfterMs } from './timing.js';
 
@@ -236,7 +237,7 @@ export class ChannelConnection {
           delayMs,
           ...(lastError === undefined ? {} : { error: describeError(lastError) }),
         });
-        await sleep(delayMs, this.abort.signal);
+        await sleep(delayMs, this.abort.signal).catch(() => {}); // a stop ends the wait early
         if (this.closed) return;
       }
       attempt++;
@@ -481,7 +482,7 @@ export class ChannelConnection {
       } catch (error) {
         this.log.warn({ err: describeError(error) }, 'subscription failed, retrying');
         this.status({ type: 'error', slot: this.slot, error: asError(error) });
-        await sleep(retry.next(), this.abort.signal);
+        await sleep(retry.next(), this.abort.signal).catch(() => {});
       }
     }
   }

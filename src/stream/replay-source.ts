@@ -4,9 +4,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { sleep } from '../platform/sleep.js';
 import { type Notification, parseFrame } from './frames.js';
 import type { RecordedFrame } from './recording.js';
-import { sleep } from './retry.js';
 import type { NotificationHandler, NotificationSource } from './source.js';
 
 export interface ReplaySourceOptions {
@@ -78,7 +78,7 @@ export class ReplaySource implements NotificationSource {
         }
         const receivedAt = Date.parse(record.receivedAt);
         if (speed > 0 && previousAt !== undefined && receivedAt > previousAt) {
-          await sleep((receivedAt - previousAt) / speed, this.abort.signal);
+          await sleep((receivedAt - previousAt) / speed, this.abort.signal).catch(() => {});
         }
         previousAt = receivedAt;
         const frame = parseFrame(

@@ -1,4 +1,4 @@
-/** Small helpers for waiting and for telling passing failures from lasting ones. */
+/** Telling passing failures from lasting ones, and describing them. */
 import { AuthenticationError, GenesysApiError, SwitchboardError } from '../errors.js';
 
 /** The channel budget is spent: creating another channel would evict one of ours. */
@@ -8,20 +8,6 @@ export class ChannelBudgetError extends SwitchboardError {
       hint: 'Lower the number of topics, raise the channel budget (at most 20), or keep more channels in reserve.',
     });
   }
-}
-
-/** Resolves after `ms`, or early (without error) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
