@@ -109,7 +109,7 @@ export class Decider {
         (code) => deps.codes.nameOf(code),
       );
       why = verdict.reason;
-      if (!verdict.ok) return this.skip(candidate, existing, 'history_not_met', verdict.reason, { why });
+      if (!verdict.ok) return this.skip(candidate, existing, 'history_not_met', verdict.reason);
       const profile = await deps.identity.resolve(contactId);
       if (!profile) {
         return this.skip(
