@@ -119,6 +119,7 @@ export class ChannelPool {
       await this.shutdown({ reason: 'failed', error: asError(error) });
       throw error;
     }
+    if (this.state !== 'starting') return; // stopped while connecting
     this.state = 'running';
     this.log.info(
       { channels: this.connections.size, topics: this.plan.topics().length },

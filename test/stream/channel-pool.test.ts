@@ -176,6 +176,21 @@ describe('ChannelPool', () => {
     assert.equal(seen.at(-1), 'closed');
   });
 
+  it('stays stopped when stopped while starting', async () => {
+    const { pool, platform } = await setup({
+      topics: [Q(1), Q(2)],
+      plan: { topicsPerChannel: 1 },
+      start: false,
+    });
+    const starting = pool.start();
+    await pool.stop();
+    await starting;
+    assert.equal(pool.health().state, 'stopped');
+    assert.deepEqual(await pool.closed(), { reason: 'stopped' });
+    await delay(50);
+    assert.equal(platform.connectedChannels().length, 0, 'no socket left open');
+  });
+
   it('fails the start, and closes with the cause, when channels cannot be created at all', async () => {
     const { pool } = await setup({ topics: [Q(1)], start: false }, (platform) => {
       platform.overrides.push((call) =>
