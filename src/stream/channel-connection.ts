@@ -66,6 +66,8 @@ export interface ChannelHealth {
   channelsCreated: number;
   frames: number;
   malformed: number;
+  /** Exceptions thrown by the notification receiver (or the frame tap). */
+  handlerErrors: number;
 }
 
 /** A channel with what this side knows about it. */
@@ -112,6 +114,7 @@ export class ChannelConnection {
     channelsCreated: 0,
     frames: 0,
     malformed: 0,
+    handlerErrors: 0,
   };
 
   constructor(private readonly options: ChannelConnectionOptions) {
@@ -389,13 +392,24 @@ export class ChannelConnection {
   ): void {
     this.counters.frames++;
     this.lastFrameAt = receivedAt;
-    this.options.onFrame?.(text, channelId, receivedAt);
+    // A receiver's exception must not escape into the socket's event handler (it would end the process).
+    if (this.options.onFrame) {
+      try {
+        this.options.onFrame(text, channelId, receivedAt);
+      } catch (error) {
+        this.receiverFailed(error);
+      }
+    }
     const frame = parseFrame(text);
     switch (frame.kind) {
       case 'notification':
         frame.channelId = channelId;
         frame.receivedAt = receivedAt;
-        this.options.onNotification(frame);
+        try {
+          this.options.onNotification(frame);
+        } catch (error) {
+          this.receiverFailed(error);
+        }
         return;
       case 'heartbeat':
       case 'pong':
@@ -411,6 +425,12 @@ export class ChannelConnection {
         if (this.link === link && link.socket === socket && !link.retired) this.handleSystem(link, frame);
         return;
     }
+  }
+
+  private receiverFailed(error: unknown): void {
+    this.counters.handlerErrors++;
+    this.log.error({ err: describeError(error) }, 'notification receiver failed');
+    this.status({ type: 'error', slot: this.slot, error: asError(error) });
   }
 
   private handleSystem(link: Link, message: SystemMessage): void {

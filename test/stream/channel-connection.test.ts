@@ -46,6 +46,8 @@ async function harness(
     budget?: number;
     start?: boolean;
     setup?: (platform: FakePlatform, port: HttpPort) => void;
+    /** Called with each notification after it is recorded. */
+    receive?: (notification: Notification) => void;
   } = {},
 ): Promise<Harness> {
   const platform = await FakePlatform.start({
@@ -64,7 +66,10 @@ async function harness(
     topics: options.topics ?? TOPICS,
     budget,
     timing: { ...FAST, ...options.timing },
-    onNotification: (n) => notifications.push(n),
+    onNotification: (n) => {
+      notifications.push(n);
+      options.receive?.(n);
+    },
     onStatus: status.push,
     onGap: (gap) => gaps.push(gap),
   };
@@ -433,6 +438,27 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     assert.deepEqual(
       h.status.of('malformed').map((s) => s.reason),
       ['not JSON', 'eventBody is not an object'],
+    );
+  });
+
+  it('survives a receiver that throws, counting the failures', async () => {
+    const h = await harness({
+      receive: (n) => {
+        if (n.eventBody.id === 'bad') throw new Error('receiver bug');
+      },
+    });
+    const channel = only([...h.platform.channels.values()]);
+    const seen = (): string[] => h.notifications.map((n) => n.eventBody.id as string);
+    h.platform.publish(TOPICS[0]!, { id: 'bad' });
+    h.platform.publish(TOPICS[0]!, { id: 'good' });
+    await waitFor(() => seen().length === 2, 'both notifications');
+    assert.deepEqual(seen(), ['bad', 'good']);
+    assert.equal(h.connection.health().handlerErrors, 1);
+    assert.equal(h.connection.health().state, 'connected');
+    assert.equal(channel.connects, 1);
+    assert.ok(
+      h.status.of('error').some((s) => s.error.message === 'receiver bug'),
+      'the failure is reported as a status',
     );
   });
 
