@@ -23,13 +23,19 @@ export function isTransient(error: unknown): boolean {
   return true;
 }
 
+/** A channel id gives access to the channel's stream: logs and statuses keep only its first characters. */
+function shortenChannelIds(text: string): string {
+  return text.replace(/(\/channels\/)([0-9a-f-]{8})[0-9a-f-]{4,}/gi, '$1$2…');
+}
+
 /** A short, log-safe description of a failure. */
 export function describeError(error: unknown): string {
   if (error instanceof GenesysApiError) {
-    return `${error.method} ${error.path} → ${error.status}${error.platformCode ? ` ${error.platformCode}` : ''}`;
+    const code = error.platformCode ? ` ${error.platformCode}` : '';
+    return shortenChannelIds(`${error.method} ${error.path} → ${error.status}${code}`);
   }
-  if (error instanceof Error) return error.message;
-  return String(error);
+  if (error instanceof Error) return shortenChannelIds(error.message);
+  return shortenChannelIds(String(error));
 }
 
 /** Wraps anything thrown into an Error. */
