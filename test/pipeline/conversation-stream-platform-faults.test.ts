@@ -8,24 +8,13 @@ import { createConversationStream } from '../../src/pipeline/conversation-stream
 import { createPlatformClient } from '../../src/platform/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
 import {
-  type Coverage,
+  assertCovered,
   FAST_TIMING,
   settleAndCompare,
   sleep,
   startScenario,
   waitFor,
 } from './stream-harness.js';
-
-function assertCovered(coverage: Coverage): void {
-  assert.ok(coverage.truth > 50, `enough traffic to mean something (${coverage.truth} facts)`);
-  assert.deepEqual(
-    coverage.missing.slice(0, 5),
-    [],
-    `${coverage.missing.length} of ${coverage.truth} facts missing`,
-  );
-  assert.equal(coverage.duplicates, 0, 'no event id delivered twice');
-  assert.equal(coverage.unknown, 0, 'no event that did not happen');
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-stream-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,17 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Coverage, settleAndCompare, sleep, startScenario } from './stream-harness.js';
-
-function assertCovered(coverage: Coverage): void {
-  assert.ok(coverage.truth > 50, `enough traffic to mean something (${coverage.truth} facts)`);
-  assert.deepEqual(
-    coverage.missing.slice(0, 5),
-    [],
-    `${coverage.missing.length} of ${coverage.truth} facts missing`,
-  );
-  assert.equal(coverage.duplicates, 0, 'no event id delivered twice');
-  assert.equal(coverage.unknown, 0, 'no event that did not happen');
-}
+import { assertCovered, settleAndCompare, sleep, startScenario } from './stream-harness.js';
 
 describe('ConversationStream against the emulator, no faults', () => {
   it('delivers exactly the facts the simulator produced', async () => {

@@ -3,6 +3,7 @@
  * real HTTP and WebSockets; a fault in the middle; then the stream's events are compared with the emulator's
  * ground truth.
  */
+import assert from 'node:assert/strict';
 import type { Emulator, StartEmulatorOptions } from '../../src/emulator/index.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
@@ -111,4 +112,16 @@ export async function settleAndCompare(scenario: Scenario, settleMs = 4000): Pro
     duplicates: [...seen.values()].filter((count) => count > 1).length,
     unknown: scenario.events.filter((event) => !truthIds.has(event.id)).length,
   };
+}
+
+/** Everything that happened was delivered, once, and nothing else was. */
+export function assertCovered(coverage: Coverage): void {
+  assert.ok(coverage.truth > 50, `enough traffic to mean something (${coverage.truth} facts)`);
+  assert.deepEqual(
+    coverage.missing.slice(0, 5),
+    [],
+    `${coverage.missing.length} of ${coverage.truth} facts missing`,
+  );
+  assert.equal(coverage.duplicates, 0, 'no event id delivered twice');
+  assert.equal(coverage.unknown, 0, 'no event that did not happen');
 }
