@@ -1,0 +1,297 @@
+/**
+ * Prometheus metrics (prom-client), every name prefixed `switchboard_`. Counters that the stream keeps per channel
+ * slot are summed into process totals that never go backwards, even when a slot is removed; gauges are read from
+ * the live objects at scrape time.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { LifecycleEvent } from '../events.js';
+import type { StreamHealth } from '../pipeline/conversation-stream.js';
+import type { PlatformClientStats } from '../platform/index.js';
+import type { StreamStatus } from '../stream/index.js';
+import type { InProgressView } from './in-progress.js';
+
+/** What the metrics read at scrape time. */
+export interface MetricsSource {
+  stream(): StreamHealth | undefined;
+  platform(): PlatformClientStats | undefined;
+  inProgress(): InProgressView;
+  ready(): boolean;
+}
+
+/** Sums per-slot counters into a total that only grows (a removed or reset slot keeps what it counted). */
+export class MonotonicTotal {
+  private readonly last = new Map<number, number>();
+  private total = 0;
+
+  /** Takes the current per-slot values and returns the running total. */
+  update(values: Iterable<[slot: number, value: number]>): number {
+    for (const [slot, value] of values) {
+      const previous = this.last.get(slot) ?? 0;
+      this.total += value >= previous ? value - previous : value;
+      this.last.set(slot, value);
+    }
+    return this.total;
+  }
+}
+
+type Channels = NonNullable<StreamHealth['pool']>['channels'];
+
+/** The service's metrics registry. */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private readonly events: Counter<'type'>;
+  private readonly watchdogTrips: Counter;
+  private readonly rotations: Counter<'reason'>;
+  private readonly handovers: Counter<'reason'>;
+  private readonly decisions: Counter<'outcome'>;
+  private readonly frames = new MonotonicTotal();
+  private readonly malformedFrames = new MonotonicTotal();
+  private readonly reconnects = new MonotonicTotal();
+
+  constructor(source: MetricsSource, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
+    const channels = (): Channels => source.stream()?.pool?.channels ?? [];
+    const slotValues = (pick: (c: Channels[number]) => number) =>
+      channels().map((c): [number, number] => [c.slot, pick(c)]);
+
+    this.events = new Counter({
+      name: 'switchboard_events_total',
+      help: 'Lifecycle events delivered, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.watchdogTrips = new Counter({
+      name: 'switchboard_watchdog_trips_total',
+      help: 'Sockets declared stale by the heartbeat watchdog',
+      registers,
+    });
+    this.rotations = new Counter({
+      name: 'switchboard_channel_rotations_total',
+      help: 'Channels replaced by a fresh one (rotation before expiry, socket_closing, token expiry or revocation)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.handovers = new Counter({
+      name: 'switchboard_channel_handovers_total',
+      help: 'Hand-overs to a fresh channel that failed or were skipped, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.decisions = new Counter({
+      name: 'switchboard_proactive_decisions_total',
+      help: 'Proactive decisions, by outcome (planned, deferred, sent, skipped, failed, unknown, duplicate)',
+      labelNames: ['outcome'],
+      registers,
+    });
+
+    const totalCounter = (name: string, help: string, read: () => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const value = read();
+          this.reset();
+          if (value !== undefined) this.inc(value);
+        },
+      });
+    totalCounter('switchboard_frames_total', 'WebSocket frames received (heartbeats included)', () =>
+      this.frames.update(slotValues((c) => c.frames)),
+    );
+    totalCounter(
+      'switchboard_malformed_frames_total',
+      'Frames or snapshots that could not be understood',
+      () => {
+        const onSockets = this.malformedFrames.update(slotValues((c) => c.malformed));
+        return onSockets + (source.stream()?.pipeline.malformed ?? 0);
+      },
+    );
+    totalCounter('switchboard_reconnects_total', 'Socket reconnections', () =>
+      this.reconnects.update(slotValues((c) => c.reconnects)),
+    );
+    totalCounter(
+      'switchboard_notifications_total',
+      'Notifications received',
+      () => source.stream()?.pipeline.notifications,
+    );
+    totalCounter(
+      'switchboard_duplicates_dropped_total',
+      'Events seen again and dropped',
+      () => source.stream()?.pipeline.duplicatesDropped,
+    );
+    totalCounter(
+      'switchboard_gaps_total',
+      'Intervals in which topics were not covered',
+      () => source.stream()?.gaps.total,
+    );
+    totalCounter(
+      'switchboard_backfilled_events_total',
+      'Events recovered from REST after a gap',
+      () => source.stream()?.gaps.backfilledEvents,
+    );
+    totalCounter(
+      'switchboard_api_requests_total',
+      'REST calls to the platform',
+      () => source.platform()?.requests,
+    );
+    totalCounter(
+      'switchboard_api_rate_limited_total',
+      'Responses 429 (rate limited) from the platform',
+      () => source.platform()?.rateLimited,
+    );
+    totalCounter(
+      'switchboard_api_retries_total',
+      'REST calls repeated after a 429, 5xx or network failure',
+      () => source.platform()?.retries,
+    );
+    totalCounter(
+      'switchboard_api_failures_total',
+      'REST calls that failed after every attempt',
+      () => source.platform()?.failed,
+    );
+
+    const gauge = (name: string, help: string, read: () => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const value = read();
+          this.set(value ?? 0);
+        },
+      });
+    gauge('switchboard_ready', '1 when every channel is connected and subscribed', () =>
+      source.ready() ? 1 : 0,
+    );
+    gauge(
+      'switchboard_channels_used',
+      'Notification channels in use',
+      () => source.stream()?.pool?.budget.inUse,
+    );
+    gauge(
+      'switchboard_channels_budget',
+      'Notification channels allowed for this OAuth client',
+      () => source.stream()?.pool?.budget.limit,
+    );
+    gauge('switchboard_topics', 'Topics to cover', () => source.stream()?.pool?.topics);
+    gauge(
+      'switchboard_topics_rejected',
+      'Topics the platform refused (missing permissions)',
+      () => source.stream()?.pool?.rejected.length,
+    );
+    gauge(
+      'switchboard_rate_budget_available',
+      'REST calls that may start now within the rate budget',
+      () => source.platform()?.budget.available,
+    );
+    gauge(
+      'switchboard_rate_budget_limit',
+      'REST calls allowed per rate window',
+      () => source.platform()?.budget.limit,
+    );
+    gauge(
+      'switchboard_rate_budget_queued',
+      'REST calls waiting for the rate budget',
+      () => source.platform()?.budget.queued,
+    );
+    gauge('switchboard_rate_paused_seconds', 'Time left of a pause the platform asked for (429)', () => {
+      const ms = source.platform()?.budget.pausedForMs;
+      return ms === undefined ? undefined : ms / 1000;
+    });
+    gauge(
+      'switchboard_wrapup_lookups_pending',
+      'Wrap-up code reads queued, in flight or waiting to retry',
+      () => {
+        const lookups = source.stream()?.lookups;
+        return lookups ? lookups.queued + lookups.inFlight + lookups.retrying : undefined;
+      },
+    );
+
+    const perChannel = (name: string, help: string, read: (c: Channels[number]) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['slot'],
+        registers,
+        collect() {
+          this.reset();
+          for (const c of channels()) {
+            const value = read(c);
+            if (value !== undefined) this.set({ slot: String(c.slot) }, value);
+          }
+        },
+      });
+    perChannel('switchboard_channel_topics', 'Topics on each channel', (c) => c.topics);
+    perChannel('switchboard_channel_connected', '1 while the channel is connected', (c) =>
+      c.state === 'connected' ? 1 : 0,
+    );
+    perChannel('switchboard_channel_heartbeat_age_seconds', 'Time since the last heartbeat or pong', (c) =>
+      c.heartbeatAgeMs === undefined ? undefined : c.heartbeatAgeMs / 1000,
+    );
+    perChannel('switchboard_channel_expires_in_seconds', 'Time until the channel expires', (c) =>
+      c.expiresInMs === undefined ? undefined : c.expiresInMs / 1000,
+    );
+
+    const perSink = (name: string, help: string, read: (s: StreamHealth['sinks'][number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['sink'],
+        registers,
+        collect() {
+          this.reset();
+          for (const sink of source.stream()?.sinks ?? []) this.set({ sink: sink.name }, read(sink));
+        },
+      });
+    perSink(
+      'switchboard_sink_queue_depth',
+      'Events accepted by a sink and not yet delivered',
+      (s) => s.depth + s.inFlight,
+    );
+    perSink('switchboard_sink_delivered', 'Events a sink delivered (since start)', (s) => s.delivered);
+    perSink('switchboard_sink_failed', 'Events a sink gave up on (since start)', (s) => s.failed);
+    perSink(
+      'switchboard_sink_dropped',
+      'Events a sink dropped by its overflow policy (since start)',
+      (s) => s.dropped,
+    );
+
+    new Gauge({
+      name: 'switchboard_conversations_in_progress',
+      help: 'Conversations started and not yet ended, by media',
+      labelNames: ['media'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [media, count] of Object.entries(source.inProgress().byMedia))
+          this.set({ media }, count ?? 0);
+      },
+    });
+  }
+
+  /** Counts one delivered event. */
+  countEvent(event: LifecycleEvent): void {
+    this.events.inc({ type: event.type });
+  }
+
+  /** Counts the status events that have counters of their own. */
+  countStatus(status: StreamStatus): void {
+    if (status.type === 'stale') this.watchdogTrips.inc();
+    else if (status.type === 'rotated') this.rotations.inc({ reason: status.reason });
+    else if (status.type === 'handover' && (status.phase === 'failed' || status.phase === 'skipped')) {
+      this.handovers.inc({ reason: status.reason });
+    }
+  }
+
+  /** Counts one proactive decision. */
+  countDecision(outcome: string): void {
+    this.decisions.inc({ outcome });
+  }
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ body: string; contentType: string }> {
+    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The shape of `switchboard.yaml`, as strict zod schemas: a misspelt key is an error, not a silently ignored
+ * setting. Durations are written as `30s`, `10m`, `1h` or a number of milliseconds.
+ */
+import { z } from 'zod';
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `250ms`, `30s`, `10m`, `1h`, `1d`, or a number of milliseconds; undefined when not a duration. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const match = DURATION.exec(value.trim());
+  return match ? Number(match[1]) * UNIT_MS[match[2]!]! : undefined;
+}
+
+const duration = z
+  .union([z.number(), z.string()], { message: 'expected a duration such as "30s" or a number of ms' })
+  .transform((value, context) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      context.addIssue({
+        code: 'custom',
+        message: `expected a duration such as "30s", "10m" or a number of ms, got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const text = z
+  .string({ message: 'expected a string' })
+  .trim()
+  .min(1, { message: 'expected a non-empty string' });
+
+const selector = z.union([z.literal('all'), z.array(text).min(1)], {
+  message: 'expected "all" or a list of ids (queues: ids or names)',
+});
+
+const genesysSchema = z.strictObject({
+  /** Region domain (`mypurecloud.ie`), SDK name (`eu_west_1`) or a base URL (the emulator). */
+  region: text.optional(),
+  clientId: text.optional(),
+  clientSecret: text.optional(),
+  /** Requests per minute the client allows itself (the platform's default limit is 300). */
+  requestsPerMinute: z.number().int().positive().optional(),
+});
+
+const timingSchema = z.strictObject({
+  heartbeatInterval: duration.optional(),
+  watchdogMultiple: z.number().min(1).optional(),
+  connectTimeout: duration.optional(),
+  rotateBefore: duration.optional(),
+});
+
+const streamSchema = z.strictObject({
+  queues: selector.optional(),
+  users: selector.optional(),
+  topics: z.array(text).optional(),
+  /** Fill gaps from REST after a reconnect (default true). */
+  backfill: z.boolean().optional(),
+  /** How often queues and users are listed again (default 10m; 0 never). */
+  rediscoverEvery: duration.optional(),
+  timing: timingSchema.optional(),
+});
+
+const storeSchema = z.strictObject({
+  /** SQLite file for checkpoints and the proactive ledger (default ./switchboard.db). */
+  path: text.optional(),
+});
+
+const queueSchema = z.strictObject({
+  capacity: z.number().int().positive().optional(),
+  policy: z.enum(['block', 'drop-oldest', 'spill']).optional(),
+  maxBlockMs: z.number().int().nonnegative().optional(),
+  spillMaxBytes: z.number().int().positive().optional(),
+});
+
+const retrySchema = z.strictObject({
+  maxAttempts: z.number().int().nonnegative().optional(),
+  initialDelayMs: z.number().int().positive().optional(),
+  maxDelayMs: z.number().int().positive().optional(),
+});
+
+const commonSink = {
+  name: text.optional(),
+  queue: queueSchema.optional(),
+  retry: retrySchema.optional(),
+  closeTimeoutMs: z.number().int().nonnegative().optional(),
+  spillDir: text.optional(),
+};
+
+export const sinkObjectSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('stdout'), ...commonSink }),
+    z.strictObject({
+      kind: z.literal('file'),
+      path: text,
+      maxBytes: z.number().int().nonnegative().optional(),
+      keep: z.number().int().nonnegative().optional(),
+      rotateDaily: z.boolean().optional(),
+      syncEachBatch: z.boolean().optional(),
+      ...commonSink,
+    }),
+    z.strictObject({
+      kind: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }),
+      /** Signing secret: write `env:NAME` or `${NAME}`, never the secret itself. */
+      secret: text,
+      timeoutMs: z.number().int().positive().optional(),
+      concurrency: z.number().int().positive().optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      ...commonSink,
+    }),
+  ],
+  { message: 'expected kind: stdout, file or webhook' },
+);
+
+/** A sink: a command-line style spec (`file:./events.jsonl?keep=5`) or an object with `kind` (checked one by one). */
+const sinkSchema = z.union([text, z.record(z.string(), z.unknown())], {
+  message: 'expected a sink spec such as "stdout" or an object with kind: stdout | file | webhook',
+});
+
+const proactiveSchema = z.strictObject({
+  /** The rules file (YAML), relative to this file. */
+  rules: text,
+  /** Decide and record nothing, send nothing: log what would happen. */
+  dryRun: z.boolean().optional(),
+  /** How often deferred decisions are looked for (default 15s). */
+  dueCheckInterval: duration.optional(),
+});
+
+const serverSchema = z.strictObject({
+  /** Interface to bind (default 127.0.0.1). Any other needs `token`. */
+  host: text.optional(),
+  port: z
+    .number({ message: 'expected a port number' })
+    .int({ message: 'expected a whole port number' })
+    .min(0, { message: 'expected a port from 0 to 65535' })
+    .max(65535, { message: 'expected a port from 0 to 65535' })
+    .optional(),
+  /** Access token for the dashboard, API and metrics (Bearer header, or `?token=` once for a cookie). */
+  token: text.optional(),
+  /** Show customer-identifying fields (wrap-up notes, addresses) on the dashboard and API (default false). */
+  showCustomerData: z.boolean().optional(),
+  /** Latest events kept for `/api/events` and the dashboard (default 1000). */
+  recentEvents: z.number().int().min(10).max(100_000).optional(),
+});
+
+export const serviceFileSchema = z.strictObject({
+  genesys: genesysSchema.optional(),
+  stream: streamSchema.optional(),
+  store: storeSchema.optional(),
+  sinks: z.array(sinkSchema).optional(),
+  proactive: proactiveSchema.optional(),
+  server: serverSchema.optional(),
+  logging: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) })
+    .optional(),
+  shutdown: z.strictObject({ timeout: duration.optional() }).optional(),
+});
+
+export type ServiceFile = z.output<typeof serviceFileSchema>;
+export type SinkObject = z.output<typeof sinkObjectSchema>;

@@ -1,0 +1,351 @@
+/**
+ * `switchboard.yaml`: read, fill environment references, validate, and resolve into everything the service needs.
+ * Every problem of a file is reported at once, each as `file:line:column field: what was expected`, before
+ * anything connects. Paths in the file are relative to the file.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { loadPlatformSettings } from '../config/platform-settings.js';
+import type { ResolvedRegion } from '../config/region.js';
+import { ConfigError, isSwitchboardError } from '../errors.js';
+import { parseSinkSpec, type SinkConfig } from '../sinks/index.js';
+import type { ConnectionTiming } from '../stream/index.js';
+import type { TopicSelection } from '../stream/topic-selector.js';
+import { type ServiceFile, type SinkObject, serviceFileSchema, sinkObjectSchema } from './config-schema.js';
+import { fillEnvRefs, type UnsetReference } from './env-refs.js';
+
+/** Everything `startService` needs, resolved and validated. */
+export interface ServiceConfig {
+  /** The file the settings came from, when there was one (for messages). */
+  file?: string;
+  genesys: {
+    region: ResolvedRegion;
+    clientId: string;
+    clientSecret: string;
+    requestsPerMinute?: number;
+  };
+  stream: {
+    selection: TopicSelection;
+    backfill: boolean;
+    rediscoverEveryMs?: number;
+    timing: Partial<ConnectionTiming>;
+  };
+  store: { path: string };
+  sinks: SinkConfig[];
+  proactive?: { rulesPath: string; dryRun: boolean; dueCheckMs?: number };
+  server: {
+    host: string;
+    port: number;
+    token?: string;
+    showCustomerData: boolean;
+    recentEvents: number;
+  };
+  logLevel?: string;
+  shutdownTimeoutMs: number;
+}
+
+export interface LoadServiceConfigOptions {
+  /** Environment for references and credentials; `process.env` by default. */
+  env?: Record<string, string | undefined>;
+}
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+const HINT = 'Fix the fields listed; examples/switchboard.yaml shows every setting with a comment.';
+
+type Path = Array<string | number>;
+interface Problem {
+  path: Path;
+  message: string;
+  /** Point at the key rather than its value (an unknown setting). */
+  atKey?: boolean;
+}
+
+/** Reads and validates a config file. Throws one ConfigError that lists every problem with its position. */
+export function loadServiceConfig(file: string, options: LoadServiceConfigOptions = {}): ServiceConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(cause as Error).message}`, {
+      hint: 'Check the path given to --config; examples/switchboard.yaml is a starting point.',
+      cause,
+    });
+  }
+  return parseServiceConfig(text, { ...options, file });
+}
+
+/** Validates config text (YAML); `file` names it in messages and anchors relative paths. */
+export function parseServiceConfig(
+  text: string,
+  options: LoadServiceConfigOptions & { file?: string } = {},
+): ServiceConfig {
+  const file = options.file ?? 'switchboard.yaml';
+  const env = options.env ?? process.env;
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (document.errors.length > 0) {
+    const error = document.errors[0]!;
+    const at = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
+    throw new ConfigError(
+      `${file}${at ? `:${at.line}:${at.col}` : ''}: not valid YAML: ${error.message.split('\n')[0]}`,
+      { hint: 'Indent with spaces and write `key: value` pairs.' },
+    );
+  }
+  const raw = document.toJS() ?? {};
+  const where = (path: Path, atKey = false): string => {
+    const position = locate(document, lines, path, atKey);
+    return position ? `${file}:${position.line}:${position.column}` : file;
+  };
+  const fail = (problems: Problem[]): never => {
+    const line = (p: Problem) => locate(document, lines, p.path, p.atKey ?? false)?.line ?? 0;
+    problems.sort((a, b) => line(a) - line(b));
+    const listed = problems.map((p) => `  ${where(p.path, p.atKey)}  ${showPath(p.path)}: ${p.message}`);
+    throw new ConfigError(`Config file ${file} is invalid:\n${listed.join('\n')}`, { hint: HINT });
+  };
+
+  const unset: UnsetReference[] = [];
+  const filled = fillEnvRefs(raw, env, unset);
+  const parsed = serviceFileSchema.safeParse(filled);
+  const problems: Problem[] = unset.map((u) => ({
+    path: u.path,
+    message: `environment variable ${u.variable} is not set (the file refers to it)`,
+  }));
+  if (!parsed.success) {
+    // A field whose reference is unset is already reported; its emptiness is the same problem.
+    const unsetPaths = new Set(unset.map((u) => showPath(u.path)));
+    problems.push(
+      ...parsed.error.issues.flatMap(describeIssue).filter((p) => !unsetPaths.has(showPath(p.path))),
+    );
+  }
+  const base = dirname(resolve(file));
+  const local = (path: string): string => (isAbsolute(path) ? path : resolve(base, path));
+  const rawSinks = (filled as { sinks?: unknown }).sinks;
+  const sinks = Array.isArray(rawSinks) ? checkSinks(rawSinks, env, local, problems) : [];
+  if (problems.length > 0 || !parsed.success) return fail(problems);
+
+  const data = parsed.data;
+  const server = resolveServer(data, problems);
+  if (problems.length > 0) return fail(problems);
+
+  const genesys = loadPlatformSettings({
+    ...(data.genesys?.region ? { region: data.genesys.region } : {}),
+    ...(data.genesys?.clientId ? { clientId: data.genesys.clientId } : {}),
+    ...(data.genesys?.clientSecret ? { clientSecret: data.genesys.clientSecret } : {}),
+    env,
+  });
+  return {
+    file,
+    genesys: {
+      region: genesys.region,
+      clientId: genesys.clientId,
+      clientSecret: genesys.clientSecret,
+      ...(data.genesys?.requestsPerMinute ? { requestsPerMinute: data.genesys.requestsPerMinute } : {}),
+    },
+    stream: resolveStream(data),
+    store: { path: local(data.store?.path ?? './switchboard.db') },
+    sinks,
+    ...(data.proactive
+      ? {
+          proactive: {
+            rulesPath: local(data.proactive.rules),
+            dryRun: data.proactive.dryRun ?? false,
+            ...(data.proactive.dueCheckInterval === undefined
+              ? {}
+              : { dueCheckMs: data.proactive.dueCheckInterval }),
+          },
+        }
+      : {}),
+    server,
+    ...(data.logging?.level ? { logLevel: data.logging.level } : {}),
+    shutdownTimeoutMs: data.shutdown?.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** Whether a bind address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h === '::ffff:127.0.0.1';
+}
+
+/** Refuses a non-loopback bind without an access token, and tokens too short to resist guessing. */
+export function checkServerAccess(server: { host: string; token?: string }): string | undefined {
+  if (server.token !== undefined && server.token.length < 16) {
+    return 'server.token must be at least 16 characters (e.g. `openssl rand -hex 24`)';
+  }
+  if (!isLoopbackHost(server.host) && server.token === undefined) {
+    return `binding ${server.host} exposes the dashboard and API beyond this machine: set server.token (e.g. token: \${SWITCHBOARD_TOKEN}) or bind 127.0.0.1`;
+  }
+  return undefined;
+}
+
+function resolveServer(data: ServiceFile, problems: Problem[]): ServiceConfig['server'] {
+  const server = {
+    host: data.server?.host ?? '127.0.0.1',
+    port: data.server?.port ?? DEFAULT_PORT,
+    ...(data.server?.token ? { token: data.server.token } : {}),
+    showCustomerData: data.server?.showCustomerData ?? false,
+    recentEvents: data.server?.recentEvents ?? 1000,
+  };
+  const refused = checkServerAccess(server);
+  if (refused) {
+    problems.push({ path: ['server', server.token === undefined ? 'host' : 'token'], message: refused });
+  }
+  return server;
+}
+
+function resolveStream(data: ServiceFile): ServiceConfig['stream'] {
+  const stream = data.stream ?? {};
+  const selection: TopicSelection = {};
+  if (stream.queues) selection.queues = stream.queues;
+  if (stream.users) selection.users = stream.users;
+  if (stream.topics && stream.topics.length > 0) selection.topics = stream.topics;
+  if (!selection.queues && !selection.users && !selection.topics) selection.queues = 'all';
+  const timing: Partial<ConnectionTiming> = {};
+  const t = stream.timing;
+  if (t?.heartbeatInterval !== undefined) timing.heartbeatIntervalMs = t.heartbeatInterval;
+  if (t?.watchdogMultiple !== undefined) timing.watchdogMultiple = t.watchdogMultiple;
+  if (t?.connectTimeout !== undefined) timing.connectTimeoutMs = t.connectTimeout;
+  if (t?.rotateBefore !== undefined) timing.rotateBeforeMs = t.rotateBefore;
+  return {
+    selection,
+    backfill: stream.backfill ?? true,
+    ...(stream.rediscoverEvery === undefined ? {} : { rediscoverEveryMs: stream.rediscoverEvery }),
+    timing,
+  };
+}
+
+/** Checks each sink (spec or object) and resolves the good ones; problems are added with their place. */
+function checkSinks(
+  entries: unknown[],
+  env: Record<string, string | undefined>,
+  local: (path: string) => string,
+  problems: Problem[],
+): SinkConfig[] {
+  const sinks: SinkConfig[] = [];
+  entries.forEach((entry, index) => {
+    if (typeof entry !== 'string') {
+      // Not an object at all is the schema's to report.
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+      const object = sinkObjectSchema.safeParse(entry);
+      if (!object.success) {
+        for (const issue of object.error.issues) {
+          problems.push(...describeIssue({ ...issue, path: ['sinks', index, ...issue.path] }));
+        }
+        return;
+      }
+      sinks.push(resolveSink(object.data, env, local));
+      return;
+    }
+    try {
+      sinks.push(resolveSink(entry, env, local));
+    } catch (error) {
+      if (!isSwitchboardError(error)) throw error;
+      problems.push({ path: ['sinks', index], message: error.message });
+    }
+  });
+  return sinks;
+}
+
+function resolveSink(
+  entry: string | SinkObject,
+  env: Record<string, string | undefined>,
+  local: (path: string) => string,
+): SinkConfig {
+  const config: SinkConfig = typeof entry === 'string' ? parseSinkSpec(entry, env) : fromObject(entry);
+  if (config.kind === 'file') config.path = local(config.path);
+  if (config.spillDir) config.spillDir = local(config.spillDir);
+  return config;
+}
+
+function fromObject(entry: SinkObject): SinkConfig {
+  const { retry, ...rest } = entry;
+  if (!retry) return { ...rest } as SinkConfig;
+  const { maxAttempts, ...delays } = retry;
+  return {
+    ...rest,
+    retry: {
+      ...delays,
+      // 0 means "until the sink closes", as in sink specs.
+      ...(maxAttempts === undefined
+        ? {}
+        : { maxAttempts: maxAttempts === 0 ? Number.POSITIVE_INFINITY : maxAttempts }),
+    },
+  } as SinkConfig;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): Problem[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(path);
+    return issue.keys.map((key) => ({
+      path: [...path, key],
+      atKey: true,
+      message: `unknown setting "${key}"${known ? ` (expected one of: ${known.join(', ')})` : ''}`,
+    }));
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return [{ path, message: 'missing (required)' }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+/** The keys a strict object of the schema accepts at `path`, when the path leads to one. */
+function knownKeysAt(path: Path): string[] | undefined {
+  let schema: z.ZodType = serviceFileSchema;
+  for (const step of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject && typeof step === 'string') {
+      const next = (schema.shape as Record<string, z.ZodType>)[step];
+      if (!next) return undefined;
+      schema = next;
+    } else if (schema instanceof z.ZodArray && typeof step === 'number') {
+      schema = schema.element as z.ZodType;
+    } else return undefined;
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodPipe) {
+    current = (current instanceof z.ZodOptional ? current.unwrap() : current.in) as z.ZodType;
+  }
+  return current;
+}
+
+function showPath(path: Path): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** Line and column of a path: the value's node, or for an unknown or missing key the nearest map holding it. */
+function locate(
+  document: ReturnType<typeof parseDocument>,
+  lines: LineCounter,
+  path: Path,
+  atKey: boolean,
+): { line: number; column: number } | undefined {
+  for (let depth = atKey ? path.length - 1 : path.length; depth >= 0; depth--) {
+    const prefix = path.slice(0, depth);
+    const node = prefix.length === 0 ? document.contents : document.getIn(prefix, true);
+    if (!isNode(node) || !node.range) continue;
+    let offset = node.range[0];
+    const next = path[depth];
+    if (depth < path.length && isMap(node) && typeof next === 'string') {
+      const pair = node.items.find(
+        (item) => isNode(item.key) && (item.key as { value?: unknown }).value === next,
+      );
+      if (pair && isNode(pair.key) && pair.key.range) offset = pair.key.range[0];
+    }
+    const position = lines.linePos(offset);
+    return { line: position.line, column: position.col };
+  }
+  return undefined;
+}

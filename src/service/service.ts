@@ -1,0 +1,366 @@
+/**
+ * The Switchboard service: the conversation stream, the sinks, the proactive engine (when configured) and the
+ * HTTP server in one process. `startService` reports what it found on the way up and refuses to start half-way
+ * (bad credentials, an unreadable rules file, a port in use); `stop` takes it down in order within a bound.
+ */
+import { ConfigError, isSwitchboardError } from '../errors.js';
+import type { LifecycleEvent } from '../events.js';
+import { type Logger, silentLogger } from '../logging.js';
+import { type ConversationStream, createConversationStream } from '../pipeline/conversation-stream.js';
+import {
+  collectAll,
+  createPlatformClient,
+  type PlatformClient,
+  type RetryOptions,
+} from '../platform/index.js';
+import { DashboardState } from '../server/dashboard-state.js';
+import { type RunningHttpServer, startHttpServer } from '../server/http-server.js';
+import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
+import { createSinks, type EventDispatcher } from '../sinks/index.js';
+import { ledgerOf, openSqliteStore, type SwitchboardStore } from '../store/index.js';
+import type { WebSocketSource } from '../stream/index.js';
+import type { ServiceConfig } from './config.js';
+import { DecisionLines } from './decision-lines.js';
+import type { ProactiveRuntime, ProactiveRuntimeFactory } from './proactive-runtime.js';
+import { createReporter, type Reporter } from './reporter.js';
+import { type ShutdownReport, shutdownService } from './shutdown.js';
+import {
+  describeBackfill,
+  describePool,
+  describeSelection,
+  describeSink,
+  describeStatus,
+} from './summary.js';
+
+export interface StartServiceOptions {
+  config: ServiceConfig;
+  logger?: Logger;
+  reporter?: Reporter;
+  mode?: 'run' | 'demo';
+  /** Builds the proactive engine when the config has `proactive`. */
+  proactive?: ProactiveRuntimeFactory;
+  /** Demo mode: the emulator whose `/__emulator/faults` the dashboard may call. */
+  emulatorUrl?: string;
+  /** The dashboard files (default: `web/` of the package). */
+  files?: Map<string, StaticFile>;
+  /** Retry settings of the platform client (tests shorten them). */
+  retry?: Partial<RetryOptions>;
+  /** Dashboard push intervals (tests shorten them). */
+  overviewEveryMs?: number;
+}
+
+/** A running service. */
+export interface Service {
+  readonly config: ServiceConfig;
+  /** The dashboard's base URL. */
+  readonly url: string;
+  readonly port: number;
+  readonly stream: ConversationStream;
+  readonly platform: PlatformClient;
+  readonly state: DashboardState;
+  readonly store: SwitchboardStore;
+  /** Stops everything in order; resolves with what was done. Safe to call more than once. */
+  stop(reason?: string): Promise<ShutdownReport>;
+}
+
+/** Fault types the dashboard may inject in demo mode. */
+export const DEMO_FAULTS = new Set([
+  'drop-sockets',
+  'stop-heartbeats',
+  'socket-closing',
+  'expire-channels',
+  'revoke-tokens',
+  'fail-requests',
+  'rate-limit',
+  'traffic',
+]);
+
+/** Starts the service; resolves once every channel is subscribed and the dashboard is up. */
+export async function startService(options: StartServiceOptions): Promise<Service> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger();
+  const report = options.reporter ?? createReporter();
+  const mode = options.mode ?? 'run';
+  const region = config.genesys.region;
+  report.line(
+    `region ${region.custom ? region.apiBaseUrl : `${region.name} (${region.domain})`}, OAuth client ${config.genesys.clientId}`,
+  );
+
+  const platform = createPlatformClient({
+    region,
+    clientId: config.genesys.clientId,
+    clientSecret: config.genesys.clientSecret,
+    logger,
+    ...(config.genesys.requestsPerMinute
+      ? { rateLimit: { requestsPerWindow: config.genesys.requestsPerMinute, windowMs: 60_000 } }
+      : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  const cleanups: Array<() => Promise<unknown> | unknown> = [() => platform.close()];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  };
+
+  try {
+    const store = openSqliteStore({ path: config.store.path });
+    cleanups.push(() => store.close());
+    report.line(`store ${store.description}`);
+    const sinks: EventDispatcher | undefined =
+      config.sinks.length > 0 ? createSinks(config.sinks, { logger }) : undefined;
+    if (sinks) cleanups.push(() => sinks.close({ timeoutMs: 2000 }));
+    report.line(
+      sinks
+        ? `sinks: ${config.sinks.map(describeSink).join(', ')}`
+        : 'sinks: none (events go to the dashboard and API only)',
+    );
+
+    let proactive: ProactiveRuntime | undefined;
+    let stopping: string | undefined;
+    let streamRef: ConversationStream | undefined;
+    const state: DashboardState = new DashboardState({
+      mode,
+      showCustomerData: config.server.showCustomerData,
+      recentEvents: config.server.recentEvents,
+      stream: () => streamRef,
+      platform: () => platform,
+      ledger: () => ledgerOf(store),
+      proactive: () => proactive?.summary(),
+      notReadyBecause: () => stopping,
+      ...(options.emulatorUrl ? { injectFault: faultInjector(options.emulatorUrl) } : {}),
+      ...(options.overviewEveryMs ? { overviewEveryMs: options.overviewEveryMs } : {}),
+    });
+    cleanups.push(() => state.close());
+
+    const decisionLines = new DecisionLines(report);
+    cleanups.push(() => decisionLines.close());
+    if (config.proactive) {
+      if (!options.proactive) {
+        throw new ConfigError('This build has no proactive engine, but the config has a proactive section.', {
+          hint: 'Remove the proactive section, or run a Switchboard that includes the engine.',
+        });
+      }
+      proactive = options.proactive({
+        config: config.proactive,
+        platform,
+        store,
+        logger,
+        onDecision: (decision) => {
+          state.observeDecision(decision);
+          decisionLines.add(decision);
+        },
+      });
+      const summary = proactive.summary();
+      report.line(
+        `proactive: ${summary.rules} rule(s) from ${config.proactive.rulesPath}${summary.dryRun ? ' (dry run: nothing is sent)' : ''}`,
+      );
+    } else {
+      report.line('proactive: off (no proactive section in the config)');
+    }
+
+    const stream: ConversationStream = createConversationStream({
+      platform,
+      selection: config.stream.selection,
+      store,
+      ...(sinks ? { sinks } : {}),
+      backfill: config.stream.backfill,
+      timing: config.stream.timing,
+      ...(config.stream.rediscoverEveryMs === undefined
+        ? {}
+        : { rediscoverEveryMs: config.stream.rediscoverEveryMs }),
+      logger,
+    });
+    streamRef = stream;
+    stream.onAny((event) => state.observeEvent(event));
+    // The engine's view of the stream starts now, so no event between start and its first read is lost.
+    const engineEvents = proactive ? pinnedIterator(stream) : undefined;
+
+    const http = await listen(config, state, options.files ?? loadStaticFiles(), logger);
+    cleanups.push(() => http.close());
+    report.line(
+      `dashboard ${http.url}/${config.server.token ? ' (access token required: open it once with ?token=<token>)' : ''}`,
+    );
+
+    report.progress(`connecting: resolving ${describeSelection(config.stream.selection)}…`);
+    let started = false;
+    const starting = stream.start();
+    const pool = await poolOf(stream, starting);
+    pool?.status.on('*', (status) => {
+      state.observeStatus(status);
+      if (status.type === 'subscribed' && !started) {
+        report.progress(`connecting: channel ${status.slot} subscribed ${status.permitted} topic(s)…`);
+        return;
+      }
+      if (!started) return;
+      const line = describeStatus(status);
+      if (line) report.line(line);
+    });
+    try {
+      await starting;
+    } catch (error) {
+      cleanups.push(() => stream.stop({ drainMs: 0 }));
+      throw error;
+    }
+    started = true;
+    const health = stream.health();
+    if (health.pool) for (const line of describePool(health.pool)) report.line(line);
+
+    const backfills = watchBackfills(stream, report);
+    void loadQueueNames(platform, state, logger);
+
+    const abort = new AbortController();
+    const engineRun =
+      proactive && engineEvents ? runEngine(proactive, engineEvents, abort.signal, logger) : undefined;
+    report.line(`ready: ${health.pipeline.eventsTotal} event(s) so far; dashboard ${http.url}/`);
+
+    let stopped: Promise<ShutdownReport> | undefined;
+    return {
+      config,
+      url: http.url,
+      port: http.port,
+      stream,
+      platform,
+      state,
+      store,
+      stop(reason = 'stop requested') {
+        stopped ??= (async () => {
+          stopping = `shutting down (${reason})`;
+          clearInterval(backfills);
+          const engineDone = engineRun?.finally(() => decisionLines.close());
+          const result = await shutdownService({
+            timeoutMs: config.shutdownTimeoutMs,
+            stream,
+            platform,
+            abortEngine: () => abort.abort(),
+            engineRun: engineDone,
+            sinks,
+            store,
+            state,
+            http,
+            report,
+            logger,
+          });
+          decisionLines.close();
+          return result;
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+/** The pool of a starting stream (it exists once the checkpoint is restored, before any channel connects). */
+async function poolOf(stream: ConversationStream, starting: Promise<void>) {
+  let settled = false;
+  void starting.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  while (!stream.pool && !settled) await new Promise((resolve) => setImmediate(resolve));
+  return stream.pool;
+}
+
+/** An iterable whose iterator already exists, so events are buffered from now on. */
+function pinnedIterator(stream: ConversationStream): AsyncIterable<LifecycleEvent> {
+  const iterator = stream[Symbol.asyncIterator]();
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+async function runEngine(
+  runtime: ProactiveRuntime,
+  events: AsyncIterable<LifecycleEvent>,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await runtime.run(events, signal);
+  } catch (error) {
+    logger.error({ err: error }, 'the proactive engine stopped with an error');
+  }
+}
+
+async function listen(
+  config: ServiceConfig,
+  state: DashboardState,
+  files: Map<string, StaticFile>,
+  logger: Logger,
+): Promise<RunningHttpServer> {
+  try {
+    return await startHttpServer({
+      host: config.server.host,
+      port: config.server.port,
+      ...(config.server.token ? { token: config.server.token } : {}),
+      backend: state,
+      files,
+      logger,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new ConfigError(
+        `Cannot listen on ${config.server.host}:${config.server.port} (${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : 'no such address on this machine'}).`,
+        { hint: 'Pick another server.port (or --port), or stop the process that holds it.', cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Prints a line for every finished backfill run. */
+function watchBackfills(stream: ConversationStream, report: Reporter): NodeJS.Timeout {
+  let seen = 0;
+  const timer = setInterval(() => {
+    const backfiller = (stream.source as WebSocketSource | undefined)?.backfiller;
+    if (!backfiller) return;
+    const history = backfiller.history();
+    for (const run of history.slice(seen)) report.line(describeBackfill(run));
+    seen = history.length;
+  }, 1000);
+  timer.unref();
+  return timer;
+}
+
+/** Queue names for the dashboard; without `routing:queue:view` it shows ids. */
+async function loadQueueNames(
+  platform: PlatformClient,
+  state: DashboardState,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const queues = await collectAll((page) => platform.routing.getRoutingQueues(page), { pageSize: 100 });
+    state.setQueueNames(
+      queues.flatMap((q) => (q.id ? [{ id: q.id, ...(q.name ? { name: q.name } : {}) }] : [])),
+    );
+  } catch (error) {
+    logger.warn(
+      { code: isSwitchboardError(error) ? error.code : undefined, err: (error as Error).message },
+      'queue names could not be listed; the dashboard shows queue ids',
+    );
+  }
+}
+
+/** Demo mode: passes a fault command to the emulator, refusing anything but the known fault types. */
+function faultInjector(emulatorUrl: string): (command: unknown) => Promise<unknown> {
+  return async (command) => {
+    const type = (command as { type?: unknown } | undefined)?.type;
+    if (typeof type !== 'string' || !DEMO_FAULTS.has(type)) {
+      throw new Error(`unknown fault type; expected one of ${[...DEMO_FAULTS].join(', ')}`);
+    }
+    const response = await fetch(`${emulatorUrl}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(command),
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await response.json().catch(() => ({}))) as unknown;
+    if (!response.ok)
+      throw new Error(`the emulator refused the fault (${response.status}): ${JSON.stringify(body)}`);
+    return body;
+  };
+}
