@@ -107,6 +107,12 @@ export class ChannelConnection {
   private readonly gap = new GapTracker();
   private lastHeartbeatAt: number | undefined;
   private lastFrameAt: number | undefined;
+  /**
+   * A socket that reconnected during a gap but has not yet shown a sign of life. A connected, subscribed socket is
+   * not proof of coverage (a server can accept the socket and stay mute), so the gap closes at the first frame the
+   * new socket receives — a ping right after connecting asks for one.
+   */
+  private proofPending: ChannelSocket | undefined;
   private readonly counters = {
     reconnects: 0,
     handovers: 0,
@@ -161,7 +167,7 @@ export class ChannelConnection {
   /** Marks the interval since `since` (epoch ms) as uncovered, e.g. the downtime before a restart. */
   noteGap(since: number, reason: GapReason): void {
     this.openGap(since, reason);
-    if (this.state === 'connected') this.closeGap();
+    if (this.state === 'connected' && !this.proofPending) this.closeGap();
   }
 
   /** Closes every socket and stops all timers. Channels are left to expire (the platform has no delete). */
@@ -366,7 +372,10 @@ export class ChannelConnection {
     this.setState('connected');
     this.log.info({ channel: short(link.channel.id), reused }, 'channel connected');
     this.status({ type: 'connected', slot: this.slot, channelId: link.channel.id, reusedChannel: reused });
-    this.closeGap();
+    if (this.gap.isOpen) {
+      this.proofPending = socket;
+      socket.ping();
+    }
     if (!link.rotationTimer) this.scheduleRotation(link);
   }
 
@@ -392,6 +401,10 @@ export class ChannelConnection {
   ): void {
     this.counters.frames++;
     this.lastFrameAt = receivedAt;
+    if (socket !== undefined && this.proofPending === socket) {
+      this.proofPending = undefined;
+      this.closeGap(receivedAt);
+    }
     // A receiver's exception must not escape into the socket's event handler (it would end the process).
     if (this.options.onFrame) {
       try {
@@ -465,6 +478,7 @@ export class ChannelConnection {
 
   private handleClose(link: Link, socket: ChannelSocket, info: SocketCloseInfo): void {
     this.sockets.delete(socket);
+    if (this.proofPending === socket) this.proofPending = undefined;
     if (this.closed || link.retired || this.link !== link || link.socket !== socket) return;
     if (info.closedAt - info.openedAt >= this.timing.stableAfterMs) this.backoff.reset();
     const channelId = link.channel.id;
@@ -494,7 +508,7 @@ export class ChannelConnection {
     const retry = new Backoff(this.timing.backoff);
     while (!this.closed && this.link === link && link.socket) {
       if (link.subscribedKey === this.topics.join('\n')) {
-        this.closeGap();
+        if (!this.proofPending) this.closeGap();
         return;
       }
       try {
@@ -629,9 +643,9 @@ export class ChannelConnection {
     this.gap.begin(start, reason, topics, link?.channel.id);
   }
 
-  /** Coverage is back: reports the gap, if one was open. */
-  private closeGap(): void {
-    const gap = this.gap.end(this.slot);
+  /** Coverage is back (at `at`, epoch ms): reports the gap, if one was open. */
+  private closeGap(at = Date.now()): void {
+    const gap = this.gap.end(this.slot, at);
     if (!gap) return;
     this.log.info(
       { start: gap.start, end: gap.end, reason: gap.reason, topics: gap.topics.length },

@@ -99,6 +99,13 @@ export class ChannelSocket {
     return !this.closed;
   }
 
+  /** Asks the server for a pong now (a sign of life), whatever the watchdog's schedule. */
+  ping(): void {
+    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+    this.lastPingAt = Date.now();
+    this.ws.send(PING_FRAME);
+  }
+
   /** Closes the socket on purpose, with the closing handshake. */
   close(code = 1000, reason = 'switchboard: closing'): void {
     if (this.closed) return;

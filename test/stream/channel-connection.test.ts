@@ -171,6 +171,8 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     assert.equal(h.status.of('connected')[1]!.reusedChannel, true);
     assert.equal(h.platform.callsTo(/subscriptions$/, 'PUT').length, 1, 'subscriptions kept on the channel');
 
+    // The gap closes at the new socket's first frame, just after it connects.
+    await waitFor(() => h.gaps.length > 0, 'the gap to close');
     const gap = only(h.gaps);
     assert.equal(gap.reason, 'stale');
     assert.deepEqual(gap.topics, TOPICS);
@@ -181,6 +183,22 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     assert.ok(start <= stale.seenAt - 160, `start ${stale.seenAt - start} ms before the trip`);
     assert.ok(end >= stale.seenAt && end <= Date.now(), 'ends once reconnected');
     assert.equal(h.connection.health().reconnects, 1);
+  });
+
+  it('keeps the gap open after reconnecting to a server that stays mute, until the new socket shows life', async () => {
+    const h = await harness({ heartbeatIntervalMs: 20 });
+    const channel = only([...h.platform.channels.values()]);
+    channel.heartbeats = false;
+    await waitFor(() => h.status.of('connected').length >= 2, 'a reconnection to the mute channel');
+    assert.equal(h.gaps.length, 0, 'connected is not covered: no gap closed while the server says nothing');
+    const alive = Date.now();
+    channel.heartbeats = true;
+    const gap = await waitFor(() => h.gaps[0], 'the gap to close once a frame arrives');
+    assert.equal(h.gaps.length, 1, 'one gap spans every reconnection into silence');
+    assert.ok(
+      Date.parse(gap.end) >= alive - 5,
+      `gap ends at the first sign of life (${Date.parse(gap.end) - alive} ms)`,
+    );
   });
 
   it('replaces a channel that HEAD reports gone (404): new channel, whole topic list PUT again', async () => {
@@ -205,6 +223,8 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     assert.equal(h.status.of('connected')[1]!.reusedChannel, false);
     assert.equal(h.budget.inUse, 1, 'the lost channel passed its place in the budget on');
 
+    // The gap closes at the new socket's first frame, just after it connects.
+    await waitFor(() => h.gaps.length > 0, 'the gap to close');
     const gap = only(h.gaps);
     assert.equal(gap.reason, 'channel-lost');
     assert.equal(gap.channelId, first.id);
@@ -219,6 +239,8 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     for (let i = 0; i < 4; i++) {
       h.platform.dropSocket(channel);
       await waitFor(() => h.status.of('connected').length === i + 2, `reconnection ${i + 1}`);
+      // Coverage counts as back at the new socket's first frame (the pong to its first ping).
+      await waitFor(() => h.gaps.length === i + 1, `gap ${i + 1} to close`);
     }
     assert.equal(h.platform.channels.size, 1);
     assert.equal(h.platform.callsTo(/^\/api\/v2\/notifications\/channels$/, 'POST').length, 1);
