@@ -9,6 +9,7 @@ import type { Models } from '../platform/index.js';
 import type { AgentlessRequest } from './channel-rules.js';
 import type { PlatformRequester } from './platform-port.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
+import { redactAddress } from './redact.js';
 
 /** What became of one send. */
 export type SendOutcome =
@@ -35,8 +36,26 @@ export type SendOutcome =
 
 const AGENTLESS_PATH = '/api/v2/conversations/messages/agentless';
 
-/** Reads a send's failure into an outcome. */
-export function outcomeOfError(error: unknown): SendOutcome {
+/** Masks the customer's address wherever a platform message repeats it (ledger reasons are shown to operators). */
+function scrub(text: string, addresses: readonly string[]): string {
+  let out = text;
+  for (const address of addresses) {
+    if (!address) continue;
+    for (const form of new Set([address, address.replace(/^\+/, '')])) {
+      if (form.length >= 4) out = out.split(form).join(redactAddress(form));
+    }
+  }
+  return out;
+}
+
+/** Reads a send's failure into an outcome; `addresses` are masked in every message kept. */
+export function outcomeOfError(error: unknown, addresses: readonly string[] = []): SendOutcome {
+  const outcome = classify(error);
+  if ('reason' in outcome) outcome.reason = scrub(outcome.reason, addresses);
+  return outcome;
+}
+
+function classify(error: unknown): SendOutcome {
   if (isForbidden(error)) {
     const { permissions, reason } = describeForbidden(error);
     const outcome: SendOutcome = { status: 'forbidden', reason, permissions };
@@ -113,7 +132,7 @@ export class AgentlessDelivery {
       if (messageId) outcome.messageId = messageId;
       return outcome;
     } catch (error) {
-      return outcomeOfError(error);
+      return outcomeOfError(error, [request.toAddress]);
     }
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { EventHub } from '../../src/pipeline/event-hub.js';
 import { type Decision, ProactiveEngine, type RuleInput } from '../../src/proactive/index.js';
 import {
   eventsOf,
@@ -178,5 +179,58 @@ describe('proactive engine on live lifecycle events', () => {
     const decisions = await feed(engine, await eventsOf(h.emulator, conversationId));
     assert.deepEqual(decisions, []);
     assert.deepEqual(await ledger.list({ ruleId: 'only-first-code' }), []);
+  });
+
+  it('runs live from an event hub, with schedule sweeps, until stopped', async () => {
+    const { reachable } = returningContacts(h.emulator);
+    const contact = reachable[1]!;
+    const { ledger } = h.openLedger();
+    const seen: Decision[] = [];
+    const engine = new ProactiveEngine({
+      rules: testRules([
+        wrapupRule({ id: 'live', policy: { quietHours: false, dailyCap: 10 } }),
+        {
+          id: 'live-sweep',
+          trigger: { schedule: { every: '1h', lookback: '7d' } },
+          channels: ['webmessaging'],
+          message: { text: 'never sent' },
+        },
+      ]),
+      client: h.client,
+      ledger,
+      onDecision: (decision) => seen.push(decision),
+    });
+    await engine.start();
+    const hub = new EventHub();
+    const stop = new AbortController();
+    const running = engine.run({ events: hub, signal: stop.signal, dueCheckMs: 50 });
+    const code = h.emulator.world!.org.wrapupCodes[0]!;
+    const conversationId = await scriptConversation(h.emulator, {
+      kind: 'webmessaging',
+      externalContactId: contact.id,
+      wrapupCode: code.id,
+    });
+    for (const event of await eventsOf(h.emulator, conversationId)) hub.emit(event);
+    const deadline = Date.now() + 5000;
+    while (!seen.some((d) => d.ruleId === 'live') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stop.abort();
+    await running;
+
+    assert.deepEqual(
+      seen.filter((d) => d.ruleId === 'live').map((d) => d.status),
+      ['sent'],
+    );
+    const swept = seen.filter((d) => d.ruleId === 'live-sweep');
+    assert.ok(swept.length > 0, 'the schedule rule swept at start');
+    assert.ok(swept.every((d) => d.status === 'skipped'));
+    assert.match(swept.find((d) => d.reasonCode === 'no_channel')?.reason ?? '', /removed web messaging/);
+    assert.equal(
+      (await outbound(h.emulator)).filter(
+        (s) => s.conversationId === seen.find((d) => d.ruleId === 'live')!.conversationId,
+      ).length,
+      1,
+    );
   });
 });

@@ -118,16 +118,17 @@ describe('proactive engine against platform failures', () => {
     );
   });
 
-  it('records a 400 as failed with the platform’s reason and does not retry it', async () => {
+  it('records a 400 as failed with the platform’s reason (address masked) and does not retry it', async () => {
     const { ledger } = h.openLedger();
     const engine = new ProactiveEngine({ rules: testRules([rule('bad-request')]), client: h.client, ledger });
+    const phone = returningContacts(h.emulator).reachable[2]!.phone;
     await injectFaults(h.emulator, {
       type: 'fail-requests',
       path: AGENTLESS,
       status: 400,
       count: 1,
       code: 'invalid.value',
-      message: 'toAddress is on the carrier block list',
+      message: `toAddress ${phone} is on the carrier block list`,
     });
     const { decisions, sends } = await run(engine, 2);
     assert.equal(sends.length, 0);
@@ -135,7 +136,11 @@ describe('proactive engine against platform failures', () => {
     const entry = await ledger.get(decisions[0]!.entryId!);
     assert.equal(entry?.reasonCode, 'platform_rejected');
     assert.equal(entry?.platformCode, 'invalid.value');
-    assert.match(entry?.reason ?? '', /toAddress is on the carrier block list/);
+    assert.match(
+      entry?.reason ?? '',
+      new RegExp(`toAddress \\*+${phone.slice(-4)} is on the carrier block list`),
+    );
+    assert.ok(!(entry?.reason ?? '').includes(phone), 'the address is masked');
     assert.match(entry?.correlationId ?? '', /^[0-9a-f-]{36}$/);
     assert.deepEqual(await engine.processDue(), []);
   });
