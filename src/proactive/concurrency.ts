@@ -35,9 +35,4 @@ export class Semaphore {
       this.waiting.shift()?.();
     }
   }
-
-  /** Resolves once nothing runs or waits. */
-  async idle(): Promise<void> {
-    while (this.active > 0 || this.waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

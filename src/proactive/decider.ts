@@ -477,6 +477,9 @@ export class Decider {
       const updated = await deps.ledger.update(existing.id, { ...fields, updatedAt: at }, [existing.status]);
       return this.decision(candidate, updated ? status : 'duplicate', { ...details, entryId: existing.id });
     }
+    if (status === 'skipped' && candidate.triggerKind === 'sweep' && candidate.contactId) {
+      return this.writeSweepSkip(candidate, details, fields.context, at);
+    }
     const result = await deps.ledger.record({
       ...this.newEntry(candidate, status, at),
       ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
@@ -488,6 +491,37 @@ export class Decider {
       'duplicate',
       result.outcome === 'duplicate' ? this.fromEntry(result.existing) : {},
     );
+  }
+
+  /**
+   * A sweep re-evaluates its customers every window; a customer it skips keeps one skip entry per rule, updated
+   * with the latest reason (a new status line only when the reason changes), instead of one entry per window.
+   */
+  private async writeSweepSkip(
+    candidate: Candidate,
+    details: Details,
+    context: Record<string, unknown>,
+    at: string,
+  ): Promise<Decision> {
+    const { ledger } = this.deps;
+    const key = `${candidate.rule.id}|${customerKey(candidate)}|sweep-skips`;
+    const window = { ...context, window: candidate.triggerId };
+    const prior = await ledger.getByKey(key);
+    if (prior) {
+      const patch: LedgerPatch = { reason: details.reason, context: window, updatedAt: at };
+      if (prior.reasonCode !== details.reasonCode)
+        Object.assign(patch, { status: 'skipped', reasonCode: details.reasonCode });
+      await ledger.update(prior.id, patch);
+      return this.decision(candidate, 'skipped', { ...details, entryId: prior.id });
+    }
+    const entry: NewLedgerEntry = { ...this.newEntry(candidate, 'skipped', at), key, context: window };
+    if (details.reasonCode) entry.reasonCode = details.reasonCode;
+    if (details.reason) entry.reason = details.reason;
+    const result = await ledger.record(entry);
+    return this.decision(candidate, 'skipped', {
+      ...details,
+      ...(result.outcome === 'claimed' ? { entryId: result.entry.id } : {}),
+    });
   }
 
   private newEntry(candidate: Candidate, status: LedgerStatus, at: string): NewLedgerEntry {

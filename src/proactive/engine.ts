@@ -26,6 +26,8 @@ import { customerOfEvent, eventMatches } from './triggers.js';
 import { WrapupCodeDirectory } from './wrapup-codes.js';
 
 const DAY_MS = 86_400_000;
+/** Events being evaluated or waiting for a slot before the live loop stops reading more. */
+const MAX_QUEUED_EVENTS = 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export interface ProactiveEngineOptions {
@@ -192,7 +194,7 @@ export class ProactiveEngine {
         eventType: event.type,
       };
       if (customer.kind === 'contact') candidate.contactId = customer.contactId;
-      decisions.push(await this.work.run(() => this.decide(candidate)));
+      decisions.push(await this.decide(candidate));
     }
     return decisions;
   }
@@ -228,21 +230,35 @@ export class ProactiveEngine {
     const { signal } = options;
     await this.start();
     const timers: NodeJS.Timeout[] = [];
-    const guard = (what: string, task: () => Promise<unknown>) => () => {
-      if (signal.aborted) return;
-      task().catch((error: unknown) =>
+    const tasks = new Set<Promise<unknown>>();
+    const track = (what: string, task: Promise<unknown>): Promise<unknown> => {
+      const tracked = task.catch((error: unknown) =>
         this.logger.error({ err: (error as Error).message }, `${what} failed`),
       );
+      tasks.add(tracked);
+      void tracked.finally(() => tasks.delete(tracked));
+      return tracked;
+    };
+    // A periodic job never overlaps itself: a sweep slower than its interval skips a beat instead of piling up.
+    const periodic = (what: string, job: () => Promise<unknown>) => {
+      let busy = false;
+      return () => {
+        if (signal.aborted || busy) return;
+        busy = true;
+        void track(what, job()).finally(() => {
+          busy = false;
+        });
+      };
     };
     for (const rule of this.rules.rules) {
       if (!rule.enabled || rule.trigger.kind !== 'schedule') continue;
-      const sweepRule = guard(`sweep of rule ${rule.id}`, () => this.sweep(rule.id));
+      const sweepRule = periodic(`sweep of rule ${rule.id}`, () => this.sweep(rule.id));
       sweepRule();
       timers.push(setInterval(sweepRule, rule.trigger.everyMs));
     }
     timers.push(
       setInterval(
-        guard('due decisions', () => this.processDue()),
+        periodic('due decisions', () => this.processDue()),
         options.dueCheckMs ?? 15_000,
       ),
     );
@@ -257,14 +273,21 @@ export class ProactiveEngine {
           const next = await Promise.race([iterator.next(), stopped.then(() => undefined)]);
           if (!next || next.done) break;
           const event = next.value;
-          guard('event', () => this.handleEvent(event))();
+          // The tracker learns of every event at once, in order; rules are evaluated with bounded concurrency.
+          this.tracker.observe(event);
+          track(
+            'event',
+            this.work.run(() => this.handleEvent(event)),
+          );
+          // Backpressure: stop reading while too much is queued (the source buffers, nothing is lost here).
+          while (tasks.size >= MAX_QUEUED_EVENTS && !signal.aborted) await Promise.race([...tasks, stopped]);
         }
         await iterator.return?.();
       }
       await stopped;
     } finally {
       for (const timer of timers) clearInterval(timer);
-      await this.work.idle();
+      await Promise.all(tasks);
     }
   }
 
