@@ -399,6 +399,9 @@ export class ChannelConnection {
     text: string,
     receivedAt: number,
   ): void {
+    // Once stopping, frames still arriving during the closing handshakes are neither recorded nor delivered:
+    // the checkpoint says coverage ended here, so a restart backfills them instead of half-seeing them.
+    if (this.state === 'closed') return;
     this.counters.frames++;
     this.lastFrameAt = receivedAt;
     if (socket !== undefined && this.proofPending === socket) {
