@@ -9,7 +9,7 @@ import type { Models } from '../platform/index.js';
 import type { AgentlessRequest } from './channel-rules.js';
 import type { PlatformRequester } from './platform-port.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
-import { redactAddress } from './redact.js';
+import { maskAddresses } from './redact.js';
 
 /** What became of one send. */
 export type SendOutcome =
@@ -36,22 +36,10 @@ export type SendOutcome =
 
 const AGENTLESS_PATH = '/api/v2/conversations/messages/agentless';
 
-/** Masks the customer's address wherever a platform message repeats it (ledger reasons are shown to operators). */
-function scrub(text: string, addresses: readonly string[]): string {
-  let out = text;
-  for (const address of addresses) {
-    if (!address) continue;
-    for (const form of new Set([address, address.replace(/^\+/, '')])) {
-      if (form.length >= 4) out = out.split(form).join(redactAddress(form));
-    }
-  }
-  return out;
-}
-
 /** Reads a send's failure into an outcome; `addresses` are masked in every message kept. */
 export function outcomeOfError(error: unknown, addresses: readonly string[] = []): SendOutcome {
   const outcome = classify(error);
-  if ('reason' in outcome) outcome.reason = scrub(outcome.reason, addresses);
+  if ('reason' in outcome) outcome.reason = maskAddresses(outcome.reason, addresses);
   return outcome;
 }
 

@@ -17,6 +17,7 @@ import { LiveSessionTracker } from './live-sessions.js';
 import type { PlatformRequester } from './platform-port.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
 import { Reconciler } from './reconcile.js';
+import { maskAddresses } from './redact.js';
 import { type UserContextCredential, WebMessagingReplier } from './reply.js';
 import type { ProactiveRule, RuleSet, ScheduleTrigger } from './rules/types.js';
 import { SendPacer } from './send-pacer.js';
@@ -213,7 +214,10 @@ export class ProactiveEngine {
 
   /** Picks up deferred decisions whose time has come and in-doubt sends due for reconciliation. */
   async processDue(): Promise<Decision[]> {
-    const due = await this.ledger.listDue(iso(this.now()), ['deferred', 'unknown']);
+    // Entries of a stopped rule wait in the ledger until the permission is granted and the engine restarts.
+    const due = (await this.ledger.listDue(iso(this.now()), ['deferred', 'unknown'])).filter(
+      (entry) => !this.halted.has(entry.ruleId),
+    );
     return mapLimit(due, this.rules.settings.concurrency, (entry) =>
       entry.status === 'unknown' ? this.reconcileEntry(entry) : this.resume(entry),
     ).then((all) => all.filter((d): d is Decision => d !== undefined));
@@ -415,17 +419,17 @@ export class ProactiveEngine {
     try {
       finding = await this.reconciler.find(entry);
     } catch (error) {
-      this.logger.warn(
-        { entryId: entry.id, err: (error as Error).message },
-        'reconciliation failed; will retry',
-      );
+      const message = maskAddresses((error as Error).message, [entry.toAddress]);
+      // Without analytics there is no way to know: the rule stops rather than guess (or ask every minute).
+      if (isForbidden(error)) this.decider.halt(entry.ruleId, describeForbidden(error).reason);
+      this.logger.warn({ entryId: entry.id, err: message }, 'reconciliation failed; will retry');
       if (!this.dryRun) {
         await this.ledger.update(
           entry.id,
           {
             status: 'unknown',
             dueAt: iso(now + 60_000),
-            reason: `reconciliation failed: ${(error as Error).message}`,
+            reason: `reconciliation failed: ${message}`,
             updatedAt: at,
           },
           ['sending', 'unknown'],
