@@ -230,6 +230,9 @@ export class ServiceMetrics {
     perChannel('switchboard_channel_heartbeat_age_seconds', 'Time since the last heartbeat or pong', (c) =>
       c.heartbeatAgeMs === undefined ? undefined : c.heartbeatAgeMs / 1000,
     );
+    perChannel('switchboard_channel_last_frame_age_seconds', 'Time since the last frame of any kind', (c) =>
+      c.lastFrameAgeMs === undefined ? undefined : c.lastFrameAgeMs / 1000,
+    );
     perChannel('switchboard_channel_expires_in_seconds', 'Time until the channel expires', (c) =>
       c.expiresInMs === undefined ? undefined : c.expiresInMs / 1000,
     );

@@ -117,7 +117,9 @@ export function parseServiceConfig(
     // A field whose reference is unset is already reported; its emptiness is the same problem.
     const unsetPaths = new Set(unset.map((u) => showPath(u.path)));
     problems.push(
-      ...parsed.error.issues.flatMap(describeIssue).filter((p) => !unsetPaths.has(showPath(p.path))),
+      ...parsed.error.issues
+        .flatMap((issue) => describeIssue(issue, filled))
+        .filter((p) => !unsetPaths.has(showPath(p.path))),
     );
   }
   const base = dirname(resolve(file));
@@ -235,7 +237,9 @@ function checkSinks(
       const object = sinkObjectSchema.safeParse(entry);
       if (!object.success) {
         for (const issue of object.error.issues) {
-          problems.push(...describeIssue({ ...issue, path: ['sinks', index, ...issue.path] }));
+          problems.push(
+            ...describeIssue({ ...issue, path: ['sinks', index, ...issue.path] }, { sinks: entries }),
+          );
         }
         return;
       }
@@ -279,7 +283,16 @@ function fromObject(entry: SinkObject): SinkConfig {
   } as SinkConfig;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): Problem[] {
+function valueAt(root: unknown, path: Path): unknown {
+  let value = root;
+  for (const step of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[step];
+  }
+  return value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): Problem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(path);
@@ -289,7 +302,7 @@ function describeIssue(issue: z.core.$ZodIssue): Problem[] {
       message: `unknown setting "${key}"${known ? ` (expected one of: ${known.join(', ')})` : ''}`,
     }));
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (issue.code === 'invalid_type' && valueAt(root, path) === undefined) {
     return [{ path, message: 'missing (required)' }];
   }
   return [{ path, message: issue.message }];

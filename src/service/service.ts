@@ -19,7 +19,7 @@ import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
 import { createSinks, type EventDispatcher } from '../sinks/index.js';
 import { ledgerOf, openSqliteStore, type SwitchboardStore } from '../store/index.js';
 import type { WebSocketSource } from '../stream/index.js';
-import type { ServiceConfig } from './config.js';
+import { checkServerAccess, type ServiceConfig } from './config.js';
 import { DecisionLines } from './decision-lines.js';
 import type { ProactiveRuntime, ProactiveRuntimeFactory } from './proactive-runtime.js';
 import { createReporter, type Reporter } from './reporter.js';
@@ -78,6 +78,8 @@ export const DEMO_FAULTS = new Set([
 /** Starts the service; resolves once every channel is subscribed and the dashboard is up. */
 export async function startService(options: StartServiceOptions): Promise<Service> {
   const { config } = options;
+  const refused = checkServerAccess(config.server);
+  if (refused) throw new ConfigError(`Refusing to start: ${refused}.`);
   const logger = options.logger ?? silentLogger();
   const report = options.reporter ?? createReporter();
   const mode = options.mode ?? 'run';

@@ -18,14 +18,16 @@ export function nextStopSignal(): Promise<NodeJS.Signals> {
 }
 
 /**
- * Waits for a stop signal, runs `stop`, and exits the process: 0 when `stop` reports a clean stop, 1 otherwise.
- * A second signal, or `timeoutMs` (plus a second of grace) passing, exits with 1 at once.
+ * Waits for `signalled` (from {@link nextStopSignal}, taken before start-up so an early signal is not lost), runs
+ * `stop`, and exits the process: 0 when `stop` reports a clean stop, 1 otherwise. A second signal, or `timeoutMs`
+ * (plus a second of grace) passing, exits at once.
  */
 export async function runUntilStopped(
+  signalled: Promise<NodeJS.Signals>,
   stop: (signal: NodeJS.Signals) => Promise<{ clean: boolean }>,
   options: { timeoutMs: number; report: Reporter; beforeExit?: () => void },
 ): Promise<never> {
-  const signal = await nextStopSignal();
+  const signal = await signalled;
   options.report.line(
     `${signal} received: stopping (at most ${Math.round(options.timeoutMs / 1000)} s; press Ctrl+C again to exit now)`,
   );

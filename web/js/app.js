@@ -200,7 +200,11 @@ function renderChannels(pool) {
         title: c.rejected > 0 ? `${c.rejected} rejected` : '',
       }),
       h('td', { class: 'num', text: duration(c.channelAgeMs) }),
-      h('td', { class: 'num', text: duration(c.heartbeatAgeMs) }),
+      h('td', {
+        class: 'num',
+        text: duration(c.heartbeatAgeMs),
+        title: `last frame of any kind ${duration(c.lastFrameAgeMs)} ago`,
+      }),
       h('td', { class: 'num reconnects', text: count(c.reconnects) }),
       h('td', { class: 'num', text: duration(c.expiresInMs) }),
     ),

@@ -8,7 +8,7 @@ import { createLogger } from '../../logging.js';
 import { startDemo } from '../../service/demo.js';
 import { createProactiveRuntime } from '../../service/proactive.js';
 import { createReporter } from '../../service/reporter.js';
-import { runUntilStopped } from '../../service/signals.js';
+import { nextStopSignal, runUntilStopped } from '../../service/signals.js';
 
 /** The command's options as commander hands them over. */
 export interface DemoCliOptions {
@@ -52,6 +52,7 @@ export function registerDemoCommand(program: Command): void {
       const traffic = number('traffic', cli.traffic, { integer: false });
       const logger = createLogger({ level: process.env.SWITCHBOARD_LOG_LEVEL ?? 'warn' });
       const report = createReporter();
+      const signalled = nextStopSignal();
       const demo = await startDemo({
         ...(port !== undefined ? { port } : {}),
         ...(emulatorPort !== undefined ? { emulatorPort } : {}),
@@ -73,7 +74,7 @@ export function registerDemoCommand(program: Command): void {
           '',
         ].join('\n'),
       );
-      await runUntilStopped(() => demo.stop(), {
+      await runUntilStopped(signalled, () => demo.stop(), {
         timeoutMs: 15_000,
         report,
         beforeExit: () => logger.flush(),

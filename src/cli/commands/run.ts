@@ -9,7 +9,7 @@ import { checkServerAccess, loadServiceConfig, type ServiceConfig } from '../../
 import { createProactiveRuntime } from '../../service/proactive.js';
 import { createReporter } from '../../service/reporter.js';
 import { startService } from '../../service/service.js';
-import { runUntilStopped } from '../../service/signals.js';
+import { nextStopSignal, runUntilStopped } from '../../service/signals.js';
 
 /** The command's options as commander hands them over. */
 export interface RunCliOptions {
@@ -52,13 +52,14 @@ export function registerRunCommand(program: Command): void {
       // Operator-facing lines carry the story; JSON logs stay for warnings unless asked for.
       const logger = createLogger({ level: config.logLevel ?? process.env.SWITCHBOARD_LOG_LEVEL ?? 'warn' });
       const report = createReporter();
+      const signalled = nextStopSignal();
       const service = await startService({
         config,
         logger,
         reporter: report,
         proactive: createProactiveRuntime,
       });
-      await runUntilStopped((signal) => service.stop(signal), {
+      await runUntilStopped(signalled, (signal) => service.stop(signal), {
         timeoutMs: config.shutdownTimeoutMs,
         report,
         beforeExit: () => logger.flush(),
