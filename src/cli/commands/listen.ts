@@ -53,7 +53,7 @@ export function registerListenCommand(program: Command): void {
   addConnectionOptions(
     program
       .command('listen')
-      .description('stream conversation lifecycle events (JSON lines on stdout) from the Notification API')
+      .description('Stream conversation lifecycle events (JSON lines on stdout) from the Notification API')
       .option('--queues <all|ids,names>', 'queues to follow: all, or a comma-separated list of ids or names')
       .option('--users <all|ids>', 'users to follow: all, or a comma-separated list of ids')
       .option('--topic <topic>', 'an extra raw topic (repeatable)', collect)

@@ -15,7 +15,7 @@ interface ReplayOptions {
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .description('derive lifecycle events from a recording made with `listen --record` (no network)')
+    .description('Derive lifecycle events from a recording made with `listen --record` (no network)')
     .argument('<file>', 'recording: one received frame per JSON line')
     .option('--sink <spec>', 'stdout (default), file:path, webhook:url?secret=env:NAME (repeatable)', collect)
     .option('--speed <x>', '0: as fast as possible; 1: recorded pace; 10: ten times faster', '0')
