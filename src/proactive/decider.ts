@@ -5,9 +5,11 @@
  * the platform answers is recorded on that entry.
  */
 import type { Logger } from '../logging.js';
-import type { LedgerEntry, LedgerPatch, LedgerStatus, LedgerStore, NewLedgerEntry } from '../store/index.js';
+import type { LedgerEntry, LedgerPatch, LedgerStore } from '../store/index.js';
 import type { ChannelPlan, ChannelPlanner } from './channel-planner.js';
+import { consentProblem } from './consent.js';
 import { type Candidate, customerKey, type Decision, idempotencyKey } from './decision.js';
+import { type DecisionDetails, DecisionRecorder } from './decision-recorder.js';
 import type { AgentlessDelivery, SendOutcome } from './delivery.js';
 import { formatDuration } from './duration.js';
 import type { HistoryService, WebMessagingVisit } from './history.js';
@@ -18,9 +20,9 @@ import { describeForbidden, isForbidden } from './platform-port.js';
 import { formatMinute, quietUntil } from './quiet-hours.js';
 import { redactAddress } from './redact.js';
 import type { WebMessagingReplier } from './reply.js';
-import { type TemplateValues, usesCostlyVariable } from './rules/template.js';
 import type { ProactiveSettings } from './rules/types.js';
 import type { SendPacer } from './send-pacer.js';
+import { templateValues } from './template-values.js';
 import type { WrapupCodeDirectory } from './wrapup-codes.js';
 
 const DAY_MS = 86_400_000;
@@ -47,16 +49,7 @@ export interface DeciderDeps {
 }
 
 /** Everything a decision carries besides its status. */
-type Details = Partial<Omit<Decision, 'ruleId' | 'customerId' | 'triggerId' | 'key' | 'status' | 'dryRun'>>;
-
-function localDate(epochMs: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(epochMs);
-}
+type Details = DecisionDetails;
 
 /** Backoff before retrying a decision that failed for a passing reason: 30 s, 1 min, 2 min, ... at most 15 min. */
 export function retryDelayMs(failures: number): number {
@@ -65,7 +58,11 @@ export function retryDelayMs(failures: number): number {
 
 /** Makes and records decisions. */
 export class Decider {
-  constructor(private readonly deps: DeciderDeps) {}
+  private readonly recorder: DecisionRecorder;
+
+  constructor(private readonly deps: DeciderDeps) {
+    this.recorder = new DecisionRecorder({ ledger: deps.ledger, now: deps.now, dryRun: deps.dryRun });
+  }
 
   /** Decides for a candidate; `existing` is the ledger entry when one is picked up again (deferred, in doubt). */
   async decide(candidate: Candidate, existing?: LedgerEntry): Promise<Decision> {
@@ -73,13 +70,15 @@ export class Decider {
     const { rule } = candidate;
     if (!existing) {
       const prior = await deps.ledger.getByKey(idempotencyKey(candidate));
-      if (prior) return this.decision(candidate, 'duplicate', this.fromEntry(prior));
+      if (prior) return this.recorder.decision(candidate, 'duplicate', this.recorder.fromEntry(prior));
     }
     const halted = deps.halted.get(rule.id);
-    if (halted) return this.decision(candidate, 'skipped', { reasonCode: 'rule_stopped', reason: halted });
-    if (!rule.enabled) return this.skip(candidate, existing, 'rule_disabled', 'the rule is disabled');
+    if (halted)
+      return this.recorder.decision(candidate, 'skipped', { reasonCode: 'rule_stopped', reason: halted });
+    if (!rule.enabled)
+      return this.recorder.skip(candidate, existing, 'rule_disabled', 'the rule is disabled');
     if (!candidate.contactId) {
-      return this.skip(
+      return this.recorder.skip(
         candidate,
         existing,
         'anonymous_guest',
@@ -88,7 +87,7 @@ export class Decider {
     }
     const contactId = candidate.contactId;
     if (deps.settings.optOutList.includes(contactId)) {
-      return this.skip(candidate, existing, 'opted_out', 'the contact is on the opt-out list');
+      return this.recorder.skip(candidate, existing, 'opted_out', 'the contact is on the opt-out list');
     }
     const early = await this.earlyGuard(candidate, existing);
     if (early) return early;
@@ -109,10 +108,10 @@ export class Decider {
         (code) => deps.codes.nameOf(code),
       );
       why = verdict.reason;
-      if (!verdict.ok) return this.skip(candidate, existing, 'history_not_met', verdict.reason);
+      if (!verdict.ok) return this.recorder.skip(candidate, existing, 'history_not_met', verdict.reason);
       const profile = await deps.identity.resolve(contactId);
       if (!profile) {
-        return this.skip(
+        return this.recorder.skip(
           candidate,
           existing,
           'contact_not_found',
@@ -122,10 +121,10 @@ export class Decider {
           },
         );
       }
-      const consent = this.consent(profile);
-      if (consent) return this.skip(candidate, existing, 'opted_out', consent, { why });
+      const consent = consentProblem(profile, deps.settings);
+      if (consent) return this.recorder.skip(candidate, existing, 'opted_out', consent, { why });
       zone = profile.timeZone ?? deps.settings.timeZone;
-      const values = await this.templateValues(candidate, profile, visits, zone);
+      const values = await templateValues(candidate, profile, visits, zone, deps);
       const activeConversationId = deps.tracker.activeWebMessaging(contactId, now);
       const planned = await deps.planner.plan({
         rule,
@@ -135,7 +134,7 @@ export class Decider {
         ...(activeConversationId ? { activeConversationId } : {}),
       });
       if (!planned.ok) {
-        return this.skip(candidate, existing, planned.reasonCode, planned.reason, {
+        return this.recorder.skip(candidate, existing, planned.reasonCode, planned.reason, {
           why,
           notes: planned.notes,
         });
@@ -144,7 +143,7 @@ export class Decider {
       const quiet = rule.policy.quietHours;
       const until = quiet ? quietUntil(now, quiet, zone) : undefined;
       if (quiet && until !== undefined) {
-        return this.defer(
+        return this.recorder.defer(
           candidate,
           existing,
           until,
@@ -157,7 +156,10 @@ export class Decider {
       return this.lookupFailed(candidate, existing, error);
     }
     if (deps.dryRun) {
-      return this.decision(candidate, 'planned', { ...this.planDetails(plan, why), text: plan.text });
+      return this.recorder.decision(candidate, 'planned', {
+        ...this.planDetails(plan, why),
+        text: plan.text,
+      });
     }
     return this.claimAndSend(candidate, existing, plan, why);
   }
@@ -174,7 +176,7 @@ export class Decider {
       await ledger.list({ ruleId: rule.id, customerId, status: ['deferred', 'sending', 'unknown'] })
     ).filter((e) => e.id !== existing?.id);
     if (open[0]) {
-      return this.skip(
+      return this.recorder.skip(
         candidate,
         existing,
         'pending',
@@ -189,7 +191,7 @@ export class Decider {
       existing?.id,
     );
     if (recent > 0) {
-      return this.skip(
+      return this.recorder.skip(
         candidate,
         existing,
         'cooldown',
@@ -198,7 +200,7 @@ export class Decider {
     }
     const today = await ledger.countContacted(customerId, iso(at - DAY_MS), undefined, existing?.id);
     if (today >= rule.policy.dailyCap) {
-      return this.skip(
+      return this.recorder.skip(
         candidate,
         existing,
         'daily_cap',
@@ -206,46 +208,6 @@ export class Decider {
       );
     }
     return undefined;
-  }
-
-  private consent(profile: CustomerProfile): string | undefined {
-    const { settings } = this.deps;
-    if (profile.optedOut) return `the contact opted out (${settings.contactAttributes.optOut})`;
-    const listed = Object.values(profile.addresses).some(
-      (address) => address && settings.optOutList.some((entry) => sameAddress(entry, address)),
-    );
-    return listed ? 'one of the contact’s addresses is on the opt-out list' : undefined;
-  }
-
-  private async templateValues(
-    candidate: Candidate,
-    profile: CustomerProfile,
-    visits: WebMessagingVisit[],
-    zone: string,
-  ): Promise<TemplateValues> {
-    const { rule } = candidate;
-    const last = visits[0];
-    const values: TemplateValues = {
-      'contact.id': profile.contactId,
-      'contact.firstName': profile.firstName,
-      'contact.lastName': profile.lastName,
-      'history.count': visits.length,
-      'history.withinDays': rule.history.withinDays,
-      'rule.id': rule.id,
-    };
-    if (last) {
-      values['history.lastConversationAt'] = iso(last.startedAt);
-      values['history.lastConversationDate'] = localDate(last.startedAt, zone);
-      const wrapped = visits.find((v) => v.wrapupCode);
-      if (wrapped?.wrapupCode)
-        values['history.lastWrapupCode'] = await this.deps.codes.nameOf(wrapped.wrapupCode);
-    }
-    const texts = [rule.message.text, ...(rule.message.whatsappTemplate?.bodyParameters ?? [])];
-    const source = candidate.conversationId ?? last?.conversationId;
-    if (source && texts.some(usesCostlyVariable)) {
-      values['history.lastCustomerMessage'] = await this.deps.history.lastCustomerMessage(source);
-    }
-    return values;
   }
 
   private planDetails(plan: Extract<ChannelPlan, { ok: true }>, why: string): Details {
@@ -270,7 +232,7 @@ export class Decider {
       cooldownSince: iso(now - rule.policy.cooldownMs),
       cap: { since: iso(now - DAY_MS), max: rule.policy.dailyCap },
     };
-    const context = { ...this.context(candidate), ...(existing?.context ?? {}) };
+    const context = { ...this.recorder.context(candidate), ...(existing?.context ?? {}) };
     if (plan.channel === 'webmessaging-reply') context.replyConversationId = plan.target.conversationId;
     const fields = {
       channel: plan.channel,
@@ -286,15 +248,22 @@ export class Decider {
           { ...fields, dueAt: undefined, reasonCode: undefined, reason: undefined, updatedAt: claimedAt },
           guard,
         )
-      : await deps.ledger.claimNew({ ...this.newEntry(candidate, 'sending', claimedAt), ...fields }, guard);
+      : await deps.ledger.claimNew(
+          { ...this.recorder.newEntry(candidate, 'sending', claimedAt), ...fields },
+          guard,
+        );
     const details = this.planDetails(plan, why);
     switch (claim.outcome) {
       case 'duplicate':
-        return this.decision(candidate, 'duplicate', this.fromEntry(claim.existing));
+        return this.recorder.decision(candidate, 'duplicate', this.recorder.fromEntry(claim.existing));
       case 'moved':
-        return this.decision(candidate, 'duplicate', claim.existing ? this.fromEntry(claim.existing) : {});
+        return this.recorder.decision(
+          candidate,
+          'duplicate',
+          claim.existing ? this.recorder.fromEntry(claim.existing) : {},
+        );
       case 'pending':
-        return this.skip(
+        return this.recorder.skip(
           candidate,
           existing,
           'pending',
@@ -302,7 +271,7 @@ export class Decider {
           details,
         );
       case 'cooldown':
-        return this.skip(
+        return this.recorder.skip(
           candidate,
           existing,
           'cooldown',
@@ -310,7 +279,7 @@ export class Decider {
           details,
         );
       case 'cap':
-        return this.skip(
+        return this.recorder.skip(
           candidate,
           existing,
           'daily_cap',
@@ -389,7 +358,10 @@ export class Decider {
         break;
     }
     const updated = (await deps.ledger.update(entry.id, patch, ['sending'])) ?? entry;
-    return this.decision(candidate, updated.status, { ...details, ...this.fromEntry(updated) });
+    return this.recorder.decision(candidate, updated.status, {
+      ...details,
+      ...this.recorder.fromEntry(updated),
+    });
   }
 
   /** A permission is missing: the rule stops until the engine restarts. */
@@ -408,12 +380,12 @@ export class Decider {
     if (isForbidden(error)) {
       const { reason } = describeForbidden(error);
       this.halt(candidate.rule.id, reason);
-      return this.write(candidate, existing, 'failed', { reasonCode: 'missing_permission', reason });
+      return this.recorder.write(candidate, existing, 'failed', { reasonCode: 'missing_permission', reason });
     }
     const failures = Number(existing?.context?.lookupFailures ?? 0) + 1;
     const reason = `looking the customer up failed: ${(error as Error)?.message ?? String(error)}`;
     if (failures >= this.deps.settings.reconcile.maxAttempts) {
-      return this.write(
+      return this.recorder.write(
         candidate,
         existing,
         'failed',
@@ -421,7 +393,7 @@ export class Decider {
         { lookupFailures: failures },
       );
     }
-    return this.write(
+    return this.recorder.write(
       candidate,
       existing,
       'deferred',
@@ -433,148 +405,4 @@ export class Decider {
       { lookupFailures: failures },
     );
   }
-
-  private skip(
-    candidate: Candidate,
-    existing: LedgerEntry | undefined,
-    reasonCode: string,
-    reason: string,
-    details: Details = {},
-  ): Promise<Decision> {
-    return this.write(candidate, existing, 'skipped', { ...details, reasonCode, reason });
-  }
-
-  private defer(
-    candidate: Candidate,
-    existing: LedgerEntry | undefined,
-    until: number,
-    reasonCode: string,
-    reason: string,
-    details: Details,
-  ): Promise<Decision> {
-    return this.write(candidate, existing, 'deferred', { ...details, reasonCode, reason, dueAt: iso(until) });
-  }
-
-  /** Records a decision that sends nothing (nothing is written in a dry run). */
-  private async write(
-    candidate: Candidate,
-    existing: LedgerEntry | undefined,
-    status: LedgerStatus,
-    details: Details,
-    extraContext: Record<string, unknown> = {},
-  ): Promise<Decision> {
-    const { deps } = this;
-    if (deps.dryRun) return this.decision(candidate, status, details);
-    const at = iso(deps.now());
-    const fields = {
-      status,
-      reasonCode: details.reasonCode,
-      reason: details.reason,
-      dueAt: details.dueAt,
-      context: { ...this.context(candidate), ...(existing?.context ?? {}), ...extraContext },
-    };
-    if (existing) {
-      const updated = await deps.ledger.update(existing.id, { ...fields, updatedAt: at }, [existing.status]);
-      return this.decision(candidate, updated ? status : 'duplicate', { ...details, entryId: existing.id });
-    }
-    if (status === 'skipped' && candidate.triggerKind === 'sweep' && candidate.contactId) {
-      return this.writeSweepSkip(candidate, details, fields.context, at);
-    }
-    const result = await deps.ledger.record({
-      ...this.newEntry(candidate, status, at),
-      ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
-    } as NewLedgerEntry);
-    if (result.outcome === 'claimed')
-      return this.decision(candidate, status, { ...details, entryId: result.entry.id });
-    return this.decision(
-      candidate,
-      'duplicate',
-      result.outcome === 'duplicate' ? this.fromEntry(result.existing) : {},
-    );
-  }
-
-  /**
-   * A sweep re-evaluates its customers every window; a customer it skips keeps one skip entry per rule, updated
-   * with the latest reason (a new status line only when the reason changes), instead of one entry per window.
-   */
-  private async writeSweepSkip(
-    candidate: Candidate,
-    details: Details,
-    context: Record<string, unknown>,
-    at: string,
-  ): Promise<Decision> {
-    const { ledger } = this.deps;
-    const key = `${candidate.rule.id}|${customerKey(candidate)}|sweep-skips`;
-    const window = { ...context, window: candidate.triggerId };
-    const prior = await ledger.getByKey(key);
-    if (prior) {
-      const patch: LedgerPatch = { reason: details.reason, context: window, updatedAt: at };
-      if (prior.reasonCode !== details.reasonCode)
-        Object.assign(patch, { status: 'skipped', reasonCode: details.reasonCode });
-      await ledger.update(prior.id, patch);
-      return this.decision(candidate, 'skipped', { ...details, entryId: prior.id });
-    }
-    const entry: NewLedgerEntry = { ...this.newEntry(candidate, 'skipped', at), key, context: window };
-    if (details.reasonCode) entry.reasonCode = details.reasonCode;
-    if (details.reason) entry.reason = details.reason;
-    const result = await ledger.record(entry);
-    return this.decision(candidate, 'skipped', {
-      ...details,
-      ...(result.outcome === 'claimed' ? { entryId: result.entry.id } : {}),
-    });
-  }
-
-  private newEntry(candidate: Candidate, status: LedgerStatus, at: string): NewLedgerEntry {
-    return {
-      key: idempotencyKey(candidate),
-      ruleId: candidate.rule.id,
-      customerId: customerKey(candidate),
-      triggerKind: candidate.triggerKind,
-      triggerId: candidate.triggerId,
-      status,
-      createdAt: at,
-    };
-  }
-
-  private context(candidate: Candidate): Record<string, unknown> {
-    const context: Record<string, unknown> = {};
-    if (candidate.conversationId) context.conversationId = candidate.conversationId;
-    if (candidate.eventType) context.eventType = candidate.eventType;
-    return context;
-  }
-
-  private fromEntry(entry: LedgerEntry): Details {
-    const details: Details = { entryId: entry.id };
-    if (entry.reasonCode) details.reasonCode = entry.reasonCode;
-    if (entry.reason) details.reason = entry.reason;
-    if (entry.channel) details.channel = entry.channel;
-    if (entry.toAddress) details.address = redactAddress(entry.toAddress);
-    if (entry.dueAt) details.dueAt = entry.dueAt;
-    if (entry.conversationId) details.conversationId = entry.conversationId;
-    if (entry.messageId) details.messageId = entry.messageId;
-    return details;
-  }
-
-  private decision(candidate: Candidate, status: Decision['status'], details: Details): Decision {
-    const decision: Decision = {
-      ruleId: candidate.rule.id,
-      customerId: customerKey(candidate),
-      triggerId: candidate.triggerId,
-      key: idempotencyKey(candidate),
-      status,
-      notes: [],
-      dryRun: this.deps.dryRun,
-    };
-    for (const [field, value] of Object.entries(details)) {
-      if (value !== undefined) (decision as unknown as Record<string, unknown>)[field] = value;
-    }
-    return decision;
-  }
-}
-
-/** Whether an opt-out list entry names the same address (phone numbers compared by their digits). */
-function sameAddress(entry: string, address: string): boolean {
-  if (entry === address) return true;
-  const digits = (s: string) => s.replace(/\D/g, '');
-  return /^\+?[\d\s().-]{7,}$/.test(entry) && digits(entry) !== '' && digits(entry) === digits(address);
 }

@@ -13,11 +13,11 @@ import type { Candidate, Decision } from './decision.js';
 import { AgentlessDelivery } from './delivery.js';
 import { HistoryService } from './history.js';
 import { IdentityResolver } from './identity.js';
+import { InDoubtSettler } from './in-doubt.js';
 import { LiveSessionTracker } from './live-sessions.js';
 import type { PlatformRequester } from './platform-port.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
 import { Reconciler } from './reconcile.js';
-import { maskAddresses } from './redact.js';
 import { type UserContextCredential, WebMessagingReplier } from './reply.js';
 import type { ProactiveRule, RuleSet, ScheduleTrigger } from './rules/types.js';
 import { SendPacer } from './send-pacer.js';
@@ -83,6 +83,7 @@ export class ProactiveEngine {
   private readonly history: HistoryService;
   private readonly reconciler: Reconciler;
   private readonly decider: Decider;
+  private readonly inDoubt: InDoubtSettler;
   private readonly halted = new Map<string, string>();
   private readonly inFlight = new Set<number>();
   private readonly work: Semaphore;
@@ -151,6 +152,19 @@ export class ProactiveEngine {
       halted: this.halted,
       inFlight: this.inFlight,
     });
+    this.inDoubt = new InDoubtSettler({
+      ledger: this.ledger,
+      reconciler: this.reconciler,
+      settings: settings.reconcile,
+      now: this.now,
+      dryRun: this.dryRun,
+      logger: this.logger,
+      inFlight: this.inFlight,
+      halt: (ruleId, reason) => this.decider.halt(ruleId, reason),
+      candidateOf: (entry) => this.candidateOf(entry),
+      redecide: (candidate, entry) => this.decide(candidate, entry),
+      report: (decision) => this.report(decision),
+    });
     for (const warning of options.rules.warnings) this.logger.warn(warning);
   }
 
@@ -161,7 +175,7 @@ export class ProactiveEngine {
 
   /** Settles what an earlier run left in doubt (once); safe to call repeatedly. */
   start(): Promise<Decision[]> {
-    this.started ??= this.reconcileInDoubt();
+    this.started ??= this.inDoubt.settleAll();
     return this.started;
   }
 
@@ -219,7 +233,7 @@ export class ProactiveEngine {
       (entry) => !this.halted.has(entry.ruleId),
     );
     return mapLimit(due, this.rules.settings.concurrency, (entry) =>
-      entry.status === 'unknown' ? this.reconcileEntry(entry) : this.resume(entry),
+      entry.status === 'unknown' ? this.inDoubt.settle(entry) : this.resume(entry),
     ).then((all) => all.filter((d): d is Decision => d !== undefined));
   }
 
@@ -393,114 +407,5 @@ export class ProactiveEngine {
       [entry.status],
     );
     return undefined;
-  }
-
-  private async reconcileInDoubt(): Promise<Decision[]> {
-    const entries = await this.ledger.listInDoubt();
-    const decisions: Decision[] = [];
-    for (const entry of entries) {
-      const decision = await this.reconcileEntry(entry);
-      if (decision) decisions.push(decision);
-    }
-    return decisions;
-  }
-
-  /**
-   * An in-doubt entry: found in analytics → sent; not found while analytics may still lag → checked again later;
-   * not found after the grace period → decided (and sent) again, as a further attempt of the same entry.
-   */
-  private async reconcileEntry(entry: LedgerEntry): Promise<Decision | undefined> {
-    if (this.inFlight.has(entry.id)) return undefined;
-    const now = this.now();
-    const at = iso(now);
-    const { graceMs, maxAttempts } = this.rules.settings.reconcile;
-    const candidate = this.candidateOf(entry);
-    let finding: Awaited<ReturnType<Reconciler['find']>>;
-    try {
-      finding = await this.reconciler.find(entry);
-    } catch (error) {
-      const message = maskAddresses((error as Error).message, [entry.toAddress]);
-      // Without analytics there is no way to know: the rule stops rather than guess (or ask every minute).
-      if (isForbidden(error)) this.decider.halt(entry.ruleId, describeForbidden(error).reason);
-      this.logger.warn({ entryId: entry.id, err: message }, 'reconciliation failed; will retry');
-      if (!this.dryRun) {
-        await this.ledger.update(
-          entry.id,
-          {
-            status: 'unknown',
-            dueAt: iso(now + 60_000),
-            reason: `reconciliation failed: ${message}`,
-            updatedAt: at,
-          },
-          ['sending', 'unknown'],
-        );
-      }
-      return undefined;
-    }
-    const record = async (patch: Parameters<LedgerStore['update']>[1]): Promise<Decision | undefined> => {
-      const updated = this.dryRun
-        ? { ...entry, ...patch }
-        : await this.ledger.update(entry.id, patch, ['sending', 'unknown']);
-      if (!updated || !candidate) return undefined;
-      const decision: Decision = {
-        ruleId: entry.ruleId,
-        customerId: entry.customerId,
-        triggerId: entry.triggerId,
-        key: entry.key,
-        status: updated.status,
-        notes: [],
-        entryId: entry.id,
-        dryRun: this.dryRun,
-      };
-      for (const field of [
-        'reasonCode',
-        'reason',
-        'channel',
-        'dueAt',
-        'conversationId',
-        'messageId',
-      ] as const) {
-        const value = updated[field];
-        if (value !== undefined) decision[field] = value;
-      }
-      this.report(decision);
-      return decision;
-    };
-    if (finding.found) {
-      const patch: Parameters<LedgerStore['update']>[1] = {
-        status: 'sent',
-        sentAt: finding.at ?? entry.claimedAt ?? at,
-        reasonCode: 'reconciled',
-        reason: 'the platform shows the message was sent (found in analytics after the claim)',
-        dueAt: undefined,
-        updatedAt: at,
-      };
-      if (finding.conversationId) patch.conversationId = finding.conversationId;
-      if (finding.messageId) patch.messageId = finding.messageId;
-      return record(patch);
-    }
-    const claimedAt = Date.parse(entry.claimedAt ?? at);
-    if (now - claimedAt < graceMs) {
-      return record({
-        status: 'unknown',
-        reasonCode: 'outcome_unknown',
-        reason: 'not in analytics yet (it may lag); checking again before any retry',
-        dueAt: iso(claimedAt + graceMs),
-        updatedAt: at,
-      });
-    }
-    if (entry.attempts >= maxAttempts || !candidate) {
-      return record({
-        status: 'failed',
-        reasonCode: candidate ? 'gave_up' : 'rule_removed',
-        reason: candidate
-          ? `not sent after ${entry.attempts} attempt(s) (analytics shows no message)`
-          : `rule ${entry.ruleId} is no longer in the rules`,
-        dueAt: undefined,
-        updatedAt: at,
-      });
-    }
-    // Verified as not sent: decide again (policy, channel, quiet hours) and send as a further attempt.
-    return this.decide(candidate, entry);
   }
 }

@@ -9,7 +9,7 @@ export const TEMPLATE_VARIABLES: Readonly<Record<string, string>> = Object.freez
   'contact.id': 'external contact id',
   'contact.firstName': 'first name of the external contact',
   'contact.lastName': 'last name of the external contact',
-  'history.count': 'web messaging conversations in the rule’s history window',
+  'history.count': 'web messaging conversations in the rule’s history window (the triggering one included)',
   'history.withinDays': 'the rule’s history window in days',
   'history.lastConversationAt': 'start of the last web messaging conversation (ISO-8601 UTC)',
   'history.lastConversationDate': 'date of the last web messaging conversation in the customer’s time zone',

@@ -1,0 +1,145 @@
+/**
+ * Settling in-doubt sends. An entry left `sending` (the process died between the claim and the platform's
+ * answer) or `unknown` (a 5xx or a lost connection after the request went out) is looked up in analytics before
+ * anything is sent again: found → sent; not found while analytics may still lag → checked again later; not found
+ * after the grace period → decided (and sent) again, as a further attempt of the same entry.
+ */
+import type { Logger } from '../logging.js';
+import type { LedgerEntry, LedgerStore } from '../store/index.js';
+import type { Candidate, Decision } from './decision.js';
+import { describeForbidden, isForbidden } from './platform-port.js';
+import type { Reconciler } from './reconcile.js';
+import { maskAddresses } from './redact.js';
+import type { ProactiveSettings } from './rules/types.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface InDoubtDeps {
+  ledger: LedgerStore;
+  reconciler: Reconciler;
+  settings: ProactiveSettings['reconcile'];
+  now: () => number;
+  dryRun: boolean;
+  logger: Logger;
+  /** Entries whose send is under way in this process: never settled meanwhile. */
+  inFlight: ReadonlySet<number>;
+  halt(ruleId: string, reason: string): void;
+  /** The rule and trigger of an entry; undefined when its rule is gone. */
+  candidateOf(entry: LedgerEntry): Candidate | undefined;
+  /** Decides (and sends) an entry again once it is known not to have been sent. */
+  redecide(candidate: Candidate, entry: LedgerEntry): Promise<Decision>;
+  report(decision: Decision): void;
+}
+
+/** Settles in-doubt ledger entries against analytics. */
+export class InDoubtSettler {
+  constructor(private readonly deps: InDoubtDeps) {}
+
+  /** Settles every entry an earlier run left in doubt. */
+  async settleAll(): Promise<Decision[]> {
+    const entries = await this.deps.ledger.listInDoubt();
+    const decisions: Decision[] = [];
+    for (const entry of entries) {
+      const decision = await this.settle(entry);
+      if (decision) decisions.push(decision);
+    }
+    return decisions;
+  }
+
+  /** Settles one in-doubt entry. */
+  async settle(entry: LedgerEntry): Promise<Decision | undefined> {
+    const { deps } = this;
+    if (deps.inFlight.has(entry.id)) return undefined;
+    const now = deps.now();
+    const at = iso(now);
+    const { graceMs, maxAttempts } = deps.settings;
+    const candidate = deps.candidateOf(entry);
+    let finding: Awaited<ReturnType<Reconciler['find']>>;
+    try {
+      finding = await deps.reconciler.find(entry);
+    } catch (error) {
+      const message = maskAddresses((error as Error).message, [entry.toAddress]);
+      // Without analytics there is no way to know: the rule stops rather than guess (or ask every minute).
+      if (isForbidden(error)) deps.halt(entry.ruleId, describeForbidden(error).reason);
+      deps.logger.warn({ entryId: entry.id, err: message }, 'reconciliation failed; will retry');
+      if (!deps.dryRun) {
+        await deps.ledger.update(
+          entry.id,
+          {
+            status: 'unknown',
+            dueAt: iso(now + 60_000),
+            reason: `reconciliation failed: ${message}`,
+            updatedAt: at,
+          },
+          ['sending', 'unknown'],
+        );
+      }
+      return undefined;
+    }
+    const record = async (patch: Parameters<LedgerStore['update']>[1]): Promise<Decision | undefined> => {
+      const updated = deps.dryRun
+        ? { ...entry, ...patch }
+        : await deps.ledger.update(entry.id, patch, ['sending', 'unknown']);
+      if (!updated || !candidate) return undefined;
+      const decision: Decision = {
+        ruleId: entry.ruleId,
+        customerId: entry.customerId,
+        triggerId: entry.triggerId,
+        key: entry.key,
+        status: updated.status,
+        notes: [],
+        entryId: entry.id,
+        dryRun: deps.dryRun,
+      };
+      for (const field of [
+        'reasonCode',
+        'reason',
+        'channel',
+        'dueAt',
+        'conversationId',
+        'messageId',
+      ] as const) {
+        const value = updated[field];
+        if (value !== undefined) decision[field] = value;
+      }
+      deps.report(decision);
+      return decision;
+    };
+    if (finding.found) {
+      const patch: Parameters<LedgerStore['update']>[1] = {
+        status: 'sent',
+        sentAt: finding.at ?? entry.claimedAt ?? at,
+        reasonCode: 'reconciled',
+        reason: 'the platform shows the message was sent (found in analytics after the claim)',
+        dueAt: undefined,
+        updatedAt: at,
+      };
+      if (finding.conversationId) patch.conversationId = finding.conversationId;
+      if (finding.messageId) patch.messageId = finding.messageId;
+      return record(patch);
+    }
+    const claimedAt = Date.parse(entry.claimedAt ?? at);
+    if (now - claimedAt < graceMs) {
+      return record({
+        status: 'unknown',
+        reasonCode: 'outcome_unknown',
+        reason: 'not in analytics yet (it may lag); checking again before any retry',
+        dueAt: iso(claimedAt + graceMs),
+        updatedAt: at,
+      });
+    }
+    if (entry.attempts >= maxAttempts || !candidate) {
+      return record({
+        status: 'failed',
+        reasonCode: candidate ? 'gave_up' : 'rule_removed',
+        reason: candidate
+          ? `not sent after ${entry.attempts} attempt(s) (analytics shows no message)`
+          : `rule ${entry.ruleId} is no longer in the rules`,
+        dueAt: undefined,
+        updatedAt: at,
+      });
+    }
+    // Verified as not sent: decide again (policy, channel, quiet hours) and send as a further attempt.
+    return deps.redecide(candidate, entry);
+  }
+}
