@@ -12,9 +12,9 @@ import { type Candidate, customerKey, type Decision, idempotencyKey } from './de
 import { type DecisionDetails, DecisionRecorder } from './decision-recorder.js';
 import type { AgentlessDelivery, SendOutcome } from './delivery.js';
 import { formatDuration } from './duration.js';
-import type { HistoryService, WebMessagingVisit } from './history.js';
+import type { HistoryService } from './history.js';
 import { checkHistory } from './history-condition.js';
-import type { CustomerProfile, IdentityResolver } from './identity.js';
+import type { IdentityResolver } from './identity.js';
 import type { LiveSessionTracker } from './live-sessions.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
 import { formatMinute, quietUntil } from './quiet-hours.js';
