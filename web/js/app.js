@@ -307,14 +307,17 @@ function addActivity(status) {
 }
 
 async function reloadLedger() {
+  const outcome = byId('f-outcome').value;
   try {
-    const body = await getJson('/api/ledger?limit=40');
+    const body = await getJson(
+      `/api/ledger?limit=40${outcome ? `&status=${encodeURIComponent(outcome)}` : ''}`,
+    );
     const rows = body.entries.map((entry) =>
       h(
         'tr',
         { 'data-outcome': entry.outcome },
         h('td', { class: 'nowrap mono', text: clock(entry.at) }),
-        h('td', { class: 'nowrap', text: entry.ruleId }),
+        h('td', { class: 'nowrap', text: entry.ruleId, title: entry.ruleId }),
         h('td', {
           class: 'mono nowrap',
           text: `${customerLabel(entry.customerId)}${entry.to ? ` ${compactMask(entry.to)}` : ''}`,
@@ -322,13 +325,21 @@ async function reloadLedger() {
         }),
         h('td', { text: entry.channel ?? '–' }),
         h('td', {}, h('span', { class: `outcome outcome-${entry.outcome}`, text: entry.outcome })),
-        h('td', { text: entry.reason ?? entry.reasonCode ?? '' }),
+        h(
+          'td',
+          { title: entry.reason ?? '' },
+          h('span', { class: 'clamp', text: entry.reason ?? entry.reasonCode ?? '' }),
+        ),
       ),
     );
     fillRows(
       byId('ledger').tBodies[0],
       rows,
-      body.enabled ? 'No decisions yet.' : 'No ledger: proactive rules are off.',
+      body.enabled
+        ? outcome
+          ? 'No decision with this outcome yet.'
+          : 'No decisions yet.'
+        : 'No ledger here.',
       6,
     );
   } catch (error) {
@@ -408,6 +419,7 @@ function wire() {
     });
   }
   byId('filters').addEventListener('submit', (e) => e.preventDefault());
+  byId('f-outcome').addEventListener('change', () => void reloadLedger());
   const pause = byId('pause');
   pause.addEventListener('click', () => {
     state.paused = !state.paused;

@@ -44,8 +44,9 @@ export function renderChart(container, rates, startedAtMs) {
   if (points.length === 0) return;
   const width = Math.max(320, Math.round(container.clientWidth || 640));
   const end = points[points.length - 1].t;
-  const start = Math.min(end - MIN_SPAN_MS, Math.max(points[0].t, startedAtMs - rates.bucketMs));
-  const shown = points.filter((p) => p.t >= start);
+  const start = Math.min(end - MIN_SPAN_MS, Math.max(points[0].t, startedAtMs));
+  // Nothing is drawn for the time before the service ran: it was not counting then.
+  const shown = points.filter((p) => p.t >= Math.max(start, startedAtMs));
   let top = 0;
   for (const p of shown) for (const { key } of SERIES) top = Math.max(top, p[key]);
   const yMax = niceMax(top);

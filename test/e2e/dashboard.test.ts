@@ -1,0 +1,140 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core): the demo runs in-process, the page
+ * shows live counts rising, the event list filters, a dropped socket is survived in sight, and a screenshot is
+ * kept under test-results/.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Demo, startDemo } from '../../src/service/demo.js';
+import { createProactiveRuntime } from '../../src/service/proactive.js';
+import { capturingReporter } from '../service/helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+const skip =
+  !available && process.env.CI !== 'true'
+    ? `Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH) to run the dashboard test`
+    : false;
+
+const number = async (page: Page, selector: string): Promise<number> =>
+  Number(((await page.textContent(selector)) ?? '').replace(/[^\d]/g, '') || Number.NaN);
+
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('dashboard in a browser', { skip }, () => {
+  it('shows live counts, filters events, and shows a dropped socket recover', async () => {
+    assert.ok(available, `CI=true and Chromium is missing at ${CHROMIUM}: the CI script must install it`);
+    let demo: Demo | undefined;
+    let browser: Browser | undefined;
+    const pageErrors: string[] = [];
+    try {
+      demo = await startDemo({
+        port: 0,
+        heartbeatIntervalMs: 500,
+        timeScale: 20,
+        conversationsPerMinute: 30,
+        historyDays: 7,
+        proactive: createProactiveRuntime,
+        reporter: capturingReporter(),
+        overviewEveryMs: 300,
+      });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--disable-quic',
+        ],
+      });
+      const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${demo.url}/`);
+
+      // Keyboard: the first Tab reaches the skip link, and the filters are real, labelled controls.
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to latest events');
+      assert.equal(await page.getByLabel('Type').count(), 1);
+      assert.equal(await page.getByRole('button', { name: 'Pause' }).count(), 1);
+
+      // Live: ready, connected, and the counts rise.
+      await page.waitForSelector('#ready.pill-ok', { timeout: 10_000 });
+      await page.waitForSelector('#live.on', { timeout: 5000 });
+      assert.equal(await page.textContent('#ready'), 'Ready');
+      assert.equal(await page.isVisible('#mode'), true, 'the demo badge shows');
+      await until('events are counted', 10_000, async () => (await number(page, '#k-events')) > 0);
+      const before = await number(page, '#k-events');
+      await until('the event count rises', 10_000, async () => (await number(page, '#k-events')) > before);
+      await until(
+        'the event list fills',
+        5000,
+        async () => (await page.locator('#event-table tbody tr[data-type]').count()) >= 5,
+      );
+      await until(
+        'conversations show in progress by queue',
+        10_000,
+        async () => (await page.locator('#inprogress tbody tr[data-queue]').count()) > 0,
+      );
+      assert.equal(await page.locator('#chart svg polyline[data-series]').count(), 4, 'four series charted');
+
+      // Filters: by type, then by media, then back to everything.
+      await page.selectOption('#f-type', 'conversation.started');
+      await until('only started events are listed', 5000, async () => {
+        const types = await page.$$eval('#event-table tbody tr[data-type]', (rows) =>
+          rows.map((row) => row.getAttribute('data-type')),
+        );
+        return types.length > 0 && types.every((type) => type === 'conversation.started');
+      });
+      await page.selectOption('#f-type', '');
+      await page.selectOption('#f-media', 'voice');
+      await until('only voice events are listed', 5000, async () => {
+        const media = await page.$$eval('#event-table tbody tr[data-media]', (rows) =>
+          rows.map((row) => row.getAttribute('data-media')),
+        );
+        return media.length > 0 && media.every((m) => m === 'voice');
+      });
+      await page.selectOption('#f-media', '');
+
+      // A fault from the dashboard: the sockets drop, the channel reconnects and is connected again.
+      const row = page.locator('#channels tbody tr[data-slot="0"]');
+      const reconnectsBefore = Number(await row.getAttribute('data-reconnects'));
+      await page.click('button[data-fault*="drop-sockets"]');
+      await page.waitForSelector('#fault-result:has-text("done")', { timeout: 5000 });
+      await until('the channel has reconnected', 15_000, async () => {
+        const reconnects = Number(await row.getAttribute('data-reconnects'));
+        const state = await row.getAttribute('data-state');
+        return reconnects > reconnectsBefore && state === 'connected';
+      });
+      await page.waitForSelector('#activity li:has-text("disconnected")', { timeout: 5000 });
+      await page.waitForSelector('#ready.pill-ok', { timeout: 10_000 });
+
+      // The ledger panel shows the decisions of the example rules' first sweep.
+      await until(
+        'the ledger lists decisions',
+        10_000,
+        async () => (await page.locator('#ledger tbody tr[data-outcome]').count()) > 0,
+      );
+
+      mkdirSync('test-results', { recursive: true });
+      await page.waitForTimeout(1500);
+      await page.screenshot({ path: join('test-results', 'dashboard.png'), fullPage: true });
+      assert.deepEqual(pageErrors, [], 'no script errors on the page');
+    } finally {
+      await browser?.close();
+      await demo?.stop();
+    }
+  });
+});
