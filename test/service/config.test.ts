@@ -184,3 +184,20 @@ genesys:
     assert.deepEqual(unset, [{ path: ['c'], variable: 'MISSING' }]);
   });
 });
+
+describe('examples/switchboard.yaml', () => {
+  it('is valid and, with no environment, points at the local emulator with the example rules in dry run', () => {
+    const config = loadServiceConfig('examples/switchboard.yaml', { env: {} });
+    assert.equal(config.genesys.region.apiBaseUrl, 'http://127.0.0.1:8787');
+    assert.equal(config.genesys.clientId, 'switchboard-demo');
+    assert.deepEqual(config.stream.selection, { queues: 'all', users: 'all' });
+    assert.equal(config.stream.timing.heartbeatIntervalMs, 30_000);
+    assert.match(config.proactive?.rulesPath ?? '', /examples\/rules\.yaml$/);
+    assert.equal(config.proactive?.dryRun, true);
+    assert.equal(config.sinks[0]?.kind, 'file');
+    assert.equal(config.server.host, '127.0.0.1');
+    const real = loadServiceConfig('examples/switchboard.yaml', { env });
+    assert.equal(real.genesys.region.domain, 'mypurecloud.ie', 'the environment wins over the emulator defaults');
+    assert.equal(real.genesys.clientSecret, 'secret-from-env');
+  });
+});
