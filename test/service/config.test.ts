@@ -197,7 +197,11 @@ describe('examples/switchboard.yaml', () => {
     assert.equal(config.sinks[0]?.kind, 'file');
     assert.equal(config.server.host, '127.0.0.1');
     const real = loadServiceConfig('examples/switchboard.yaml', { env });
-    assert.equal(real.genesys.region.domain, 'mypurecloud.ie', 'the environment wins over the emulator defaults');
+    assert.equal(
+      real.genesys.region.domain,
+      'mypurecloud.ie',
+      'the environment wins over the emulator defaults',
+    );
     assert.equal(real.genesys.clientSecret, 'secret-from-env');
   });
 });
