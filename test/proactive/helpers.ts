@@ -18,7 +18,8 @@ export interface Harness {
   client: PlatformClient;
   dir: string;
   dbPath: string;
-  openLedger(): { store: SqliteStore; ledger: LedgerStore };
+  /** Opens the ledger database (the harness's own by default); closed by `stop()`. */
+  openLedger(path?: string): { store: SqliteStore; ledger: LedgerStore };
   stop(): Promise<void>;
 }
 
@@ -41,8 +42,8 @@ export async function startHarness(options: Partial<StartEmulatorOptions> = {}):
     client,
     dir,
     dbPath: join(dir, 'ledger.db'),
-    openLedger() {
-      const store = openSqliteStore({ path: join(dir, 'ledger.db') });
+    openLedger(path = join(dir, 'ledger.db')) {
+      const store = openSqliteStore({ path });
       stores.push(store);
       return { store, ledger: ledgerOf(store) };
     },

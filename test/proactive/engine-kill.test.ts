@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Harness, outbound, startHarness } from './helpers.js';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness({ seed: 4711 });
+});
+after(() => h.stop());
+
+// Paced sends (one every 150 ms) so that the process can be killed in the middle of a sweep.
+const RULES = `
+settings:
+  sendsPerMinute: 400
+  concurrency: 2
+  reconcile: { graceSeconds: 0, skewSeconds: 5 }
+rules:
+  - id: kill-test
+    trigger: { schedule: { every: 1h, lookback: 7d } }
+    history: { minConversations: 1, withinDays: 10 }
+    channels: [open, sms]
+    message: { text: "Hi {{contact.firstName | 'there'}}" }
+    policy: { quietHours: false }
+`;
+
+function proactive(rules: string, db: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/bin.ts', 'proactive', '--rules', rules, '--once', '--db', db],
+    {
+      env: {
+        ...process.env,
+        GENESYS_CLOUD_REGION: h.emulator.url,
+        GENESYS_CLOUD_CLIENT_ID: 'switchboard-demo',
+        GENESYS_CLOUD_CLIENT_SECRET: 'switchboard-demo-secret',
+        SWITCHBOARD_LOG_LEVEL: 'silent',
+      },
+      stdio: 'ignore',
+    },
+  );
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('a killed engine', () => {
+  it('sends nothing twice after SIGKILL in the middle of a sweep and a restart', async () => {
+    const rules = join(h.dir, 'kill.yaml');
+    writeFileSync(rules, RULES);
+    const db = join(h.dir, 'kill.db');
+
+    const first = proactive(rules, db);
+    const firstExit = exited(first);
+    const deadline = Date.now() + 15_000;
+    while ((await outbound(h.emulator)).length < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    first.kill('SIGKILL');
+    await firstExit;
+    const beforeRestart = (await outbound(h.emulator)).length;
+    assert.ok(beforeRestart >= 3, 'killed after some sends');
+
+    const second = proactive(rules, db);
+    assert.equal(await exited(second), 0);
+    const sends = await outbound(h.emulator);
+    assert.ok(sends.length > beforeRestart, 'the restart finished the sweep');
+    const perCustomer = new Map<string, number>();
+    for (const send of sends) perCustomer.set(send.toAddress, (perCustomer.get(send.toAddress) ?? 0) + 1);
+    assert.deepEqual(
+      [...perCustomer.values()].filter((n) => n > 1),
+      [],
+      'no customer received two messages',
+    );
+    // Every message the platform holds is in the ledger as sent, once — including one the kill interrupted after
+    // the platform took it, which the restart reconciled instead of sending again.
+    const { ledger } = h.openLedger(db);
+    const sent = await ledger.list({ status: 'sent', limit: 10_000 });
+    assert.deepEqual(sent.map((e) => e.conversationId).sort(), sends.map((s) => s.conversationId).sort());
+    assert.deepEqual(await ledger.listInDoubt(), []);
+  });
+});
