@@ -1,7 +1,7 @@
 /**
- * Orderly shutdown within a time bound: stop taking frames (the stream stops its channels, waits briefly for
- * wrap-up lookups, writes its checkpoint and flushes the sinks), let the proactive engine finish and record the
- * decisions in flight, remove the channels' subscriptions on the platform (the platform has no channel delete;
+ * Orderly shutdown within a time bound: tell the proactive engine to take no new work, stop taking frames (the
+ * stream stops its channels, waits briefly for wrap-up lookups, writes its checkpoint and flushes the sinks), let
+ * the engine record the decisions in flight, remove the channels' subscriptions on the platform (the platform has no channel delete;
  * an emptied channel simply expires), then close sinks, store, platform client and the HTTP server. A step that
  * overruns its share of the time is reported and left behind; the rest still runs.
  */
@@ -80,13 +80,14 @@ export async function shutdownService(parts: ShutdownParts): Promise<ShutdownRep
     .map((c) => c.channelId)
     .filter((id): id is string => id !== undefined);
 
+  // The engine takes no new work from here on; what it has in flight finishes while the stream stops.
+  parts.abortEngine();
   await step(
     'stream',
     () => parts.stream.stop({ drainMs: Math.min(5000, remaining() / 2) }),
-    remaining() * 0.6,
+    remaining() * 0.5,
   );
-  parts.abortEngine();
-  if (parts.engineRun) await step('proactive engine', () => parts.engineRun!, remaining() * 0.5);
+  if (parts.engineRun) await step('proactive engine', () => parts.engineRun!, remaining() * 0.6);
 
   let removed = 0;
   await step(
