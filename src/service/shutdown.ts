@@ -1,9 +1,9 @@
 /**
  * Orderly shutdown within a time bound: tell the proactive engine to take no new work, stop taking frames (the
  * stream stops its channels, waits briefly for wrap-up lookups, writes its checkpoint and flushes the sinks), let
- * the engine record the decisions in flight, remove the channels' subscriptions on the platform (the platform has no channel delete;
- * an emptied channel simply expires), then close sinks, store, platform client and the HTTP server. A step that
- * overruns its share of the time is reported and left behind; the rest still runs.
+ * the engine record the decisions in flight, remove the channels' subscriptions on the platform (the platform has
+ * no channel delete; an emptied channel simply expires), then close sinks, store, platform client and the HTTP
+ * server. A step that overruns its share of the time is reported and left behind; the rest still runs.
  */
 import type { Logger } from '../logging.js';
 import type { ConversationStream } from '../pipeline/conversation-stream.js';
