@@ -44,8 +44,13 @@ export function queueOfEvent(event: LifecycleEvent): string | undefined {
 /** Counts conversations between their start and end. */
 export class InProgressBoard {
   private readonly live = new Map<string, Tracked>();
+  /** Queues of recently ended conversations, so a wrap-up that comes after the end is still labelled. */
+  private readonly ended = new Map<string, string>();
 
-  constructor(private readonly capacity = 100_000) {}
+  constructor(
+    private readonly capacity = 100_000,
+    private readonly endedKept = 5000,
+  ) {}
 
   /** Applies one event; returns the queue the conversation is on afterwards (for labelling the event). */
   observe(event: LifecycleEvent, now = Date.now()): string | undefined {
@@ -53,13 +58,18 @@ export class InProgressBoard {
     if (event.type === 'conversation.ended') {
       const queueId = this.live.get(id)?.queueId;
       this.live.delete(id);
+      if (queueId) {
+        this.ended.set(id, queueId);
+        if (this.ended.size > this.endedKept) this.ended.delete(this.ended.keys().next().value as string);
+      }
       return queueId ?? queueOfEvent(event);
     }
     let tracked = this.live.get(id);
     if (!tracked) {
       // Any event of a conversation not yet ended means it is in progress (it may have started before we ran).
-      if (event.type === 'conversation.wrapup' || event.type === 'participant.left')
-        return queueOfEvent(event);
+      if (event.type === 'conversation.wrapup' || event.type === 'participant.left') {
+        return queueOfEvent(event) ?? this.ended.get(id);
+      }
       tracked = { queueId: undefined, mediaType: event.mediaType, since: now };
       this.live.set(id, tracked);
       if (this.live.size > this.capacity) this.live.delete(this.live.keys().next().value as string);

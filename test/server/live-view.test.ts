@@ -87,6 +87,18 @@ describe('InProgressBoard', () => {
       ],
     );
     assert.equal(board.observe(ended('c1')), 'q3', 'the end is labelled with the last queue');
+    const lateWrapup: LifecycleEvent = {
+      id: eventId('c1', 'conversation.wrapup', 'p-agent'),
+      type: 'conversation.wrapup',
+      conversationId: 'c1',
+      occurredAt: at,
+      observedAt: at,
+      mediaType: 'voice',
+      source,
+      participant: { participantId: 'p-agent', purpose: 'agent' },
+      afterCallWork: 'complete',
+    };
+    assert.equal(board.observe(lateWrapup), 'q3', 'a wrap-up after the end keeps the queue label');
     view = board.view();
     assert.equal(view.total, 2);
     assert.equal(view.byMedia.voice, undefined);
