@@ -40,6 +40,11 @@ export interface ShutdownParts {
 
 class StepTimeout extends Error {}
 
+/** A channel id lets anyone read the channel's stream: messages keep only its first characters. */
+function shortenChannelIds(text: string): string {
+  return text.replace(/(\/channels\/)([0-9a-f-]{8})[0-9a-f-]{4,}/gi, '$1$2…');
+}
+
 /** Runs the shutdown; never throws. */
 export async function shutdownService(parts: ShutdownParts): Promise<ShutdownReport> {
   const started = Date.now();
@@ -66,7 +71,7 @@ export async function shutdownService(parts: ShutdownParts): Promise<ShutdownRep
       steps.push({ step: name, ok: true, ms: Date.now() - at });
       return true;
     } catch (error) {
-      const note = error instanceof StepTimeout ? 'timed out' : (error as Error).message;
+      const note = error instanceof StepTimeout ? 'timed out' : shortenChannelIds((error as Error).message);
       steps.push({ step: name, ok: false, ms: Date.now() - at, note });
       parts.logger.warn({ step: name, note }, 'shutdown step did not finish');
       return false;

@@ -314,6 +314,29 @@ describe('service start-up and sinks', () => {
     }
   });
 
+  it('stops within its bound when the platform is gone, saying what was left undone', async () => {
+    const emulator = await fastEmulator({ conversationsPerMinute: 0 });
+    const temp = tempDir();
+    const reporter = capturingReporter();
+    const service = await startService({ config: configFor(emulator, temp.dir), reporter, retry: RETRY });
+    const channelId = service.stream.health().pool!.channels[0]!.channelId!;
+    await emulator.stop();
+    const report = await service.stop('test');
+    temp.remove();
+    assert.equal(report.clean, false);
+    assert.ok(report.durationMs < 10_000, `bounded (${report.durationMs} ms)`);
+    const step = report.steps.find((s) => s.step === 'subscriptions');
+    assert.equal(step?.ok, false);
+    assert.equal(report.subscriptionsRemoved, 0);
+    const last = reporter.lines.at(-1)!;
+    assert.match(last, /subscriptions removed from 0 of 1 channel\(s\); unfinished: subscriptions \(/);
+    assert.ok(!last.includes(channelId), 'the full channel id is not printed');
+    assert.ok(
+      report.steps.some((s) => s.step === 'store' && s.ok),
+      'the later steps still ran',
+    );
+  });
+
   it('delivers events to the configured sinks and drains them on stop', async () => {
     const emulator = await fastEmulator();
     const temp = tempDir();
