@@ -118,6 +118,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
 
     let proactive: ProactiveRuntime | undefined;
     let stopping: string | undefined;
+    let ledger: ReturnType<typeof ledgerOf> | undefined;
     let streamRef: ConversationStream | undefined;
     const state: DashboardState = new DashboardState({
       mode,
@@ -125,7 +126,10 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       recentEvents: config.server.recentEvents,
       stream: () => streamRef,
       platform: () => platform,
-      ledger: () => ledgerOf(store),
+      ledger: () => {
+        ledger ??= ledgerOf(store);
+        return ledger;
+      },
       proactive: () => proactive?.summary(),
       notReadyBecause: () => stopping,
       ...(options.emulatorUrl ? { injectFault: faultInjector(options.emulatorUrl) } : {}),
@@ -208,6 +212,12 @@ export async function startService(options: StartServiceOptions): Promise<Servic
 
     const backfills = watchBackfills(stream, report);
     void loadQueueNames(platform, state, logger);
+    // New queues are subscribed at each re-discovery; their names follow on the same rhythm.
+    const queueNames = setInterval(
+      () => void loadQueueNames(platform, state, logger),
+      config.stream.rediscoverEveryMs || 10 * 60_000,
+    );
+    queueNames.unref();
 
     const abort = new AbortController();
     const engineRun =
@@ -227,6 +237,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
         stopped ??= (async () => {
           stopping = `shutting down (${reason})`;
           clearInterval(backfills);
+          clearInterval(queueNames);
           const engineDone = engineRun?.finally(() => decisionLines.close());
           const result = await shutdownService({
             timeoutMs: config.shutdownTimeoutMs,
