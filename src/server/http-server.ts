@@ -117,11 +117,21 @@ function readJson(request: IncomingMessage): Promise<unknown> {
   });
 }
 
+/** Whether a Host header names this machine (`localhost`, `127.x.x.x`, `[::1]`, with any port). */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '::1' || /^127(?:\.\d{1,3}){3}$/.test(name);
+}
+
 /** Starts the server and resolves once it listens. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const log = (options.logger ?? silentLogger()).child({ component: 'http' });
   const access = new AccessControl(options.token);
   const { backend, files } = options;
+  // Without a token the only protection is the loopback bind; a web page whose name was re-pointed at 127.0.0.1
+  // (DNS rebinding) would get through it, so a foreign Host header is refused.
+  const checkHost = !access.required;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://switchboard.invalid');
@@ -134,6 +144,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return send(response, readiness.ready ? 200 : 503, readiness);
     }
 
+    if (checkHost && !isLoopbackHostHeader(request.headers.host)) {
+      return send(response, 421, {
+        error: 'misdirected request',
+        reason: 'without server.token the dashboard answers only to localhost or 127.0.0.1 in the address',
+      });
+    }
     const decision = access.check(request, url);
     if (decision.kind === 'login') {
       response.writeHead(303, {

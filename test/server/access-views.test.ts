@@ -132,3 +132,21 @@ describe('MonotonicTotal', () => {
     assert.equal(total.update([[0, 2]]), 12);
   });
 });
+
+describe('Host check of a loopback bind without a token', () => {
+  it('accepts only loopback names, so a re-pointed DNS name cannot reach the API', async () => {
+    const { isLoopbackHostHeader } = await import('../../src/server/http-server.js');
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', 'localhost', '[::1]:8080', '127.0.0.2']) {
+      assert.ok(isLoopbackHostHeader(host), host);
+    }
+    for (const host of [
+      undefined,
+      'evil.example:8080',
+      '127.0.0.1.evil.example',
+      '10.0.0.1:8080',
+      '[fe80::1]:80',
+    ]) {
+      assert.ok(!isLoopbackHostHeader(host), String(host));
+    }
+  });
+});

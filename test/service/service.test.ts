@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -190,6 +191,14 @@ describe('the service against the emulator', () => {
     });
     assert.equal(fault.status, 404, 'no fault injection outside demo mode');
     assert.equal((await fetch(`${url}/api/nothing`)).status, 404);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const request = get(`${url}/api/health`, { headers: { Host: 'attacker.example:80' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+    });
+    assert.equal(rebound, 421, 'a foreign Host header (DNS rebinding) is refused without a token');
   });
 
   it('pushes events and the overview to dashboards over SSE', async () => {
