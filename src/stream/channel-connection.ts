@@ -467,6 +467,9 @@ export class ChannelConnection {
         this.enqueue(() => this.replace(link, 'socket-closing'));
         return;
       case 'token_revoked':
+        // The channel dies with its token: from here on nothing on it can be trusted to arrive, so the window
+        // until the replacement shows life is a gap to backfill, not a seamless hand-over.
+        this.openGap(Date.now(), 'token-revoked');
         this.enqueue(() => this.replace(link, 'token-revoked'));
         return;
       case 'no_longer_subscribed':

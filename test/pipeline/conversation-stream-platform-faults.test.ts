@@ -28,7 +28,8 @@ describe('ConversationStream rides out platform faults', () => {
       await sleep(4000);
       const coverage = await settleAndCompare(scenario);
       assertCovered(coverage);
-      assert.ok(scenario.stream.health().pool?.connected);
+      assert.ok(scenario.stream.health().pool?.connected, 'connected on a new channel');
+      assert.ok(scenario.stream.health().gaps.total >= 1, 'the revocation was backfilled as a gap');
     } finally {
       await scenario.stop();
     }
