@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { recordFrames } from './frames.js';
+import { benchProactive } from './proactive.js';
 import { benchLatency, benchMemory, benchThroughput } from './stream.js';
 
 interface Target {
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
   const latency = await benchLatency(frames, 5000, quick ? 1 : 4);
   process.stderr.write('memory per live conversation...\n');
   const memory = benchMemory(frames, quick ? 5000 : 20_000);
+  process.stderr.write(
+    'proactive sends against the rate budget, with a stream-like load on the same token...\n',
+  );
+  const proactive = await benchProactive(quick ? { contacts: 200 } : {});
 
   const targets: Target[] = [
     {
@@ -59,6 +64,18 @@ async function main(): Promise<void> {
       target: '<= 2048',
       met: memory.bytesPerLiveConversation <= 2048,
     },
+    {
+      name: 'budget share left to the stream used for sends',
+      value: proactive.budgetShareForSends,
+      target: '>= 0.95',
+      met: proactive.budgetShareForSends >= 0.95,
+    },
+    {
+      name: '429s after the first',
+      value: proactive.http429AfterFirst,
+      target: '0',
+      met: proactive.http429AfterFirst === 0,
+    },
   ];
 
   const results = {
@@ -68,6 +85,7 @@ async function main(): Promise<void> {
     throughput,
     latency,
     memory,
+    proactive,
     targets,
   };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
@@ -84,6 +102,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `memory: ${memory.liveConversations} live conversations (${memory.snapshotsIngested} snapshots) retain ${memory.retainedBytes} bytes`,
+  );
+  console.log(
+    `proactive: ${proactive.sendsPerMinute} sends per rate-limit window of ${proactive.limit} requests (${proactive.requestsPerSend} requests per send), stream-like load ${proactive.streamRequestsPerWindow}/window, baseline ${proactive.baselineRequestsPerWindow}/window`,
   );
   for (const t of targets)
     console.log(`${t.met ? 'met ' : 'MISS'}  ${t.name}: ${t.value} (target ${t.target})`);
