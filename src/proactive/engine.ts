@@ -79,6 +79,8 @@ export class ProactiveEngine {
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly dryRun: boolean;
+  /** Set by `run`: once aborted, work not yet begun is left for the next run. */
+  private stopSignal: AbortSignal | undefined;
   private readonly onDecision: ((decision: Decision) => void) | undefined;
   private readonly history: HistoryService;
   private readonly reconciler: Reconciler;
@@ -232,9 +234,10 @@ export class ProactiveEngine {
     const due = (await this.ledger.listDue(iso(this.now()), ['deferred', 'unknown'])).filter(
       (entry) => !this.halted.has(entry.ruleId),
     );
-    return mapLimit(due, this.rules.settings.concurrency, (entry) =>
-      entry.status === 'unknown' ? this.inDoubt.settle(entry) : this.resume(entry),
-    ).then((all) => all.filter((d): d is Decision => d !== undefined));
+    return mapLimit(due, this.rules.settings.concurrency, (entry) => {
+      if (this.stopSignal?.aborted) return Promise.resolve(undefined);
+      return entry.status === 'unknown' ? this.inDoubt.settle(entry) : this.resume(entry);
+    }).then((all) => all.filter((d): d is Decision => d !== undefined));
   }
 
   /** One pass: settle in-doubt sends, run due decisions, sweep every schedule rule. */
@@ -246,6 +249,7 @@ export class ProactiveEngine {
   /** Runs until the signal aborts: events as they come, sweeps on their schedule, due decisions on a timer. */
   async run(options: RunOptions): Promise<void> {
     const { signal } = options;
+    this.stopSignal = signal;
     await this.start();
     const timers: NodeJS.Timeout[] = [];
     const tasks = new Set<Promise<unknown>>();
@@ -370,7 +374,10 @@ export class ProactiveEngine {
         }),
       ),
     ];
-    return mapLimit(candidates, settings.concurrency, (candidate) => this.decide(candidate));
+    // Once stopping, candidates not yet begun are left alone: nothing was claimed for them, the next sweep finds them.
+    return mapLimit(candidates, settings.concurrency, (candidate) =>
+      this.stopSignal?.aborted ? Promise.resolve(undefined) : this.decide(candidate),
+    ).then((all) => all.filter((d): d is Decision => d !== undefined));
   }
 
   /** A deferred entry: its rule and trigger, decided again. */
