@@ -18,6 +18,9 @@ export {
 export { type EventHandler, EventHub } from './pipeline/event-hub.js';
 export { EventPipeline, type EventPipelineOptions, type PipelineStats } from './pipeline/event-pipeline.js';
 export * from './platform/index.js';
+export * as proactive from './proactive/index.js';
+export { type Demo, type DemoOptions, startDemo } from './service/demo.js';
+export { type Service, type StartServiceOptions, startService } from './service/service.js';
 export * from './sinks/index.js';
 export * from './store/index.js';
 export * as stream from './stream/index.js';
