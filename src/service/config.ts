@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { loadPlatformSettings } from '../config/platform-settings.js';
 import type { ResolvedRegion } from '../config/region.js';
+import { locateYamlPath } from '../config/yaml-location.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
 import { parseSinkSpec, type SinkConfig } from '../sinks/index.js';
 import type { ConnectionTiming } from '../stream/index.js';
@@ -345,20 +346,5 @@ function locate(
   path: Path,
   atKey: boolean,
 ): { line: number; column: number } | undefined {
-  for (let depth = atKey ? path.length - 1 : path.length; depth >= 0; depth--) {
-    const prefix = path.slice(0, depth);
-    const node = prefix.length === 0 ? document.contents : document.getIn(prefix, true);
-    if (!isNode(node) || !node.range) continue;
-    let offset = node.range[0];
-    const next = path[depth];
-    if (depth < path.length && isMap(node) && typeof next === 'string') {
-      const pair = node.items.find(
-        (item) => isNode(item.key) && (item.key as { value?: unknown }).value === next,
-      );
-      if (pair && isNode(pair.key) && pair.key.range) offset = pair.key.range[0];
-    }
-    const position = lines.linePos(offset);
-    return { line: position.line, column: position.col };
-  }
-  return undefined;
+  return locateYamlPath(document, lines, path, atKey);
 }

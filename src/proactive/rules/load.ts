@@ -1,6 +1,7 @@
 /** Loading rules from YAML with line and column numbers in every error. */
 import { readFileSync } from 'node:fs';
-import { isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { locateYamlPath } from '../../config/yaml-location.js';
 import { ConfigError } from '../../errors.js';
 import { RulesValidationError } from './errors.js';
 import type { RuleSet } from './types.js';
@@ -8,25 +9,7 @@ import { type Locator, validateRules } from './validate.js';
 
 /** Where a path lies in a parsed document: the value's node, or for a missing/unknown key its map's key. */
 function locator(document: ReturnType<typeof parseDocument>, lines: LineCounter): Locator {
-  return (path, at) => {
-    for (let depth = at === 'key' ? path.length - 1 : path.length; depth >= 0; depth--) {
-      const prefix = path.slice(0, depth);
-      const node = prefix.length === 0 ? document.contents : document.getIn(prefix, true);
-      if (!isNode(node) || !node.range) continue;
-      let offset = node.range[0];
-      // An unknown key: point at the key itself rather than at the map holding it.
-      const next = path[depth];
-      if (depth < path.length && isMap(node) && typeof next === 'string') {
-        const pair = node.items.find(
-          (item) => isNode(item.key) && (item.key as { value?: unknown }).value === next,
-        );
-        if (pair && isNode(pair.key) && pair.key.range) offset = pair.key.range[0];
-      }
-      const position = lines.linePos(offset);
-      return { line: position.line, column: position.col };
-    }
-    return undefined;
-  };
+  return (path, at) => locateYamlPath(document, lines, path, at === 'key');
 }
 
 /** Parses and validates rules from YAML text; `source` names the file in messages. */
