@@ -3,11 +3,12 @@
  * trigger out — recorded in the ledger and, when everything allows it, sent exactly once. Deferred decisions wait
  * in the ledger (not in memory) and are picked up when due; in-doubt sends are reconciled before any retry.
  */
+
+import { mapLimit, Semaphore } from '../concurrency.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { LedgerEntry, LedgerStore } from '../store/index.js';
 import { ChannelPlanner } from './channel-planner.js';
-import { mapLimit, Semaphore } from './concurrency.js';
 import { Decider } from './decider.js';
 import type { Candidate, Decision } from './decision.js';
 import { AgentlessDelivery } from './delivery.js';

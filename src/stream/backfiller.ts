@@ -8,10 +8,11 @@
  * Gaps that close together (a network blip drops every channel at once) are coalesced into one run, and every
  * call goes through a small concurrency limit: the rate budget is shared with everything else.
  */
+
+import { forEachLimited } from '../concurrency.js';
 import type { EventSource } from '../events.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
-import { forEachLimited } from './concurrency.js';
 import type { AnalyticsConversation, ConversationDetailsQuery, NotificationsPort } from './port.js';
 import { describeError } from './retry.js';
 import type { Gap } from './status.js';

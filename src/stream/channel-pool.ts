@@ -3,11 +3,12 @@
  * {@link ChannelConnection} per planned channel within the channel budget, applies topic changes without
  * reshuffling, and reports health, rejected topics, gaps and a stream of typed status events.
  */
+
+import { forEachLimited } from '../concurrency.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import { ChannelBudget } from './channel-budget.js';
 import { ChannelConnection, type ChannelHealth } from './channel-connection.js';
-import { forEachLimited } from './concurrency.js';
 import type { Notification } from './frames.js';
 import type { NotificationsPort, TopicSubscriptionResult } from './port.js';
 import { asError } from './retry.js';
