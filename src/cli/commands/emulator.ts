@@ -7,6 +7,8 @@ import { parseClientSpec } from '../../emulator/auth/clients.js';
 import { type Emulator, type StartEmulatorOptions, startEmulator } from '../../emulator/index.js';
 import { ConfigError } from '../../errors.js';
 import { createLogger } from '../../logging.js';
+import { nextStopSignal } from '../../service/signals.js';
+import { collect } from '../connection-options.js';
 
 /** The command's options as commander hands them over (numbers still strings). */
 export interface EmulatorCliOptions {
@@ -85,23 +87,6 @@ export function describeEmulator(emulator: Emulator): string {
     'Press Ctrl+C to stop.',
   ];
   return `${lines.join('\n')}\n`;
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return previous.concat(value);
 }
 
 /** Registers `switchboard emulator`. */

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { describeEntry, formatEntry } from '../../proactive/index.js';
 import { LEDGER_STATUSES, type LedgerStatus, ledgerOf, openSqliteStore } from '../../store/index.js';
+import { collect } from '../connection-options.js';
 
 export interface LedgerCliOptions {
   db: string;
@@ -60,10 +61,6 @@ export async function runLedgerCommand(
   } finally {
     await store.close();
   }
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return previous.concat(value);
 }
 
 /** Registers `switchboard ledger`. */

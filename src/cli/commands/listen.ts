@@ -2,17 +2,12 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { createConversationStream } from '../../pipeline/conversation-stream.js';
+import { nextStopSignal } from '../../service/signals.js';
 import { createSinks } from '../../sinks/index.js';
 import { openSqliteStore } from '../../store/index.js';
 import { FrameRecorder } from '../../stream/recording.js';
 import { parseSelectorValue, type TopicSelection } from '../../stream/topic-selector.js';
-import {
-  addConnectionOptions,
-  type ConnectionCliOptions,
-  collect,
-  connect,
-  untilSignal,
-} from '../connection-options.js';
+import { addConnectionOptions, type ConnectionCliOptions, collect, connect } from '../connection-options.js';
 
 interface ListenOptions extends ConnectionCliOptions {
   queues?: string;
@@ -104,7 +99,7 @@ export function registerListenCommand(program: Command): void {
       },
       'listening',
     );
-    const signal = await untilSignal();
+    const signal = await nextStopSignal();
     logger.info({ signal }, 'stopping');
     await stream.stop();
     await sinks.close();
