@@ -10,7 +10,7 @@ import { MissingCredentialsError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import type { HttpExchange } from './http-transport.js';
 import { type BudgetState, ClientClosedError, RateBudget, type RateBudgetOptions } from './rate-budget.js';
-import { RequestPipeline } from './request-pipeline.js';
+import { type PipelineStats, RequestPipeline } from './request-pipeline.js';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry-policy.js';
 import { createSdkApiClient, type SdkApiClient, sdk } from './sdk.js';
 import { PipelineHttpClient } from './sdk-http-client.js';
@@ -74,14 +74,7 @@ export interface PlatformResponse<T> {
 }
 
 /** Counters for metrics. */
-export interface PlatformClientStats {
-  requests: number;
-  attempts: number;
-  succeeded: number;
-  failed: number;
-  /** 429 responses received. */
-  rateLimited: number;
-  retries: number;
+export interface PlatformClientStats extends PipelineStats {
   tokenRequests: number;
   budget: BudgetState;
   /** Epoch ms at which the current token expires, if one is held. */
