@@ -62,6 +62,11 @@ export interface RunOptions {
   signal: AbortSignal;
   /** How often due decisions are looked for (default 15 s). */
   dueCheckMs?: number;
+  /**
+   * Called once per event from `events` when its handling has finished and its decisions are recorded, with the
+   * error when handling failed. A broker consumer acknowledges here, so only processed events leave its queue.
+   */
+  onEventSettled?: (event: LifecycleEvent, error?: unknown) => void;
 }
 
 /** Counts decisions per status. */
@@ -298,10 +303,7 @@ export class ProactiveEngine {
           const event = next.value;
           // The tracker learns of every event at once, in order; rules are evaluated with bounded concurrency.
           this.tracker.observe(event);
-          track(
-            'event',
-            this.work.run(() => this.handleEvent(event)),
-          );
+          track('event', this.settleAfter(event, options.onEventSettled));
           // Backpressure: stop reading while too much is queued (the source buffers, nothing is lost here).
           while (tasks.size >= MAX_QUEUED_EVENTS && !signal.aborted) await Promise.race([...tasks, stopped]);
         }
@@ -311,6 +313,35 @@ export class ProactiveEngine {
     } finally {
       for (const timer of timers) clearInterval(timer);
       await Promise.all(tasks);
+    }
+  }
+
+  /** Handles one live event in a work slot, then tells `onSettled`; the failure is still reported to the caller. */
+  private async settleAfter(
+    event: LifecycleEvent,
+    onSettled: RunOptions['onEventSettled'],
+  ): Promise<Decision[]> {
+    let decisions: Decision[];
+    try {
+      decisions = await this.work.run(() => this.handleEvent(event));
+    } catch (error) {
+      this.notifySettled(onSettled, event, error);
+      throw error;
+    }
+    this.notifySettled(onSettled, event);
+    return decisions;
+  }
+
+  private notifySettled(
+    onSettled: RunOptions['onEventSettled'],
+    event: LifecycleEvent,
+    ...error: [] | [unknown]
+  ): void {
+    try {
+      onSettled?.(event, ...error);
+    } catch (thrown) {
+      // The callback belongs to the caller (e.g. a broker ack); its failure must not look like the event's.
+      this.logger.error({ eventId: event.id, err: (thrown as Error).message }, 'onEventSettled failed');
     }
   }
 
