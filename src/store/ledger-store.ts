@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
+import { defaultReplicaId } from './replica-id.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { SwitchboardStore } from './store.js';
 
@@ -48,6 +49,8 @@ export interface LedgerEntry {
   reason?: string;
   dueAt?: string;
   claimedAt?: string;
+  /** The replica that made the latest claim (the store's replica id unless the claim names one). */
+  claimedBy?: string;
   sentAt?: string;
   conversationId?: string;
   messageId?: string;
@@ -105,6 +108,15 @@ export interface LedgerQuery {
   limit?: number;
 }
 
+/** Options of {@link LedgerStore.listInDoubt}. */
+export interface ListInDoubtOptions {
+  /**
+   * Leave out `sending` entries claimed at or after this time (ISO-8601): with a store shared by several
+   * replicas their claimer may still be sending. `unknown` entries are always included.
+   */
+  sendingClaimedBefore?: string;
+}
+
 /** Storage of the proactive ledger. Async so that a networked database can implement it. */
 export interface LedgerStore {
   /** Records a decision that sends nothing (skipped, deferred, failed); `duplicate` when the key exists. */
@@ -122,10 +134,16 @@ export interface LedgerStore {
   update(id: number, patch: LedgerPatch, from?: readonly LedgerStatus[]): Promise<LedgerEntry | undefined>;
   get(id: number): Promise<LedgerEntry | undefined>;
   getByKey(key: string): Promise<LedgerEntry | undefined>;
-  /** Entries in one of `statuses` whose due time has come (`dueAt <= now`), oldest due first. */
+  /**
+   * Entries in one of `statuses` whose due time has come (`dueAt <= now`), oldest due first. A store shared by
+   * several processes hands each entry to one caller at a time (it is picked for a short lease).
+   */
   listDue(now: string, statuses: readonly LedgerStatus[], limit?: number): Promise<LedgerEntry[]>;
-  /** Entries claimed but never settled: `sending` and `unknown`. */
-  listInDoubt(limit?: number): Promise<LedgerEntry[]>;
+  /**
+   * Entries claimed but never settled: `sending` and `unknown`. A shared store picks what it returns when
+   * `options` are given, as `listDue` does.
+   */
+  listInDoubt(limit?: number, options?: ListInDoubtOptions): Promise<LedgerEntry[]>;
   /** Contacted entries of a customer (and rule, when given) claimed at or after `since`, `excludeId` left out. */
   countContacted(customerId: string, since: string, ruleId?: string, excludeId?: number): Promise<number>;
   list(query?: LedgerQuery): Promise<LedgerEntry[]>;
@@ -147,6 +165,7 @@ interface Row {
   reason: string | null;
   due_at: string | null;
   claimed_at: string | null;
+  claimed_by: string | null;
   sent_at: string | null;
   conversation_id: string | null;
   message_id: string | null;
@@ -167,6 +186,7 @@ const COLUMNS: Record<string, string> = {
   reason: 'reason',
   dueAt: 'due_at',
   claimedAt: 'claimed_at',
+  claimedBy: 'claimed_by',
   sentAt: 'sent_at',
   conversationId: 'conversation_id',
   messageId: 'message_id',
@@ -197,6 +217,7 @@ function fromRow(row: Row): LedgerEntry {
     ['reason', row.reason],
     ['dueAt', row.due_at],
     ['claimedAt', row.claimed_at],
+    ['claimedBy', row.claimed_by],
     ['sentAt', row.sent_at],
     ['conversationId', row.conversation_id],
     ['messageId', row.message_id],
@@ -223,8 +244,13 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly byId: Database.Statement<[number], Row>;
   private readonly byKey: Database.Statement<[string], Row>;
   private readonly addEvent: Database.Statement<[number, string, string, string | null, string | null]>;
+  private readonly replicaId: string;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    options: { replicaId?: string } = {},
+  ) {
+    this.replicaId = options.replicaId ?? defaultReplicaId();
     this.byId = db.prepare('SELECT * FROM proactive_ledger WHERE id = ?');
     this.byKey = db.prepare('SELECT * FROM proactive_ledger WHERE idempotency_key = ?');
     this.addEvent = db.prepare(
@@ -242,7 +268,11 @@ export class SqliteLedgerStore implements LedgerStore {
       if (existing) return { outcome: 'duplicate', existing: fromRow(existing) };
       const blocked = this.checkGuard(entry.ruleId, entry.customerId, guard, undefined);
       if (blocked) return blocked;
-      return this.insertOrDuplicate({ ...entry, status: 'sending' });
+      return this.insertOrDuplicate({
+        ...entry,
+        status: 'sending',
+        claimedBy: entry.claimedBy ?? this.replicaId,
+      });
     })();
   }
 
@@ -259,7 +289,11 @@ export class SqliteLedgerStore implements LedgerStore {
       }
       const blocked = this.checkGuard(row.rule_id, row.customer_id, guard, id);
       if (blocked) return blocked;
-      const entry = this.applyUpdate(id, { ...patch, status: 'sending' }, from);
+      const entry = this.applyUpdate(
+        id,
+        { ...patch, status: 'sending', claimedBy: patch.claimedBy ?? this.replicaId },
+        from,
+      );
       return entry ? { outcome: 'claimed', entry } : { outcome: 'moved', existing: fromRow(row) };
     })();
   }
@@ -293,12 +327,18 @@ export class SqliteLedgerStore implements LedgerStore {
     return rows.map(fromRow);
   }
 
-  async listInDoubt(limit = 500): Promise<LedgerEntry[]> {
+  async listInDoubt(limit = 500, options: ListInDoubtOptions = {}): Promise<LedgerEntry[]> {
+    const before = options.sendingClaimedBefore;
+    // A `sending` entry without a claim time has no age to protect it: it counts as old.
+    const sending =
+      before === undefined
+        ? `status = 'sending'`
+        : `(status = 'sending' AND (claimed_at IS NULL OR claimed_at < ?))`;
     const rows = this.db
       .prepare(
-        `SELECT * FROM proactive_ledger WHERE status IN ('sending', 'unknown') ORDER BY claimed_at, id LIMIT ?`,
+        `SELECT * FROM proactive_ledger WHERE ${sending} OR status = 'unknown' ORDER BY claimed_at, id LIMIT ?`,
       )
-      .all(limit) as Row[];
+      .all(...(before === undefined ? [] : [before]), limit) as Row[];
     return rows.map(fromRow);
   }
 
@@ -455,8 +495,9 @@ export class SqliteLedgerStore implements LedgerStore {
 /** The ledger of a store: its own when it has one, else one on the SQLite store's database. */
 export function ledgerOf(store: SwitchboardStore): LedgerStore {
   if (store.ledger) return store.ledger;
-  if (store instanceof SqliteStore) return new SqliteLedgerStore(store.database);
+  if (store instanceof SqliteStore)
+    return new SqliteLedgerStore(store.database, { replicaId: store.replicaId });
   throw new ConfigError(`The store ${store.description} has no proactive ledger.`, {
-    hint: 'Use the SQLite store (--db path) or a store that implements the ledger.',
+    hint: 'Use the SQLite store (--db path), a postgres:// store, or a store that implements the ledger.',
   });
 }

@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
-import type { Checkpoint, SwitchboardStore } from './store.js';
+import { defaultReplicaId } from './replica-id.js';
+import type { Checkpoint, PutCheckpointOptions, SwitchboardStore } from './store.js';
 
 /** Numbered schema migrations; index + 1 is the version each one brings the file to. Append only. */
 const MIGRATIONS: readonly string[] = [
@@ -51,11 +52,16 @@ const MIGRATIONS: readonly string[] = [
    reason TEXT
  );
  CREATE INDEX proactive_ledger_events_entry ON proactive_ledger_events (entry_id);`,
+  // 3: checkpoint fencing (a writer's epoch) and the replica that claimed a send.
+  `ALTER TABLE checkpoints ADD COLUMN epoch INTEGER;
+ ALTER TABLE proactive_ledger ADD COLUMN claimed_by TEXT;`,
 ];
 
 export interface SqliteStoreOptions {
   /** File path, or `:memory:` for a throwaway store. */
   path: string;
+  /** Recorded as the claimer of sends (default: hostname-pid-random). */
+  replicaId?: string;
 }
 
 /** Opens (creating if needed) a SQLite store and brings its schema up to date. */
@@ -74,7 +80,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   migrate(db, options.path);
-  return new SqliteStore(db, options.path);
+  return new SqliteStore(db, options.path, options.replicaId);
 }
 
 function migrate(db: Database.Database, path: string): void {
@@ -97,19 +103,31 @@ function migrate(db: Database.Database, path: string): void {
 /** SQLite implementation of {@link SwitchboardStore}. */
 export class SqliteStore implements SwitchboardStore {
   readonly description: string;
-  private readonly getStatement: Database.Statement<[string], { value: string; updated_at: string }>;
-  private readonly putStatement: Database.Statement<[string, string, string]>;
+  /** Recorded as the claimer of sends made through {@link ledgerOf} this store. */
+  readonly replicaId: string;
+  private readonly getStatement: Database.Statement<
+    [string],
+    { value: string; updated_at: string; epoch: number | null }
+  >;
+  private readonly putStatement: Database.Statement<
+    [{ key: string; value: string; updatedAt: string; epoch: number | null }]
+  >;
   private readonly deleteStatement: Database.Statement<[string]>;
 
   constructor(
     private readonly db: Database.Database,
     path: string,
+    replicaId: string = defaultReplicaId(),
   ) {
     this.description = `sqlite:${path}`;
-    this.getStatement = db.prepare('SELECT value, updated_at FROM checkpoints WHERE key = ?');
+    this.replicaId = replicaId;
+    this.getStatement = db.prepare('SELECT value, updated_at, epoch FROM checkpoints WHERE key = ?');
+    // One statement: the epoch check and the write cannot be separated by another writer.
     this.putStatement = db.prepare(
-      `INSERT INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      `INSERT INTO checkpoints (key, value, updated_at, epoch) VALUES (@key, @value, @updatedAt, @epoch)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
+         epoch = coalesce(excluded.epoch, checkpoints.epoch)
+       WHERE excluded.epoch IS NULL OR checkpoints.epoch IS NULL OR checkpoints.epoch <= excluded.epoch`,
     );
     this.deleteStatement = db.prepare('DELETE FROM checkpoints WHERE key = ?');
   }
@@ -122,11 +140,23 @@ export class SqliteStore implements SwitchboardStore {
   async getCheckpoint<T = unknown>(key: string): Promise<Checkpoint<T> | undefined> {
     const row = this.getStatement.get(key);
     if (!row) return undefined;
-    return { key, value: JSON.parse(row.value) as T, updatedAt: row.updated_at };
+    const checkpoint: Checkpoint<T> = { key, value: JSON.parse(row.value) as T, updatedAt: row.updated_at };
+    if (row.epoch !== null) checkpoint.epoch = row.epoch;
+    return checkpoint;
   }
 
-  async putCheckpoint<T = unknown>(key: string, value: T): Promise<void> {
-    this.putStatement.run(key, JSON.stringify(value), new Date().toISOString());
+  async putCheckpoint<T = unknown>(
+    key: string,
+    value: T,
+    options: PutCheckpointOptions = {},
+  ): Promise<boolean> {
+    const result = this.putStatement.run({
+      key,
+      value: JSON.stringify(value),
+      updatedAt: new Date().toISOString(),
+      epoch: options.epoch ?? null,
+    });
+    return result.changes > 0;
   }
 
   async deleteCheckpoint(key: string): Promise<void> {
