@@ -3,6 +3,10 @@
  * answer) or `unknown` (a 5xx or a lost connection after the request went out) is looked up in analytics before
  * anything is sent again: found → sent; not found while analytics may still lag → checked again later; not found
  * after the grace period → decided (and sent) again, as a further attempt of the same entry.
+ *
+ * With a store shared by several replicas, a `sending` entry may be another replica's send in progress: it is
+ * settled only once its claim is older than `sendingStaleMs` (its claimer presumed gone), and the shared store hands
+ * each such entry to one settler at a time.
  */
 import type { Logger } from '../logging.js';
 import type { LedgerEntry, LedgerStore } from '../store/index.js';
@@ -13,6 +17,8 @@ import { maskAddresses } from './redact.js';
 import type { ProactiveSettings } from './rules/types.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Stale entries taken per pass: few enough to settle well within the store's pick lease. */
+const STALE_BATCH = 50;
 
 export interface InDoubtDeps {
   ledger: LedgerStore;
@@ -23,6 +29,12 @@ export interface InDoubtDeps {
   logger: Logger;
   /** Entries whose send is under way in this process: never settled meanwhile. */
   inFlight: ReadonlySet<number>;
+  /**
+   * With a store shared by several replicas: how old a `sending` claim must be before it is settled here (its
+   * claimer may still be sending until then). 0 (default): every `sending` entry found at start is from a dead
+   * run, right for a store only this process uses.
+   */
+  sendingStaleMs?: number;
   halt(ruleId: string, reason: string): void;
   /** The rule and trigger of an entry; undefined when its rule is gone. */
   candidateOf(entry: LedgerEntry): Candidate | undefined;
@@ -35,11 +47,42 @@ export interface InDoubtDeps {
 export class InDoubtSettler {
   constructor(private readonly deps: InDoubtDeps) {}
 
-  /** Settles every entry an earlier run left in doubt. */
+  /** Settles every entry an earlier run left in doubt (with `sendingStaleMs`: the stale ones, a batch). */
   async settleAll(): Promise<Decision[]> {
-    const entries = await this.deps.ledger.listInDoubt();
+    const options = this.staleOptions();
+    const entries = options
+      ? await this.deps.ledger.listInDoubt(STALE_BATCH, options)
+      : await this.deps.ledger.listInDoubt();
+    return this.settleEach(entries, () => false);
+  }
+
+  /**
+   * With `sendingStaleMs`: settles `sending` entries whose claim has gone stale since (another replica, or an
+   * earlier run of this one, died while sending). Called periodically; nothing without `sendingStaleMs`. `unknown`
+   * entries are left to the due-time pass. `skip` leaves entries alone (a stopped rule, a stopping engine).
+   */
+  async settleStale(skip: (entry: LedgerEntry) => boolean = () => false): Promise<Decision[]> {
+    const options = this.staleOptions();
+    if (!options) return [];
+    const entries = await this.deps.ledger.listInDoubt(STALE_BATCH, options);
+    return this.settleEach(
+      entries.filter((entry) => entry.status === 'sending'),
+      skip,
+    );
+  }
+
+  private staleOptions(): { sendingClaimedBefore: string } | undefined {
+    const staleMs = this.deps.sendingStaleMs ?? 0;
+    return staleMs > 0 ? { sendingClaimedBefore: iso(this.deps.now() - staleMs) } : undefined;
+  }
+
+  private async settleEach(
+    entries: LedgerEntry[],
+    skip: (entry: LedgerEntry) => boolean,
+  ): Promise<Decision[]> {
     const decisions: Decision[] = [];
     for (const entry of entries) {
+      if (skip(entry)) continue;
       const decision = await this.settle(entry);
       if (decision) decisions.push(decision);
     }
