@@ -48,6 +48,11 @@ export interface ProactiveEngineOptions {
   onDecision?: (decision: Decision) => void;
   /** Live state fed by lifecycle events; a new one by default. */
   tracker?: LiveSessionTracker;
+  /**
+   * With a ledger shared by several replicas: how old another process's `sending` claim must be before this
+   * engine reconciles it (at start and with every due check). 0 (default): a ledger only this process uses.
+   */
+  sendingStaleMs?: number;
 }
 
 /** Decisions of one pass, with counts per status. */
@@ -168,6 +173,7 @@ export class ProactiveEngine {
       dryRun: this.dryRun,
       logger: this.logger,
       inFlight: this.inFlight,
+      sendingStaleMs: options.sendingStaleMs ?? 0,
       halt: (ruleId, reason) => this.decider.halt(ruleId, reason),
       candidateOf: (entry) => this.candidateOf(entry),
       redecide: (candidate, entry) => this.decide(candidate, entry),
@@ -236,6 +242,10 @@ export class ProactiveEngine {
 
   /** Picks up deferred decisions whose time has come and in-doubt sends due for reconciliation. */
   async processDue(): Promise<Decision[]> {
+    // A shared ledger: `sending` entries of a replica that died meanwhile are reconciled once stale.
+    const stale = await this.inDoubt.settleStale(
+      (entry) => this.halted.has(entry.ruleId) || this.stopSignal?.aborted === true,
+    );
     // Entries of a stopped rule wait in the ledger until the permission is granted and the engine restarts.
     const due = (await this.ledger.listDue(iso(this.now()), ['deferred', 'unknown'])).filter(
       (entry) => !this.halted.has(entry.ruleId),
@@ -243,7 +253,7 @@ export class ProactiveEngine {
     return mapLimit(due, this.rules.settings.concurrency, (entry) => {
       if (this.stopSignal?.aborted) return Promise.resolve(undefined);
       return entry.status === 'unknown' ? this.inDoubt.settle(entry) : this.resume(entry);
-    }).then((all) => all.filter((d): d is Decision => d !== undefined));
+    }).then((all) => [...stale, ...all.filter((d): d is Decision => d !== undefined)]);
   }
 
   /** One pass: settle in-doubt sends, run due decisions, sweep every schedule rule. */
