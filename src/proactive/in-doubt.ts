@@ -64,7 +64,8 @@ export class InDoubtSettler {
   async settleStale(skip: (entry: LedgerEntry) => boolean = () => false): Promise<Decision[]> {
     const options = this.staleOptions();
     if (!options) return [];
-    const entries = await this.deps.ledger.listInDoubt(STALE_BATCH, options);
+    // Only `sending` ones: `unknown` entries are settled when due, and would crowd stale ones out of the batch.
+    const entries = await this.deps.ledger.listInDoubt(STALE_BATCH, { ...options, includeUnknown: false });
     return this.settleEach(
       entries.filter((entry) => entry.status === 'sending'),
       skip,

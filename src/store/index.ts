@@ -9,9 +9,15 @@ export {
   type LedgerQuery,
   type LedgerStatus,
   type LedgerStore,
+  type ListInDoubtOptions,
   ledgerOf,
   type NewLedgerEntry,
   SqliteLedgerStore,
 } from './ledger-store.js';
+export { describeStoreSpec, type OpenStoreOptions, openStore } from './open-store.js';
+export { PostgresLedgerStore, type PostgresLedgerStoreOptions } from './postgres-ledger-store.js';
+export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { isPostgresSpec } from './postgres-url.js';
+export { defaultReplicaId } from './replica-id.js';
 export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-export type { Checkpoint, CheckpointStore, SwitchboardStore } from './store.js';
+export type { Checkpoint, CheckpointStore, PutCheckpointOptions, SwitchboardStore } from './store.js';

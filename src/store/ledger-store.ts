@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
+import { LEDGER_COLUMNS as COLUMNS, toColumnValue } from './ledger-columns.js';
 import { defaultReplicaId } from './replica-id.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { SwitchboardStore } from './store.js';
@@ -112,9 +113,11 @@ export interface LedgerQuery {
 export interface ListInDoubtOptions {
   /**
    * Leave out `sending` entries claimed at or after this time (ISO-8601): with a store shared by several
-   * replicas their claimer may still be sending. `unknown` entries are always included.
+   * replicas their claimer may still be sending. `unknown` entries are included unless `includeUnknown` is false.
    */
   sendingClaimedBefore?: string;
+  /** `unknown` entries too (default true); false lists only `sending` ones. */
+  includeUnknown?: boolean;
 }
 
 /** Storage of the proactive ledger. Async so that a networked database can implement it. */
@@ -177,26 +180,6 @@ interface Row {
   updated_at: string;
 }
 
-/** Entry field → column, for the fields an insert or update writes. */
-const COLUMNS: Record<string, string> = {
-  status: 'status',
-  channel: 'channel',
-  toAddress: 'to_address',
-  reasonCode: 'reason_code',
-  reason: 'reason',
-  dueAt: 'due_at',
-  claimedAt: 'claimed_at',
-  claimedBy: 'claimed_by',
-  sentAt: 'sent_at',
-  conversationId: 'conversation_id',
-  messageId: 'message_id',
-  platformCode: 'platform_code',
-  correlationId: 'correlation_id',
-  attempts: 'attempts',
-  context: 'context',
-  updatedAt: 'updated_at',
-};
-
 function fromRow(row: Row): LedgerEntry {
   const entry: LedgerEntry = {
     id: row.id,
@@ -229,12 +212,6 @@ function fromRow(row: Row): LedgerEntry {
   }
   if (row.context !== null) entry.context = JSON.parse(row.context) as Record<string, unknown>;
   return entry;
-}
-
-function toColumnValue(field: string, value: unknown): unknown {
-  if (value === undefined) return null;
-  if (field === 'context') return JSON.stringify(value);
-  return value;
 }
 
 const placeholders = (statuses: readonly string[]) => statuses.map(() => '?').join(', ');
@@ -334,10 +311,9 @@ export class SqliteLedgerStore implements LedgerStore {
       before === undefined
         ? `status = 'sending'`
         : `(status = 'sending' AND (claimed_at IS NULL OR claimed_at < ?))`;
+    const unknown = options.includeUnknown === false ? '' : ` OR status = 'unknown'`;
     const rows = this.db
-      .prepare(
-        `SELECT * FROM proactive_ledger WHERE ${sending} OR status = 'unknown' ORDER BY claimed_at, id LIMIT ?`,
-      )
+      .prepare(`SELECT * FROM proactive_ledger WHERE ${sending}${unknown} ORDER BY claimed_at, id LIMIT ?`)
       .all(...(before === undefined ? [] : [before]), limit) as Row[];
     return rows.map(fromRow);
   }
