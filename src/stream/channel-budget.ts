@@ -9,8 +9,21 @@ export interface ChannelLease {
   release(): void;
 }
 
+/**
+ * Where channels come from: the in-process {@link ChannelBudget}, or a budget shared by the replicas of one OAuth
+ * client (`src/cluster`), whose extra channels are permits held in the coordination store.
+ */
+export interface ChannelAllowance {
+  readonly limit: number;
+  readonly inUse: number;
+  /** Claims a channel now, or returns undefined when none is free. */
+  tryAcquire(): ChannelLease | undefined;
+  /** Claims a channel, waiting up to `timeoutMs`; undefined when none came. */
+  acquire(timeoutMs: number): Promise<ChannelLease | undefined>;
+}
+
 /** The channels in use, within a fixed limit. */
-export class ChannelBudget {
+export class ChannelBudget implements ChannelAllowance {
   private used = 0;
   private readonly waiting: Array<() => void> = [];
 

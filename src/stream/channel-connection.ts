@@ -11,7 +11,7 @@ import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import { sleep } from '../platform/sleep.js';
 import { Backoff } from './backoff.js';
-import type { ChannelBudget, ChannelLease } from './channel-budget.js';
+import type { ChannelAllowance, ChannelLease } from './channel-budget.js';
 import { ChannelSocket, type SocketCloseInfo } from './channel-socket.js';
 import { type Notification, parseFrame, type SystemMessage } from './frames.js';
 import { GapTracker } from './gap-tracker.js';
@@ -32,7 +32,12 @@ export interface ChannelConnectionOptions {
   slot: number;
   port: NotificationsPort;
   topics: readonly string[];
-  budget: ChannelBudget;
+  budget: ChannelAllowance;
+  /**
+   * An existing channel to take over instead of creating one (a shard whose previous owner died): it is used
+   * while `HEAD` says it lives. Connecting to it closes the previous owner's socket, if one is still open.
+   */
+  adopt?: ChannelInfo;
   timing?: Partial<ConnectionTiming>;
   onNotification: (notification: Notification) => void;
   onStatus?: (status: StreamStatusInput) => void;
@@ -94,7 +99,7 @@ const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '-');
 export class ChannelConnection {
   readonly slot: number;
   private readonly port: NotificationsPort;
-  private readonly budget: ChannelBudget;
+  private readonly budget: ChannelAllowance;
   private readonly timing: ConnectionTiming;
   private readonly backoff: Backoff;
   private readonly log: Logger;
@@ -138,6 +143,11 @@ export class ChannelConnection {
     return this.link?.channel.id;
   }
 
+  /** The current channel (id, connect URI, expiry): what a successor needs to take it over. */
+  get channel(): ChannelInfo | undefined {
+    return this.link?.channel;
+  }
+
   /** Topics this connection is meant to cover. */
   get desiredTopics(): readonly string[] {
     return this.topics;
@@ -155,7 +165,7 @@ export class ChannelConnection {
    * failure is retried; with `failFast: false`, the start too retries until it succeeds.
    */
   start(options: { failFast?: boolean } = {}): Promise<void> {
-    return this.enqueue(() => this.establish(undefined, options.failFast ?? true), true);
+    return this.enqueue(() => this.establish(undefined, options.failFast ?? true, this.options.adopt), true);
   }
 
   /** Replaces the topic list (PUT of the whole list on the current channel). */
@@ -230,9 +240,15 @@ export class ChannelConnection {
    * Gets a covered channel: re-uses `previous` while HEAD says it lives, creates one otherwise, and retries
    * with backoff until it works (or, on the first start, until a lasting failure).
    */
-  private async establish(previous: Link | undefined, failFast: boolean): Promise<void> {
-    let link = previous;
-    let lease = previous?.lease;
+  private async establish(
+    previous: Link | undefined,
+    failFast: boolean,
+    adopted?: ChannelInfo,
+  ): Promise<void> {
+    let lease = previous?.lease ?? (adopted ? this.budget.tryAcquire() : undefined);
+    if (adopted && !lease)
+      throw new ChannelBudgetError(`no channel left in the budget of ${this.budget.limit}`);
+    let link = previous ?? (adopted && lease ? this.adoptedLink(adopted, lease) : undefined);
     let attempt = 0;
     let lastError: unknown;
     this.setState(previous ? 'reconnecting' : 'connecting');
@@ -291,6 +307,25 @@ export class ChannelConnection {
         }
       }
     }
+  }
+
+  /** A link for a channel someone else created; its age is unknown, so it rotates by its `expires`. */
+  private adoptedLink(channel: ChannelInfo, lease: ChannelLease): Link {
+    const now = Date.now();
+    const parsedExpiry = channel.expires ? Date.parse(channel.expires) : Number.NaN;
+    return {
+      channel,
+      lease,
+      createdAt: now,
+      expiresAt: Number.isFinite(parsedExpiry) ? parsedExpiry : now + this.timing.channelLifetimeMs,
+      tokenExpiresAt: this.port.tokenExpiresAt(),
+      socket: undefined,
+      subscribedKey: undefined,
+      permitted: [],
+      rejected: [],
+      rotationTimer: undefined,
+      retired: false,
+    };
   }
 
   private async createLink(lease: ChannelLease): Promise<Link> {

@@ -7,12 +7,12 @@
 import { forEachLimited } from '../concurrency.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
-import { ChannelBudget } from './channel-budget.js';
+import { type ChannelAllowance, ChannelBudget } from './channel-budget.js';
 import { ChannelConnection, type ChannelHealth } from './channel-connection.js';
 import type { Notification } from './frames.js';
-import type { NotificationsPort, TopicSubscriptionResult } from './port.js';
+import type { ChannelInfo, NotificationsPort, TopicSubscriptionResult } from './port.js';
 import { asError } from './retry.js';
-import type { CloseCause, Gap, StreamStatus, StreamStatusInput } from './status.js';
+import type { CloseCause, Gap, GapReason, StreamStatus, StreamStatusInput } from './status.js';
 import { stamp } from './status.js';
 import { StatusStream } from './status-stream.js';
 import type { ConnectionTiming } from './timing.js';
@@ -23,6 +23,10 @@ export interface ChannelPoolOptions {
   /** The topics to cover: from selectors, or a shard assignment handed in from outside. */
   topics?: Iterable<string>;
   plan?: TopicPlanOptions;
+  /** Where channels come from (default: an in-process budget of the plan's size). */
+  budget?: ChannelAllowance;
+  /** Existing channels to take over, by plan slot (a shard's channel after its owner died). */
+  adopt?: ReadonlyMap<number, ChannelInfo>;
   timing?: Partial<ConnectionTiming>;
   onNotification?: (notification: Notification) => void;
   /** Every raw frame with its channel, e.g. for a recorder. */
@@ -57,7 +61,7 @@ export class ChannelPool {
   /** Status events: `pool.status.on('stale', s => …)` or `for await (const s of pool.status)`. */
   readonly status = new StatusStream<StreamStatus>();
   private readonly plan: TopicPlan;
-  private readonly budget: ChannelBudget;
+  private readonly budget: ChannelAllowance;
   private readonly connections = new Map<number, ChannelConnection>();
   private readonly log: Logger;
   private readonly gaps: Gap[] = [];
@@ -73,7 +77,7 @@ export class ChannelPool {
 
   constructor(private readonly options: ChannelPoolOptions) {
     this.plan = new TopicPlan(options.plan);
-    this.budget = new ChannelBudget(this.plan.channelBudget);
+    this.budget = options.budget ?? new ChannelBudget(this.plan.channelBudget);
     this.log = (options.logger ?? silentLogger()).child({ component: 'channel-pool' });
     this.notificationHandler = options.onNotification;
   }
@@ -149,6 +153,20 @@ export class ChannelPool {
     await this.shutdown({ reason: 'stopped' });
   }
 
+  /** Marks the interval since `since` as uncovered on every channel (so it is backfilled). */
+  noteGap(since: number, reason: GapReason): void {
+    for (const connection of this.connections.values()) connection.noteGap(since, reason);
+  }
+
+  /** The current channel of each slot. */
+  channels(): Map<number, ChannelInfo> {
+    const channels = new Map<number, ChannelInfo>();
+    for (const [slot, connection] of this.connections) {
+      if (connection.channel) channels.set(slot, connection.channel);
+    }
+    return channels;
+  }
+
   /** Topics the platform refused, with the permissions missing for each. */
   rejectedTopics(): TopicSubscriptionResult[] {
     return [...this.connections.values()].flatMap((c) => [...c.rejectedTopics]);
@@ -213,6 +231,7 @@ export class ChannelPool {
       port: this.options.port,
       topics,
       budget: this.budget,
+      ...(this.options.adopt?.has(slot) ? { adopt: this.options.adopt.get(slot)! } : {}),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       onNotification: (notification) => this.notificationHandler?.(notification),
       onStatus: (event) => this.emit(event),
