@@ -10,6 +10,7 @@
  * await stream.start();
  * ```
  */
+import type { CoordinatorHealth } from '../cluster/coordinator.js';
 import type { DeriverCheckpoint, LifecycleDeriverOptions } from '../conversations/index.js';
 import type { LifecycleEvent, LifecycleEventMap, LifecycleEventType } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -61,6 +62,28 @@ export interface ConversationStreamOptions {
   deriver?: LifecycleDeriverOptions;
   timing?: ChannelPoolOptions['timing'];
   plan?: ChannelPoolOptions['plan'];
+  /** Where the live pool's channels come from, and channels it takes over (a shard of a replica set). */
+  channels?: Pick<ChannelPoolOptions, 'budget' | 'adopt'>;
+  /**
+   * Start connected but held: notifications (and backfilled conversations) are kept, not processed, until
+   * {@link ConversationStream.activate} restores the checkpoint and replays them. A replica taking a shard over
+   * from a live owner connects this way before the owner lets go, so nothing falls between the two.
+   */
+  hold?: boolean;
+  /**
+   * The writer's epoch, stored with each checkpoint: a write with an older epoch than the stored one is refused.
+   * When given and it returns undefined, no checkpoint is written (the writer may not act now).
+   */
+  checkpointEpoch?: () => number | undefined;
+  /**
+   * Write a checkpoint only once the sinks have delivered every event derived before it, so that a crash right
+   * after the write loses nothing (a replica's successor resumes from it). Default false.
+   */
+  checkpointAfterDelivery?: boolean;
+  /** Called when the store refused a checkpoint because a newer epoch wrote one: this writer lost its shard. */
+  onFenced?: () => void;
+  /** Called with each event just before it goes to the sinks. */
+  onDeliver?: (event: LifecycleEvent) => void;
   rediscoverEveryMs?: number;
   logger?: Logger;
 }
@@ -73,6 +96,16 @@ export interface StreamHealth {
   gaps: { total: number; backfilledEvents: number; last: Gap | undefined };
   lookups: ReturnType<EventPipeline['processor']['stats']>;
   checkpoint: { key: string; lastWrittenAt: string | undefined };
+  /** One replica of a set: shard ownership, leases and hand-overs (see `src/cluster`). */
+  cluster?: CoordinatorHealth;
+}
+
+/** What the service, dashboard and shutdown need of a stream: one process's, or one replica's of a set. */
+export interface LiveStream extends AsyncIterable<LifecycleEvent> {
+  onAny(handler: EventHandler<LifecycleEvent>): () => void;
+  health(): StreamHealth;
+  liveConversationIds(): Iterable<string>;
+  stop(options?: { drainMs?: number }): Promise<void>;
 }
 
 /** Builds a stream; nothing connects before {@link ConversationStream.start}. */
@@ -81,7 +114,7 @@ export function createConversationStream(options: ConversationStreamOptions): Co
 }
 
 /** The durable conversation event stream. */
-export class ConversationStream implements AsyncIterable<LifecycleEvent> {
+export class ConversationStream implements LiveStream {
   readonly pipeline: EventPipeline;
   private sourceInUse: NotificationSource | undefined;
   private readonly port: NotificationsPort | undefined;
@@ -94,6 +127,9 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
   private lastGap: Gap | undefined;
   private backfilledEvents = 0;
   private started = false;
+  private heldSince: number | undefined;
+  /** Work kept while held, replayed in order by activate(). */
+  private held: Array<() => void> | undefined;
 
   constructor(private readonly options: ConversationStreamOptions) {
     this.log = (options.logger ?? silentLogger()).child({ component: 'stream' });
@@ -107,6 +143,7 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
           : Promise.reject(new Error('no platform client to read wrap-up codes')),
       deliver: (event) => {
         if (event.source.kind === 'backfill') this.backfilledEvents++;
+        options.onDeliver?.(event);
         options.sinks?.publish(event);
       },
       ...(options.deriver ? { deriver: options.deriver } : {}),
@@ -133,6 +170,11 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
     return this.pipeline.hub[Symbol.asyncIterator]();
   }
 
+  /** Conversations the deriver is following. */
+  liveConversationIds(): Iterable<string> {
+    return this.pipeline.liveConversationIds();
+  }
+
   /** Feeds one raw frame (replay, tests): the same path live frames take. */
   receiveFrame(text: string, channelId?: string): void {
     this.pipeline.receiveFrame(text, channelId);
@@ -147,24 +189,64 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
   async start(): Promise<void> {
     if (this.started) throw new Error('ConversationStream.start() called twice');
     this.started = true;
-    await this.restore();
+    if (this.options.hold) this.held = [];
+    else await this.restore();
     // Built after the restore: the checkpoint's coverage time becomes the pool's restart gap.
     this.sourceInUse = this.options.source ?? this.liveSource();
     this.sourceInUse?.onNotification((notification) => {
       this.coveredUntil = notification.receivedAt ?? Date.now();
-      this.pipeline.receive(notification);
+      if (this.held) this.held.push(() => this.pipeline.receive(notification));
+      else this.pipeline.receive(notification);
     });
     await this.sourceInUse?.start();
-    if (this.options.store) {
+    // Covered from here on (every channel subscribed): earlier moments are the previous owner's to cover.
+    if (this.held) this.heldSince = Date.now();
+    else this.startCheckpoints();
+  }
+
+  /** Whether the stream is connected but held (see `hold`). */
+  get isHeld(): boolean {
+    return this.held !== undefined;
+  }
+
+  /**
+   * Ends the hold: restores the checkpoint (written by the previous owner as it let go), then processes what
+   * arrived meanwhile. Frames the previous owner already saw derive nothing new; the rest derive as usual.
+   */
+  async activate(): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    await this.restore();
+    this.held = undefined;
+    for (const work of held) work();
+    // Whatever the previous owner did not cover before this stream connected is backfilled.
+    if (this.resumeFrom !== undefined && this.heldSince !== undefined && this.resumeFrom < this.heldSince) {
+      this.pool?.noteGap(this.resumeFrom, 'restart');
+    }
+    this.startCheckpoints();
+  }
+
+  private startCheckpoints(): void {
+    if (this.options.store && !this.checkpointTimer) {
+      let busy = false; // a checkpoint waiting for delivery is not overtaken by the next one
       this.checkpointTimer = setInterval(() => {
-        void this.checkpoint().catch((error: unknown) => this.log.error({ err: error }, 'checkpoint failed'));
+        if (busy) return;
+        busy = true;
+        void this.checkpoint()
+          .catch((error: unknown) => this.log.error({ err: error }, 'checkpoint failed'))
+          .finally(() => {
+            busy = false;
+          });
       }, this.options.checkpointEveryMs ?? 5000);
       this.checkpointTimer.unref();
     }
   }
 
-  /** Stops the source, waits briefly for wrap-up lookups, writes a last checkpoint and flushes the sinks. */
-  async stop(options: { drainMs?: number } = {}): Promise<void> {
+  /**
+   * Stops the source, waits briefly for wrap-up lookups, writes a last checkpoint and flushes the sinks. With
+   * `checkpoint: false` (a replica that lost its shard) nothing is written: the new owner's state stands.
+   */
+  async stop(options: { drainMs?: number; checkpoint?: boolean } = {}): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     await this.source?.stop();
     const drainMs = options.drainMs ?? 5000;
@@ -173,7 +255,7 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
       new Promise((resolve) => setTimeout(resolve, drainMs).unref()),
     ]);
     this.pipeline.close();
-    if (this.options.store) await this.checkpoint();
+    if (this.options.store && options.checkpoint !== false && !this.held) await this.checkpoint();
     await this.options.sinks?.flush({ timeoutMs: drainMs });
   }
 
@@ -187,7 +269,32 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
       deriver: this.pipeline.processor.deriver.exportState(),
       coveredUntil: this.coveredUntil,
     };
-    await this.options.store.putCheckpoint(this.key, value);
+    if (this.options.checkpointAfterDelivery && this.options.sinks) {
+      // Every event derived from the state just taken must be delivered before the state is written.
+      const delivered = await this.options.sinks.flush({ timeoutMs: this.options.checkpointEveryMs ?? 5000 });
+      if (!delivered) {
+        this.log.warn(
+          { key: this.key },
+          'checkpoint postponed: the sinks have not delivered every event yet',
+        );
+        return;
+      }
+    }
+    const epoch = this.options.checkpointEpoch?.();
+    if (this.options.checkpointEpoch && epoch === undefined) {
+      this.log.debug({ key: this.key }, 'checkpoint skipped: this writer may not write now');
+      return;
+    }
+    const written = await this.options.store.putCheckpoint(
+      this.key,
+      value,
+      epoch === undefined ? undefined : { epoch },
+    );
+    if (!written) {
+      this.log.warn({ key: this.key, epoch }, 'checkpoint refused: a newer owner wrote this shard');
+      this.options.onFenced?.();
+      return;
+    }
     this.lastCheckpointAt = new Date().toISOString();
   }
 
@@ -235,6 +342,8 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
       ...(this.options.topics ? { topics: this.options.topics } : {}),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       ...(this.options.plan ? { plan: this.options.plan } : {}),
+      ...(this.options.channels?.budget ? { budget: this.options.channels.budget } : {}),
+      ...(this.options.channels?.adopt ? { adopt: this.options.channels.adopt } : {}),
       ...(this.options.rediscoverEveryMs === undefined
         ? {}
         : { rediscoverEveryMs: this.options.rediscoverEveryMs }),
@@ -246,8 +355,11 @@ export class ConversationStream implements AsyncIterable<LifecycleEvent> {
             backfill: {
               trackedConversations: () => this.pipeline.liveConversationIds(),
               onRecovered: (recovered) => {
-                if (recovered.conversation)
-                  this.pipeline.receiveRecovered(recovered.conversation, recovered.source);
+                const conversation = recovered.conversation;
+                if (!conversation) return;
+                const work = () => this.pipeline.receiveRecovered(conversation, recovered.source);
+                if (this.held) this.held.push(work);
+                else work();
               },
             },
           }),

@@ -4,7 +4,7 @@
  * ledger, and pushed to dashboards over server-sent events (events in small batches, the overview every second).
  */
 import type { LifecycleEvent } from '../events.js';
-import type { ConversationStream } from '../pipeline/conversation-stream.js';
+import type { LiveStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { LedgerEntry, LedgerQuery, LedgerStatus } from '../store/index.js';
 import type { StreamStatus } from '../stream/index.js';
@@ -56,7 +56,7 @@ export interface DashboardStateOptions {
   showCustomerData: boolean;
   recentEvents: number;
   /** The stream, once built. */
-  stream: () => ConversationStream | undefined;
+  stream: () => LiveStream | undefined;
   platform: () => PlatformClient | undefined;
   ledger?: () => LedgerReader | undefined;
   proactive?: () => ProactiveSummary | undefined;
@@ -110,7 +110,7 @@ export class DashboardState implements DashboardBackend {
     });
     every(30_000, () => {
       const stream = options.stream();
-      if (stream) this.board.prune(stream.pipeline.liveConversationIds());
+      if (stream) this.board.prune(stream.liveConversationIds());
     });
   }
 
@@ -171,8 +171,16 @@ export class DashboardState implements DashboardBackend {
   readiness(): Readiness {
     const stopping = this.options.notReadyBecause?.();
     if (stopping) return { ready: false, reason: stopping };
-    const pool = this.options.stream()?.health().pool;
+    const health = this.options.stream()?.health();
+    const pool = health?.pool;
     if (!pool) return { ready: false, reason: 'starting: the channels are not set up yet' };
+    const cluster = health.cluster;
+    if (cluster && (cluster.storeAgeMs === undefined || cluster.storeAgeMs > 30_000)) {
+      return { ready: false, reason: 'the coordination store (NATS) has not answered for a while' };
+    }
+    // A replica may rightly own no shard (the others hold them all): it is ready to take one over.
+    if (cluster && pool.channels.length === 0)
+      return { ready: true, reason: 'ok: standing by (owns no shard)' };
     const channels = pool.channels.map((c) => ({ slot: c.slot, state: c.state, topics: c.topics }));
     if (pool.state !== 'running') {
       return { ready: false, reason: `channel pool is ${pool.state}`, channels };
@@ -211,6 +219,7 @@ export class DashboardState implements DashboardBackend {
             gaps: { ...health.gaps, last: gapView(health.gaps.last) },
             lookups: health.lookups,
             checkpoint: health.checkpoint,
+            ...(health.cluster ? { cluster: health.cluster } : {}),
           }
         : undefined,
       platform: platform ? { region: platform.region.name, ...platform.stats() } : undefined,
