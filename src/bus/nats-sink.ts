@@ -1,0 +1,381 @@
+/**
+ * The NATS JetStream sink: each event published as JSON (as every sink writes it) on its subject (see
+ * event-stream.ts), with the event id as JetStream message id so the stream drops a republished event within its
+ * duplicate window. A publish counts once its ack arrived; a duplicate ack is counted, not an error.
+ *
+ * Events of one conversation are published one after the other, each after the previous one's ack: pipelining them
+ * could reorder them around a reconnect (what was buffered goes out before what was lost in the dead socket).
+ * Different conversations proceed in parallel. Any failure but an oversized event is retryable, so the queue
+ * retries and a NATS restart loses nothing.
+ *
+ * A `stamp` hook, called right before each publish, adds headers (shard, epoch, replica) and may refuse the publish:
+ * a replica that lost its shard lease stops publishing as owner. Refused events are counted as `fenced`.
+ */
+import { join } from 'node:path';
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { headers as natsHeaders, TimeoutError } from '@nats-io/transport-node';
+import type { LifecycleEvent } from '../events.js';
+import { type Logger, silentLogger } from '../logging.js';
+import { DeliveryError } from '../sinks/errors.js';
+import { QueuedSink, type QueuedSinkOptions } from '../sinks/queued-sink.js';
+import type { CommonSinkConfig } from '../sinks/spec.js';
+import type { DeliveryContext, SinkTransport } from '../sinks/types.js';
+import { type Bus, connectBus } from './connection.js';
+import {
+  busSubject,
+  DEFAULT_EVENT_STREAM,
+  DEFAULT_SUBJECT_PREFIX,
+  type EventStreamOptions,
+  ensureEventStream,
+} from './event-stream.js';
+import { describeBusUrl } from './url.js';
+
+/** What the stamp hook decides for one event. */
+export interface PublishStamp {
+  /** Headers added to the message, e.g. `Switchboard-Shard`, `Switchboard-Epoch`, `Switchboard-Replica`. */
+  headers?: Record<string, string>;
+  /** False: do not publish this event (counted as fenced). */
+  allowed: boolean;
+}
+
+/** Called right before each publish. */
+export type PublishStampHook = (event: LifecycleEvent) => PublishStamp;
+
+/** What the transport has done so far. */
+export interface NatsPublishStats {
+  /** Events the stream stored. */
+  published: number;
+  /** Events the stream already had (same id within the duplicate window). */
+  duplicates: number;
+  /** Events not published because the stamp hook refused them. */
+  fenced: number;
+}
+
+/** The NATS sink described as data: the `{kind: 'nats', url, …}` object form and the `nats://…` spec. */
+export interface NatsSinkConfig extends CommonSinkConfig {
+  kind: 'nats';
+  /** `nats://host:port`, `nats://user:pass@host:port`, … */
+  url: string;
+  /** Stream name (default `SWITCHBOARD_EVENTS`). */
+  stream?: string;
+  /** Subject prefix (default `switchboard.events`). */
+  subjectPrefix?: string;
+  /** Duplicate window of the stream, in ms (default 10 min; applied to an existing stream only when set). */
+  duplicateWindowMs?: number;
+  /** Conversations published at once (default 16). */
+  concurrency?: number;
+  /** Wait for each publish ack, in ms (default 5000). */
+  publishTimeoutMs?: number;
+}
+
+/** Options of {@link NatsTransport}. */
+export interface NatsTransportOptions {
+  /** Where to connect when no `bus` is given. */
+  url?: string;
+  /** A connection to borrow; the transport never closes it. */
+  bus?: Bus;
+  stream?: string;
+  subjectPrefix?: string;
+  duplicateWindowMs?: number;
+  /** Create or check the stream before the first publish (default true). */
+  ensureStream?: boolean;
+  publishTimeoutMs?: number;
+  stamp?: PublishStampHook;
+  logger?: Logger;
+}
+
+const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
+const DEFAULT_CONCURRENCY = 16;
+const BATCH_SIZE = 32;
+
+/** Publishes batches of events to JetStream; see the module comment. */
+export class NatsTransport implements SinkTransport {
+  readonly kind = 'nats';
+  readonly target: string;
+  private readonly options: NatsTransportOptions;
+  private readonly stream: string;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  private connecting: Promise<Bus> | undefined;
+  private owned: Bus | undefined;
+  private streamReady = false;
+  private closed = false;
+  private readonly counts: NatsPublishStats = { published: 0, duplicates: 0, fenced: 0 };
+  /** Events fenced since the last allowed publish: one log line per burst. */
+  private fencedBurst = 0;
+  private lastSetupProblem = '';
+
+  constructor(options: NatsTransportOptions) {
+    if (!options.bus && !options.url) throw new TypeError('NatsTransport needs a url or a bus');
+    this.options = options;
+    this.stream = options.stream ?? DEFAULT_EVENT_STREAM;
+    this.prefix = options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
+    this.timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    this.logger = options.logger ?? silentLogger();
+    const server = options.bus?.description ?? describeBusUrl(options.url!);
+    this.target = `${server}/${this.stream}`;
+  }
+
+  /** Counts of published, duplicate and fenced events. */
+  stats(): NatsPublishStats {
+    return { ...this.counts };
+  }
+
+  /**
+   * Connects (unless a bus was borrowed) and makes sure the stream exists. Deliveries do this themselves; call it
+   * to fail fast at start-up. Throws the connection's or the stream's ConfigError.
+   */
+  async ready(): Promise<Bus> {
+    if (this.closed) throw new DeliveryError(`${this.target}: the sink is closed`, { retryable: false });
+    const bus = this.options.bus ?? (await this.connect());
+    if (!this.streamReady && this.options.ensureStream !== false) {
+      const settings: EventStreamOptions = { stream: this.stream, subjectPrefix: this.prefix };
+      if (this.options.duplicateWindowMs !== undefined)
+        settings.duplicateWindowMs = this.options.duplicateWindowMs;
+      await ensureEventStream(bus, settings);
+      this.streamReady = true;
+    }
+    return bus;
+  }
+
+  async deliver(events: readonly LifecycleEvent[], context: DeliveryContext): Promise<void> {
+    const bus = await this.setUp();
+    // Conversations in parallel, each in order; wait for all so nothing is in flight when the batch is retried.
+    const lanes = new Map<string, LifecycleEvent[]>();
+    for (const event of events) {
+      const lane = lanes.get(event.conversationId);
+      if (lane) lane.push(event);
+      else lanes.set(event.conversationId, [event]);
+    }
+    const results = await Promise.allSettled(
+      [...lanes.values()].map((lane) => this.publishLane(bus, lane, context)),
+    );
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const owned = this.owned ?? (await this.connecting?.catch(() => undefined));
+    this.owned = undefined;
+    this.connecting = undefined;
+    await owned?.close();
+  }
+
+  private async connect(): Promise<Bus> {
+    this.connecting ??= connectBus({
+      url: this.options.url!,
+      name: 'switchboard-sink',
+      logger: this.logger,
+      timeoutMs: this.timeoutMs,
+    }).then(
+      (bus) => {
+        if (this.closed) {
+          void bus.close();
+          throw new DeliveryError(`${this.target}: the sink is closed`, { retryable: false });
+        }
+        this.owned = bus;
+        return bus;
+      },
+      (error: unknown) => {
+        this.connecting = undefined;
+        throw error;
+      },
+    );
+    return this.connecting;
+  }
+
+  /** {@link ready}, with failures turned into retryable delivery errors (the operator may still fix NATS). */
+  private async setUp(): Promise<Bus> {
+    try {
+      const bus = await this.ready();
+      this.lastSetupProblem = '';
+      return bus;
+    } catch (error) {
+      if (error instanceof DeliveryError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== this.lastSetupProblem) {
+        this.lastSetupProblem = message;
+        this.logger.error(
+          { target: this.target, err: message, hint: (error as { hint?: string }).hint },
+          'NATS event stream not available; events wait in the queue',
+        );
+      }
+      throw new DeliveryError(message.slice(0, 300), { retryable: true, code: 'nats_unavailable' });
+    }
+  }
+
+  private async publishLane(bus: Bus, lane: LifecycleEvent[], context: DeliveryContext): Promise<void> {
+    for (const event of lane) {
+      if (context.signal.aborted) {
+        throw new DeliveryError(`${this.target}: publish aborted, sink closing`, {
+          retryable: false,
+          code: 'nats_aborted',
+        });
+      }
+      const stamp = this.stampOf(event);
+      if (!stamp.allowed) {
+        this.fence(event);
+        continue;
+      }
+      if (this.fencedBurst > 0) {
+        this.logger.info({ fenced: this.fencedBurst }, 'publishing events again after fencing');
+        this.fencedBurst = 0;
+      }
+      const options: Parameters<Bus['jetstream']['publish']>[2] = {
+        msgID: event.id,
+        timeout: this.timeoutMs,
+        expect: { streamName: this.stream },
+      };
+      if (stamp.headers && Object.keys(stamp.headers).length > 0) {
+        const headers = natsHeaders();
+        for (const [key, value] of Object.entries(stamp.headers)) headers.set(key, value);
+        options.headers = headers;
+      }
+      try {
+        const ack = await bus.jetstream.publish(
+          busSubject(this.prefix, event),
+          JSON.stringify(event),
+          options,
+        );
+        if (ack.duplicate) this.counts.duplicates += 1;
+        else this.counts.published += 1;
+      } catch (error) {
+        throw this.publishError(error);
+      }
+    }
+  }
+
+  private stampOf(event: LifecycleEvent): PublishStamp {
+    if (!this.options.stamp) return { allowed: true };
+    try {
+      return this.options.stamp(event);
+    } catch (error) {
+      throw new DeliveryError(
+        `${this.target}: the stamp hook failed: ${(error as Error).message}`.slice(0, 300),
+        {
+          retryable: true,
+          code: 'nats_stamp_failed',
+        },
+      );
+    }
+  }
+
+  private fence(event: LifecycleEvent): void {
+    this.counts.fenced += 1;
+    if (this.fencedBurst === 0) {
+      this.logger.info(
+        { eventId: event.id, conversationId: event.conversationId, target: this.target },
+        'not publishing events: the stamp hook refused them (shard not owned)',
+      );
+    }
+    this.fencedBurst += 1;
+  }
+
+  private publishError(error: unknown): DeliveryError {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/max_payload/i.test(message)) {
+      return new DeliveryError(`${this.target}: the event is larger than the server's max_payload`, {
+        retryable: false,
+        code: 'nats_too_large',
+      });
+    }
+    if (/jetstream is not enabled|no responders/i.test(message)) {
+      // Nothing took the subject: the stream was deleted, or JetStream is restarting. Check it again next time.
+      this.streamReady = false;
+      return new DeliveryError(`${this.target}: no stream answered`, {
+        retryable: true,
+        code: 'nats_no_stream',
+      });
+    }
+    if (error instanceof TimeoutError || /timeout/i.test(message)) {
+      return new DeliveryError(`${this.target}: no publish ack within ${this.timeoutMs} ms`, {
+        retryable: true,
+        code: 'nats_timeout',
+      });
+    }
+    if (error instanceof JetStreamApiError) {
+      this.streamReady = false;
+      return new DeliveryError(`${this.target}: JetStream refused the publish: ${message}`.slice(0, 300), {
+        retryable: true,
+        code: 'nats_refused',
+      });
+    }
+    return new DeliveryError(`${this.target}: publish failed: ${message}`.slice(0, 300), {
+      retryable: true,
+      code: 'nats_error',
+    });
+  }
+}
+
+/** A queued sink publishing to JetStream, with the transport's counts at hand. */
+export class NatsSink extends QueuedSink {
+  readonly nats: NatsTransport;
+
+  constructor(options: Omit<QueuedSinkOptions, 'transport'>, transport: NatsTransport) {
+    super({ ...options, transport });
+    this.nats = transport;
+  }
+
+  /** Published, duplicate and fenced counts. */
+  publishStats(): NatsPublishStats {
+    return this.nats.stats();
+  }
+
+  /** Connects and checks the stream now rather than at the first delivery; throws what is wrong. */
+  ready(): Promise<Bus> {
+    return this.nats.ready();
+  }
+}
+
+/** What {@link createNatsSink} may borrow from its surroundings. */
+export interface NatsSinkOptions {
+  /** A connection to share; without it the sink connects to `config.url` itself and closes that at close. */
+  bus?: Bus;
+  stamp?: PublishStampHook;
+  logger?: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** The sink name when none is configured: `nats:<host:port>/<stream>`. */
+export function defaultNatsSinkName(config: Pick<NatsSinkConfig, 'url' | 'stream'>): string {
+  const server = describeBusUrl(config.url).replace(/^[a-z]+:\/\//, '');
+  return `nats:${server}/${config.stream ?? DEFAULT_EVENT_STREAM}`;
+}
+
+/** A sink publishing each event to NATS JetStream, in order per conversation, several conversations at once. */
+export function createNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {}): NatsSink {
+  const name = config.name ?? defaultNatsSinkName(config);
+  const transport = new NatsTransport({
+    url: config.url,
+    ...(options.bus ? { bus: options.bus } : {}),
+    ...(config.stream !== undefined ? { stream: config.stream } : {}),
+    ...(config.subjectPrefix !== undefined ? { subjectPrefix: config.subjectPrefix } : {}),
+    ...(config.duplicateWindowMs !== undefined ? { duplicateWindowMs: config.duplicateWindowMs } : {}),
+    ...(config.publishTimeoutMs !== undefined ? { publishTimeoutMs: config.publishTimeoutMs } : {}),
+    ...(options.stamp ? { stamp: options.stamp } : {}),
+    ...(options.logger ? { logger: options.logger.child({ sink: name }) } : {}),
+  });
+  let queue = config.queue;
+  if (config.spillDir && !queue?.spillPath) {
+    const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
+    queue = { ...queue, spillPath: join(config.spillDir, `${safe}.spill.jsonl`) };
+  }
+  return new NatsSink(
+    {
+      name,
+      ordering: 'conversation',
+      concurrency: config.concurrency ?? DEFAULT_CONCURRENCY,
+      batchSize: BATCH_SIZE,
+      ...(queue ? { queue } : {}),
+      ...(config.retry ? { retry: config.retry } : {}),
+      ...(config.closeTimeoutMs !== undefined ? { closeTimeoutMs: config.closeTimeoutMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    },
+    transport,
+  );
+}
