@@ -1,4 +1,14 @@
 /** Sinks: where lifecycle events go. One interface, several implementations, one queue design shared by all. */
+export {
+  createNatsSink,
+  type NatsPublishStats,
+  NatsSink,
+  type NatsSinkOptions,
+  NatsTransport,
+  type NatsTransportOptions,
+  type PublishStamp,
+  type PublishStampHook,
+} from '../bus/nats-sink.js';
 export { backoffDelay, DEFAULT_RETRY, parseRetryAfter, type RetrySettings } from './backoff.js';
 export { EventDispatcher } from './dispatcher.js';
 export { DeliveryError, SinkClosedError } from './errors.js';
@@ -27,6 +37,7 @@ export {
   createSink,
   createSinks,
   type FileSinkConfig,
+  type NatsSinkConfig,
   parseSinkSpec,
   type SinkConfig,
   type StdoutSinkConfig,

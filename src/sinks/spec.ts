@@ -4,15 +4,26 @@
  *   stdout
  *   file:./events.jsonl?maxBytes=10485760&keep=5&daily=true
  *   webhook:https://example.test/hook?secret=env:HOOK_SECRET&timeoutMs=5000
+ *   nats://127.0.0.1:4222?stream=SWITCHBOARD_EVENTS&prefix=switchboard.events
  *
  * Options common to every kind: `name`, `capacity`, `policy` (block | drop-oldest | spill), `maxBlockMs`,
  * `spillDir`, `spillMaxBytes`, `maxAttempts`, `retryInitialMs`, `retryMaxMs`, `closeTimeoutMs`.
  * File: `maxBytes`, `keep`, `daily`, `fsync` (batch | close). Webhook: `secret`, `timeoutMs`, `concurrency`; the
  * secret must come from the environment (`secret=env:NAME`), so it never sits in shell history, process lists or
- * logs. Query parameters of a webhook URL that are not options stay part of the URL.
+ * logs. Query parameters of a webhook URL that are not options stay part of the URL. NATS (JetStream): `stream`,
+ * `prefix`, `duplicateWindowMs`, `concurrency`, `publishTimeoutMs`; `nats:` alone means nats://127.0.0.1:4222.
  */
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import type { Bus } from '../bus/connection.js';
+import { checkStreamName, checkSubjectPrefix } from '../bus/event-stream.js';
+import {
+  createNatsSink,
+  defaultNatsSinkName,
+  type NatsSinkConfig,
+  type PublishStampHook,
+} from '../bus/nats-sink.js';
+import { describeBusUrl, parseBusUrl } from '../bus/url.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { RetrySettings } from './backoff.js';
@@ -51,8 +62,10 @@ export interface WebhookSinkConfig extends CommonSinkConfig {
   headers?: Record<string, string>;
 }
 
+export type { NatsSinkConfig } from '../bus/nats-sink.js';
+
 /** A sink described as data. */
-export type SinkConfig = StdoutSinkConfig | FileSinkConfig | WebhookSinkConfig;
+export type SinkConfig = StdoutSinkConfig | FileSinkConfig | WebhookSinkConfig | NatsSinkConfig;
 
 /** Things a sink may need from its surroundings. */
 export interface CreateSinkOptions {
@@ -62,7 +75,12 @@ export interface CreateSinkOptions {
   /** The stdout sink's stream; `process.stdout` by default. */
   stdout?: Writable;
   now?: () => number;
+  /** For NATS sinks: a connection to share instead of each sink connecting, and the publish stamp hook. */
+  nats?: { bus?: Bus; stamp?: PublishStampHook };
 }
+
+/** Where `nats:` without a URL connects. */
+const DEFAULT_BUS_URL = 'nats://127.0.0.1:4222';
 
 const COMMON_OPTIONS = [
   'name',
@@ -80,10 +98,11 @@ const KIND_OPTIONS: Record<SinkConfig['kind'], string[]> = {
   stdout: [],
   file: ['maxBytes', 'keep', 'daily', 'fsync'],
   webhook: ['secret', 'timeoutMs', 'concurrency'],
+  nats: ['stream', 'prefix', 'duplicateWindowMs', 'concurrency', 'publishTimeoutMs'],
 };
 const POLICIES: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'spill'];
 const SPEC_HINT =
-  'Examples: stdout | file:./events.jsonl?maxBytes=10485760&keep=5 | webhook:https://host/path?secret=env:HOOK_SECRET';
+  'Examples: stdout | file:./events.jsonl?maxBytes=10485760&keep=5 | webhook:https://host/path?secret=env:HOOK_SECRET | nats://127.0.0.1:4222?stream=SWITCHBOARD_EVENTS';
 
 /** Parses a command-line sink spec into a {@link SinkConfig}; throws ConfigError saying what is wrong. */
 export function parseSinkSpec(
@@ -94,9 +113,9 @@ export function parseSinkSpec(
   if (!match) throw new ConfigError('A sink spec is empty or malformed.', { hint: SPEC_HINT });
   const kind = match[1]!.toLowerCase();
   const rest = match[2]!;
-  if (kind !== 'stdout' && kind !== 'file' && kind !== 'webhook') {
+  if (kind !== 'stdout' && kind !== 'file' && kind !== 'webhook' && kind !== 'nats') {
     throw new ConfigError(`Unknown sink kind "${kind}".`, {
-      hint: `Known kinds: stdout, file, webhook. ${SPEC_HINT}`,
+      hint: `Known kinds: stdout, file, webhook, nats. ${SPEC_HINT}`,
     });
   }
   if (rest !== '' && !rest.startsWith(':') && !rest.startsWith('?')) {
@@ -105,6 +124,7 @@ export function parseSinkSpec(
   const body = rest.startsWith(':') ? rest.slice(1) : rest;
 
   if (kind === 'webhook') return parseWebhook(body, env);
+  if (kind === 'nats') return parseNats(body);
   const queryAt = body.indexOf('?');
   const target = queryAt < 0 ? body : body.slice(0, queryAt);
   const params = new URLSearchParams(queryAt < 0 ? '' : body.slice(queryAt + 1));
@@ -184,6 +204,36 @@ function parseWebhook(body: string, env: Record<string, string | undefined>): We
   if (timeoutMs !== undefined) config.timeoutMs = timeoutMs;
   const concurrency = wholeNumber(options, 'concurrency', shown, 1);
   if (concurrency !== undefined) config.concurrency = concurrency;
+  return config;
+}
+
+/** `nats:`, `nats://host:port?…`, `nats:host:port?…`; the URL may carry credentials, never shown. */
+function parseNats(body: string): NatsSinkConfig {
+  const queryAt = body.indexOf('?');
+  let url = queryAt < 0 ? body : body.slice(0, queryAt);
+  if (url.startsWith('//')) url = `nats:${url}`;
+  if (url === '') url = DEFAULT_BUS_URL;
+  const shown = `nats:${describeBusUrl(url)}`;
+  parseBusUrl(url);
+  const params = new URLSearchParams(queryAt < 0 ? '' : body.slice(queryAt + 1));
+  rejectUnknown(params, 'nats', shown);
+  const config: NatsSinkConfig = { kind: 'nats', url, ...common(params, shown) };
+  const stream = params.get('stream');
+  if (stream !== null) {
+    checkStreamName(stream);
+    config.stream = stream;
+  }
+  const prefix = params.get('prefix');
+  if (prefix !== null) {
+    checkSubjectPrefix(prefix);
+    config.subjectPrefix = prefix;
+  }
+  const duplicateWindowMs = wholeNumber(params, 'duplicateWindowMs', shown, 1);
+  if (duplicateWindowMs !== undefined) config.duplicateWindowMs = duplicateWindowMs;
+  const concurrency = wholeNumber(params, 'concurrency', shown, 1);
+  if (concurrency !== undefined) config.concurrency = concurrency;
+  const publishTimeoutMs = wholeNumber(params, 'publishTimeoutMs', shown, 1);
+  if (publishTimeoutMs !== undefined) config.publishTimeoutMs = publishTimeoutMs;
   return config;
 }
 
@@ -301,6 +351,17 @@ export function createSink(spec: string | SinkConfig, options: CreateSinkOptions
       });
       break;
     }
+    case 'nats':
+      sink = createNatsSink(
+        { ...config, name, ...(queue ? { queue } : {}) },
+        {
+          logger,
+          ...(options.nats?.bus ? { bus: options.nats.bus } : {}),
+          ...(options.nats?.stamp ? { stamp: options.nats.stamp } : {}),
+          ...(options.now ? { now: options.now } : {}),
+        },
+      );
+      break;
     default:
       throw new ConfigError(`Unknown sink kind "${(config as { kind: string }).kind}".`, { hint: SPEC_HINT });
   }
@@ -328,6 +389,8 @@ function defaultName(config: SinkConfig): string {
       return `file:${config.path}`;
     case 'webhook':
       return `webhook:${describeUrl(config.url)}`;
+    case 'nats':
+      return defaultNatsSinkName(config);
   }
 }
 
