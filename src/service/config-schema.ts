@@ -3,6 +3,8 @@
  * setting. Durations are written as `30s`, `10m`, `1h` or a number of milliseconds.
  */
 import { z } from 'zod';
+import { checkStreamName, checkSubjectPrefix } from '../bus/event-stream.js';
+import { parseBusUrl } from '../bus/url.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -90,6 +92,17 @@ const commonSink = {
   spillDir: text.optional(),
 };
 
+/** A check that throws ConfigError, as a zod refinement reporting the error's message (never a credential). */
+function checked(check: (value: string) => void) {
+  return text.superRefine((value, context) => {
+    try {
+      check(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+}
+
 export const sinkObjectSchema = z.discriminatedUnion(
   'kind',
   [
@@ -113,13 +126,26 @@ export const sinkObjectSchema = z.discriminatedUnion(
       headers: z.record(z.string(), z.string()).optional(),
       ...commonSink,
     }),
+    z.strictObject({
+      kind: z.literal('nats'),
+      /** `nats://host:4222`; credentials as `nats://user:${NATS_PASSWORD}@host:4222`, never written out. */
+      url: checked(parseBusUrl),
+      stream: checked(checkStreamName).optional(),
+      subjectPrefix: checked(checkSubjectPrefix).optional(),
+      duplicateWindowMs: duration
+        .pipe(z.number().int().min(1, { message: 'expected at least 1 ms' }))
+        .optional(),
+      concurrency: z.number().int().positive().optional(),
+      publishTimeoutMs: z.number().int().positive().optional(),
+      ...commonSink,
+    }),
   ],
-  { message: 'expected kind: stdout, file or webhook' },
+  { message: 'expected kind: stdout, file, webhook or nats' },
 );
 
 /** A sink: a command-line style spec (`file:./events.jsonl?keep=5`) or an object with `kind` (checked one by one). */
 const sinkSchema = z.union([text, z.record(z.string(), z.unknown())], {
-  message: 'expected a sink spec such as "stdout" or an object with kind: stdout | file | webhook',
+  message: 'expected a sink spec such as "stdout" or an object with kind: stdout | file | webhook | nats',
 });
 
 const proactiveSchema = z.strictObject({
