@@ -1,11 +1,17 @@
 /**
- * `switchboard proactive --rules rules.yaml [--dry-run] [--once] [--db path]`: runs the proactive engagement
- * engine. `--once` does one pass (in-doubt sends settled, due decisions, one sweep of every schedule rule) and
- * exits; without it the engine keeps running sweeps and due decisions until SIGINT/SIGTERM. Event-triggered
- * rules need the live event stream (`engine.run({ events })` in the library).
+ * `switchboard proactive --rules rules.yaml [--dry-run] [--once] [--db path] [--bus nats://… [--durable name]
+ * [--stream name]]`: runs the proactive engagement engine. `--once` does one pass (in-doubt sends settled, due
+ * decisions, one sweep of every schedule rule) and exits; without it the engine keeps running sweeps and due
+ * decisions until SIGINT/SIGTERM. With `--bus`, event-triggered rules get their events from the NATS JetStream
+ * event stream through a durable consumer (replicas sharing the durable share the events), each acknowledged once
+ * its decisions are recorded. Without it, event rules need the library (`engine.run({ events })`) or the service.
  */
 import type { Command } from 'commander';
+import { type Bus, connectBus } from '../../bus/connection.js';
+import { consumeEvents, type EventConsumer } from '../../bus/event-consumer.js';
+import { DEFAULT_EVENT_STREAM } from '../../bus/event-stream.js';
 import { loadPlatformSettings } from '../../config/platform-settings.js';
+import { ConfigError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logging.js';
 import { createPlatformClient } from '../../platform/index.js';
 import {
@@ -27,7 +33,16 @@ export interface ProactiveCliOptions {
   clientId?: string;
   clientSecret?: string;
   config?: string;
+  /** NATS URL of the event bus: events come from its JetStream stream. */
+  bus?: string;
+  /** Durable consumer name on the bus (default `switchboard-proactive`). */
+  durable?: string;
+  /** Stream name on the bus (default `SWITCHBOARD_EVENTS`). */
+  stream?: string;
 }
+
+/** The durable consumer proactive engines share unless told otherwise. */
+export const DEFAULT_PROACTIVE_DURABLE = 'switchboard-proactive';
 
 /** Where the command writes; tests pass their own. */
 export interface CommandIo {
@@ -68,6 +83,16 @@ export async function runProactiveCommand(
   io: CommandIo,
 ): Promise<ProactiveCommandResult> {
   const logger = io.logger ?? createLogger({ name: 'proactive' });
+  if (cli.bus !== undefined && cli.once) {
+    throw new ConfigError('--bus feeds a live run; --once does a single pass without events.', {
+      hint: 'Drop --once to run with the event bus, or drop --bus for a single pass.',
+    });
+  }
+  if (cli.bus === undefined && (cli.durable !== undefined || cli.stream !== undefined)) {
+    throw new ConfigError('--durable and --stream only apply with --bus.', {
+      hint: 'Add --bus nats://host:4222.',
+    });
+  }
   const rules = loadRulesFile(cli.rules);
   const settings = loadPlatformSettings({
     region: cli.region,
@@ -82,6 +107,16 @@ export async function runProactiveCommand(
     clientSecret: settings.clientSecret,
     logger,
   });
+  // Connect before opening anything else: a wrong URL or a server without JetStream stops here, with a hint.
+  let bus: Bus | undefined;
+  try {
+    if (cli.bus !== undefined)
+      bus = await connectBus({ url: cli.bus, name: 'switchboard-proactive', logger });
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  let consumer: EventConsumer | undefined;
   const store = openSqliteStore({ path: cli.db });
   const print = (decision: Decision) =>
     io.stdout.write(cli.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision));
@@ -101,15 +136,31 @@ export async function runProactiveCommand(
       for (const [ruleId, why] of engine.stoppedRules) io.stderr.write(`rule ${ruleId} stopped: ${why}\n`);
       return { summary, stoppedRules: new Map(engine.stoppedRules) };
     }
-    if (rules.rules.some((rule) => rule.enabled && rule.trigger.kind === 'event')) {
+    const signal = io.signal ?? stopSignal();
+    if (bus) {
+      const stream = cli.stream ?? DEFAULT_EVENT_STREAM;
+      // A dry run acks what it reads: on the live engines' durable it would take their events away from them.
+      const durable =
+        cli.durable ?? (cli.dryRun ? `${DEFAULT_PROACTIVE_DURABLE}-dry-run` : DEFAULT_PROACTIVE_DURABLE);
+      consumer = consumeEvents(bus, { stream, durable, logger });
       io.stderr.write(
-        'note: event-triggered rules need the live event stream; this command runs the schedule rules and due decisions. Use the library (engine.run({ events })) or the combined service to feed events.\n',
+        `reading events from ${bus.description}, stream ${stream}, durable consumer ${durable}\n`,
       );
+      await engine.run({ signal, events: consumer.events, onEventSettled: consumer.settle });
+    } else {
+      if (rules.rules.some((rule) => rule.enabled && rule.trigger.kind === 'event')) {
+        io.stderr.write(
+          'note: event-triggered rules need events; this command runs the schedule rules and due decisions. Add --bus nats://… to read the event stream, or use the combined service.\n',
+        );
+      }
+      await engine.run({ signal });
     }
-    await engine.run({ signal: io.signal ?? stopSignal() });
     for (const [ruleId, why] of engine.stoppedRules) io.stderr.write(`rule ${ruleId} stopped: ${why}\n`);
     return { stoppedRules: new Map(engine.stoppedRules) };
   } finally {
+    // Unsettled events go back to the stream for another replica before the connection closes.
+    await consumer?.close();
+    await bus?.close();
     await client.close();
     await store.close();
     logger.flush?.();
@@ -130,6 +181,15 @@ export function registerProactiveCommand(program: Command, io?: Partial<CommandI
     .option('--client-id <id>', 'OAuth client id (client credentials)')
     .option('--client-secret <secret>', 'OAuth client secret')
     .option('--config <file>', 'YAML file with region, clientId and clientSecret')
+    .option(
+      '--bus <url>',
+      'NATS URL (JetStream): take lifecycle events from the event stream, e.g. nats://127.0.0.1:4222',
+    )
+    .option(
+      '--durable <name>',
+      `durable consumer shared by proactive replicas (default ${DEFAULT_PROACTIVE_DURABLE}; with --dry-run, ${DEFAULT_PROACTIVE_DURABLE}-dry-run)`,
+    )
+    .option('--stream <name>', `JetStream stream of the events (default ${DEFAULT_EVENT_STREAM})`)
     .action(async (cli: ProactiveCliOptions) => {
       const result = await runProactiveCommand(cli, {
         stdout: io?.stdout ?? process.stdout,
