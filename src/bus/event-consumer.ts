@@ -302,6 +302,7 @@ class DurableEventConsumer implements EventConsumer {
     while (!this.stopping) {
       try {
         this.messages = await this.open();
+        void this.watch(this.messages);
         failures = 0;
         for await (const msg of this.messages) this.receive(msg);
         if (!this.stopping) this.logger.warn('the consumer stopped; reopening');
@@ -323,6 +324,25 @@ class DurableEventConsumer implements EventConsumer {
       }
       const delayMs = Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** Math.max(0, failures - 1));
       await sleep(delayMs, this.stopped.signal);
+    }
+  }
+
+  /** The client keeps pulling from a deleted consumer; closing makes the loop above create it again. */
+  private async watch(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const status of messages.status()) {
+        const gone =
+          status.type === 'consumer_deleted' ||
+          status.type === 'stream_not_found' ||
+          (status.type === 'consumer_not_found' && status.count >= 2);
+        if (gone && !this.stopping) {
+          this.logger.warn({ notice: status.type }, 'the durable consumer is gone; creating it again');
+          await messages.close();
+          return;
+        }
+      }
+    } catch {
+      // The notifications end with the messages.
     }
   }
 

@@ -82,11 +82,15 @@ export interface NatsTransportOptions {
   publishTimeoutMs?: number;
   stamp?: PublishStampHook;
   logger?: Logger;
+  /** Clock of the fencing log bursts; `Date.now` by default. */
+  now?: () => number;
 }
 
 const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 const DEFAULT_CONCURRENCY = 16;
 const BATCH_SIZE = 32;
+/** A pause in fencing this long ends a burst; the next fenced event is logged again. */
+const FENCE_BURST_GAP_MS = 5_000;
 
 /** Publishes batches of events to JetStream; see the module comment. */
 export class NatsTransport implements SinkTransport {
@@ -102,8 +106,10 @@ export class NatsTransport implements SinkTransport {
   private streamReady = false;
   private closed = false;
   private readonly counts: NatsPublishStats = { published: 0, duplicates: 0, fenced: 0 };
-  /** Events fenced since the last allowed publish: one log line per burst. */
+  /** Fenced events of the current burst, and when the last one was: one log line per burst. */
   private fencedBurst = 0;
+  private lastFencedAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
   private lastSetupProblem = '';
 
   constructor(options: NatsTransportOptions) {
@@ -113,6 +119,7 @@ export class NatsTransport implements SinkTransport {
     this.prefix = options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
     this.timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
     this.logger = options.logger ?? silentLogger();
+    this.now = options.now ?? Date.now;
     const server = options.bus?.description ?? describeBusUrl(options.url!);
     this.target = `${server}/${this.stream}`;
   }
@@ -219,10 +226,6 @@ export class NatsTransport implements SinkTransport {
         this.fence(event);
         continue;
       }
-      if (this.fencedBurst > 0) {
-        this.logger.info({ fenced: this.fencedBurst }, 'publishing events again after fencing');
-        this.fencedBurst = 0;
-      }
       const options: Parameters<Bus['jetstream']['publish']>[2] = {
         msgID: event.id,
         timeout: this.timeoutMs,
@@ -262,15 +265,27 @@ export class NatsTransport implements SinkTransport {
     }
   }
 
+  /**
+   * Counts a fenced event. A burst is a run of fenced events without a pause of {@link FENCE_BURST_GAP_MS}; only
+   * its first is logged (with the size of the burst before), as owned and lost shards' events may alternate.
+   */
   private fence(event: LifecycleEvent): void {
     this.counts.fenced += 1;
-    if (this.fencedBurst === 0) {
+    const now = this.now();
+    if (now - this.lastFencedAt > FENCE_BURST_GAP_MS) {
       this.logger.info(
-        { eventId: event.id, conversationId: event.conversationId, target: this.target },
+        {
+          eventId: event.id,
+          conversationId: event.conversationId,
+          target: this.target,
+          ...(this.fencedBurst > 0 ? { previousBurst: this.fencedBurst } : {}),
+        },
         'not publishing events: the stamp hook refused them (shard not owned)',
       );
+      this.fencedBurst = 0;
     }
     this.fencedBurst += 1;
+    this.lastFencedAt = now;
   }
 
   private publishError(error: unknown): DeliveryError {
@@ -357,6 +372,7 @@ export function createNatsSink(config: NatsSinkConfig, options: NatsSinkOptions 
     ...(config.publishTimeoutMs !== undefined ? { publishTimeoutMs: config.publishTimeoutMs } : {}),
     ...(options.stamp ? { stamp: options.stamp } : {}),
     ...(options.logger ? { logger: options.logger.child({ sink: name }) } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   let queue = config.queue;
   if (config.spillDir && !queue?.spillPath) {

@@ -213,6 +213,29 @@ describe('consumeEvents', () => {
     assert.ok(Date.now() - started < 15_000, 'long before ackWait (60 s)');
   });
 
+  it('creates the durable again when it is deleted under it', async () => {
+    const first = eventOf(conversationId(), 'started');
+    const { stream, prefix } = await streamWith('recreate', [first]);
+    const durable = uniqueName('recreate');
+    const { logger, records } = captureLogger('info');
+    const reader = consumer({ stream, durable, logger });
+    const [got] = await read(reader, 1, 5_000, (event) => reader.settle(event));
+    assert.equal(got?.id, first.id);
+    await bus.connection.flush();
+    await bus.manager.consumers.delete(stream, durable);
+    const second = eventOf(conversationId(), 'ended');
+    await bus.jetstream.publish(`${prefix}.ended.${second.conversationId}`, JSON.stringify(second));
+    const seen = await read(reader, 2, 20_000, (event) => reader.settle(event));
+    assert.ok(
+      seen.some((e) => e.id === second.id),
+      'the new event arrives through the new durable',
+    );
+    assert.ok(
+      records().some((r) => r.msg === 'the durable consumer is gone; creating it again'),
+      'the recreation is logged',
+    );
+  });
+
   it('recognises lifecycle events', () => {
     assert.equal(isLifecycleEvent(eventOf(conversationId())), true);
     assert.equal(isLifecycleEvent({ ...eventOf(conversationId()), participant: undefined }), false);

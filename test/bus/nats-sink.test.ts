@@ -91,26 +91,38 @@ describe('NATS sink', () => {
   it('does not publish fenced events, adds the stamp headers, and logs once per burst', async () => {
     const stream = uniqueName('fence');
     const { logger, records } = captureLogger('info');
-    let owner = true;
+    let clock = Date.now();
+    const owned = new Set<string>();
     const sink = sinkOn(stream, uniquePrefix('fence'), {
       logger,
-      stamp: () => ({
-        allowed: owner,
+      now: () => clock,
+      stamp: (event) => ({
+        allowed: owned.has(event.conversationId),
         headers: { 'Switchboard-Shard': '7', 'Switchboard-Epoch': '3', 'Switchboard-Replica': 'replica-a' },
       }),
     });
-    const id = conversationId();
-    const allowed = [eventOf(id), eventOf(id)];
+    const mine = conversationId();
+    const lost = conversationId();
+    owned.add(mine);
+    owned.add(lost);
+    const allowed = [eventOf(mine), eventOf(lost)];
     for (const event of allowed) sink.write(event);
     assert.equal(await sink.flush({ timeoutMs: 10_000 }), true);
-    owner = false;
-    for (let i = 0; i < 5; i++) sink.write(eventOf(id));
+    // The lease of the second conversation's shard is lost: its events stop, the other's go on, interleaved.
+    owned.delete(lost);
+    const later: LifecycleEvent[] = [];
+    for (let i = 0; i < 5; i++) {
+      sink.write(eventOf(lost));
+      const event = eventOf(mine);
+      later.push(event);
+      sink.write(event);
+    }
     assert.equal(await sink.flush({ timeoutMs: 10_000 }), true);
 
     const stored = await readStream(bus, stream);
     assert.deepEqual(
-      stored.map((m) => m.json<LifecycleEvent>().id),
-      allowed.map((e) => e.id),
+      stored.map((m) => m.json<LifecycleEvent>().id).sort(),
+      [...allowed, ...later].map((e) => e.id).sort(),
       'only the events published as owner',
     );
     for (const message of stored) {
@@ -118,23 +130,15 @@ describe('NATS sink', () => {
       assert.equal(message.header.get('Switchboard-Epoch'), '3');
       assert.equal(message.header.get('Switchboard-Replica'), 'replica-a');
     }
-    assert.equal(sink.publishStats().fenced, 5);
-    assert.equal(sink.publishStats().published, 2);
+    assert.deepEqual(sink.publishStats(), { published: 7, duplicates: 0, fenced: 5 });
     const fenceLines = () => records().filter((r) => String(r.msg).startsWith('not publishing events'));
-    assert.equal(fenceLines().length, 1, 'one line for the burst');
+    assert.equal(fenceLines().length, 1, 'one line for the burst, allowed events in between or not');
 
-    owner = true;
-    sink.write(eventOf(id));
-    owner = true;
+    clock += 60_000;
+    sink.write(eventOf(lost));
     assert.equal(await sink.flush({ timeoutMs: 10_000 }), true);
-    owner = false;
-    sink.write(eventOf(id));
-    assert.equal(await sink.flush({ timeoutMs: 10_000 }), true);
-    assert.equal(fenceLines().length, 2, 'a new burst after publishing again is logged again');
-    assert.ok(
-      records().some((r) => r.msg === 'publishing events again after fencing' && r.fenced === 5),
-      'the end of a burst is logged with its size',
-    );
+    assert.equal(fenceLines().length, 2, 'a new burst after a pause is logged again');
+    assert.equal(fenceLines()[1]!.previousBurst, 5, 'with the size of the burst before');
   });
 });
 
