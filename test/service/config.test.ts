@@ -123,7 +123,10 @@ genesys:
     );
     assert.match(find('stream.queues')!, /:5:11 {2}stream\.queues: expected "all" or a list of ids/);
     assert.match(find('stream.timing.heartbeatInterval')!, /expected a duration such as "30s".*got "soon"/);
-    assert.match(find('sinks[0].kind')!, /:8:11 {2}sinks\[0\]\.kind: expected kind: stdout, file or webhook/);
+    assert.match(
+      find('sinks[0].kind')!,
+      /:8:11 {2}sinks\[0\]\.kind: expected kind: stdout, file, webhook or nats/,
+    );
     assert.match(
       find('genesys.clientSecret')!,
       /:10:17 {2}genesys\.clientSecret: environment variable NOT_SET_ANYWHERE is not set/,
