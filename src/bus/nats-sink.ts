@@ -36,6 +36,11 @@ export interface PublishStamp {
   headers?: Record<string, string>;
   /** False: do not publish this event (counted as fenced). */
   allowed: boolean;
+  /**
+   * With `allowed: false`: not yet, rather than never. The batch is retried later (e.g. while a replica cannot
+   * confirm its lease because NATS is briefly away: once confirmed, the events go out; once lost, they are refused).
+   */
+  wait?: boolean;
 }
 
 /** Called right before each publish. */
@@ -222,6 +227,12 @@ export class NatsTransport implements SinkTransport {
         });
       }
       const stamp = this.stampOf(event);
+      if (!stamp.allowed && stamp.wait) {
+        throw new DeliveryError(`${this.target}: waiting until the publisher may publish again`, {
+          retryable: true,
+          code: 'nats_fence_wait',
+        });
+      }
       if (!stamp.allowed) {
         this.fence(event);
         continue;

@@ -115,10 +115,11 @@ export class ClusterStream implements LiveStream {
 
   /**
    * The bus sink's hook: an event may be published only while the lease of the shard that derived it is surely
-   * valid; it goes out stamped with shard, epoch and replica. A refused event marks its runner, which then stands
-   * down without writing a checkpoint, so the next owner derives the event again.
+   * valid; it goes out stamped with shard, epoch and replica. While the lease is unconfirmed the event waits; once
+   * the lease is lost it is refused, and its runner stands down without writing a checkpoint, so the next owner
+   * derives the event again.
    */
-  stamp = (event: LifecycleEvent): { allowed: boolean; headers?: Record<string, string> } => {
+  stamp = (event: LifecycleEvent): { allowed: boolean; wait?: boolean; headers?: Record<string, string> } => {
     const origin = this.origins.get(event);
     if (!origin) return { allowed: true };
     const headers = {
@@ -127,6 +128,8 @@ export class ClusterStream implements LiveStream {
       'Switchboard-Replica': origin.replicaId,
     };
     if (origin.lease.isValid()) return { allowed: true, headers };
+    // Not surely ours right now (the store has not confirmed the lease lately): hold the event until it is.
+    if (!origin.lease.lost) return { allowed: false, wait: true, headers };
     origin.runner.fencedEvents++;
     return { allowed: false, headers };
   };
@@ -256,6 +259,7 @@ export class ClusterStream implements LiveStream {
           .map(({ health }) => health.gaps.last)
           .filter((gap) => gap !== undefined)
           .at(-1),
+        backfilling: healths.some(({ health }) => health.gaps.backfilling),
       },
       lookups: mergeLookups(healths.map(({ health }) => health.lookups)),
       checkpoint: { key: 'stream:shard-*', lastWrittenAt: undefined },
