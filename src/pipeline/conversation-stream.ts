@@ -93,7 +93,7 @@ export interface StreamHealth {
   pipeline: PipelineStats;
   pool: PoolHealth | undefined;
   sinks: SinkHealth[];
-  gaps: { total: number; backfilledEvents: number; last: Gap | undefined };
+  gaps: { total: number; backfilledEvents: number; last: Gap | undefined; backfilling: boolean };
   lookups: ReturnType<EventPipeline['processor']['stats']>;
   checkpoint: { key: string; lastWrittenAt: string | undefined };
   /** One replica of a set: shard ownership, leases and hand-overs (see `src/cluster`). */
@@ -303,7 +303,12 @@ export class ConversationStream implements LiveStream {
       pipeline: this.pipeline.stats(),
       pool: this.pool?.health(),
       sinks: this.options.sinks?.health() ?? [],
-      gaps: { total: this.gapCount, backfilledEvents: this.backfilledEvents, last: this.lastGap },
+      gaps: {
+        total: this.gapCount,
+        backfilledEvents: this.backfilledEvents,
+        last: this.lastGap,
+        backfilling: (this.source as WebSocketSource | undefined)?.backfiller?.busy ?? false,
+      },
       lookups: this.pipeline.processor.stats(),
       checkpoint: { key: this.key, lastWrittenAt: this.lastCheckpointAt },
     };

@@ -96,6 +96,7 @@ export class Backfiller {
   private running: Promise<void> = Promise.resolve();
   private readonly reports: BackfillReport[] = [];
   private stopped = false;
+  private runs = 0;
 
   constructor(private readonly options: BackfillerOptions) {
     this.port = options.port;
@@ -121,13 +122,22 @@ export class Backfiller {
       this.timer = undefined;
       const gaps = this.pending;
       this.pending = [];
+      this.runs++;
       this.running = this.running
         .then(() => this.run(gaps))
+        .finally(() => {
+          this.runs--;
+        })
         .then(
           () => undefined,
           (error) => this.log.error({ err: describeError(error) }, 'backfill failed'),
         );
     }, this.settings.coalesceMs);
+  }
+
+  /** Whether a gap is queued or being backfilled now. */
+  get busy(): boolean {
+    return this.timer !== undefined || this.pending.length > 0 || this.runs > 0;
   }
 
   /** Resolves when every queued gap has been handled. */
