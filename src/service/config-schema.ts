@@ -66,9 +66,47 @@ const streamSchema = z.strictObject({
   timing: timingSchema.optional(),
 });
 
-const storeSchema = z.strictObject({
-  /** SQLite file for checkpoints and the proactive ledger (default ./switchboard.db). */
-  path: text.optional(),
+const storeSchema = z.union(
+  [
+    text,
+    z.strictObject({
+      /** SQLite file for checkpoints and the proactive ledger (default ./switchboard.db), or a postgres:// URL. */
+      path: text.optional(),
+    }),
+  ],
+  { message: 'expected a SQLite file path, a postgres:// URL, or { path: … }' },
+);
+
+const busSchema = z.union(
+  [
+    text,
+    z.strictObject({
+      /** `nats://host:4222` (JetStream on, nats-server 2.9 or later). */
+      url: text,
+      /** JetStream stream of the events (default SWITCHBOARD_EVENTS). */
+      stream: text.optional(),
+      /** Subject prefix (default switchboard.events): `<prefix>.<type>.<conversationId>`. */
+      subjectPrefix: text.optional(),
+      /** Dedupe window of the stream; longer than any hand-over (default 10m). */
+      duplicateWindow: duration.optional(),
+      /** Durable consumer the proactive engine replicas share (default switchboard-proactive). */
+      durable: text.optional(),
+    }),
+  ],
+  { message: 'expected a nats:// URL or { url: nats://… }' },
+);
+
+const clusterSchema = z.strictObject({
+  /** This replica's id, unique in the set (default: hostname and process id). */
+  replicaId: text.optional(),
+  /** Shards the topics are split into, one channel each (default 4). Every replica must use the same number. */
+  shards: z.number().int().min(1).max(19).optional(),
+  /** Channels kept free across the set for hand-overs and rotations (default 2). shards + spares ≤ 20. */
+  spareChannels: z.number().int().min(1).max(19).optional(),
+  /** A lease not renewed for this long expires and its shard moves (default 15s). */
+  leaseTtl: duration.optional(),
+  /** Prefix of the coordination buckets (default switchboard). */
+  bucket: text.optional(),
 });
 
 const queueSchema = z.strictObject({
@@ -178,6 +216,9 @@ export const serviceFileSchema = z.strictObject({
   genesys: genesysSchema.optional(),
   stream: streamSchema.optional(),
   store: storeSchema.optional(),
+  /** NATS JetStream: events are published there and the replicas coordinate through it. */
+  bus: busSchema.optional(),
+  cluster: clusterSchema.optional(),
   sinks: z.array(sinkSchema).optional(),
   proactive: proactiveSchema.optional(),
   server: serverSchema.optional(),

@@ -4,6 +4,7 @@
  * anything connects. Paths in the file are relative to the file.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -33,7 +34,11 @@ export interface ServiceConfig {
     rediscoverEveryMs?: number;
     timing: Partial<ConnectionTiming>;
   };
+  /** A SQLite file, or a `postgres://` URL (shared by replicas). */
   store: { path: string };
+  /** NATS JetStream: with it, this process is one replica of a set (see `cluster`). */
+  bus?: BusConfig;
+  cluster?: ClusterConfig;
   sinks: SinkConfig[];
   proactive?: { rulesPath: string; dryRun: boolean; dueCheckMs?: number };
   server: {
@@ -46,6 +51,25 @@ export interface ServiceConfig {
   logLevel?: string;
   shutdownTimeoutMs: number;
 }
+
+export interface BusConfig {
+  url: string;
+  stream: string;
+  subjectPrefix: string;
+  duplicateWindowMs: number;
+  durable: string;
+}
+
+export interface ClusterConfig {
+  replicaId: string;
+  shards: number;
+  spareChannels: number;
+  leaseTtlMs: number;
+  bucket: string;
+}
+
+/** Whether a store setting names PostgreSQL rather than a SQLite file. */
+export const isPostgresUrl = (spec: string): boolean => /^postgres(ql)?:\/\//i.test(spec);
 
 export interface LoadServiceConfigOptions {
   /** Environment for references and credentials; `process.env` by default. */
@@ -148,7 +172,8 @@ export function parseServiceConfig(
       ...(data.genesys?.requestsPerMinute ? { requestsPerMinute: data.genesys.requestsPerMinute } : {}),
     },
     stream: resolveStream(data),
-    store: { path: local(data.store?.path ?? './switchboard.db') },
+    store: { path: resolveStore(data.store, local) },
+    ...resolveCluster(data),
     sinks,
     ...(data.proactive
       ? {
@@ -347,4 +372,38 @@ function locate(
   atKey: boolean,
 ): { line: number; column: number } | undefined {
   return locateYamlPath(document, lines, path, atKey);
+}
+
+function resolveStore(store: ServiceFile['store'], local: (path: string) => string): string {
+  const spec = typeof store === 'string' ? store : (store?.path ?? './switchboard.db');
+  return isPostgresUrl(spec) ? spec : local(spec);
+}
+
+/** The bus and cluster settings; a cluster section without a bus is meaningless and refused by the caller. */
+function resolveCluster(data: ServiceFile): { bus?: BusConfig; cluster?: ClusterConfig } {
+  if (data.bus === undefined) {
+    if (data.cluster !== undefined) {
+      throw new ConfigError('The config has a cluster section but no bus.', {
+        hint: 'Replicas coordinate through NATS: add `bus: nats://host:4222`, or remove the cluster section.',
+      });
+    }
+    return {};
+  }
+  const bus = typeof data.bus === 'string' ? { url: data.bus } : data.bus;
+  return {
+    bus: {
+      url: bus.url,
+      stream: ('stream' in bus && bus.stream) || 'SWITCHBOARD_EVENTS',
+      subjectPrefix: ('subjectPrefix' in bus && bus.subjectPrefix) || 'switchboard.events',
+      duplicateWindowMs: ('duplicateWindow' in bus && bus.duplicateWindow) || 10 * 60_000,
+      durable: ('durable' in bus && bus.durable) || 'switchboard-proactive',
+    },
+    cluster: {
+      replicaId: data.cluster?.replicaId ?? `${hostname()}-${process.pid}`,
+      shards: data.cluster?.shards ?? 4,
+      spareChannels: data.cluster?.spareChannels ?? 2,
+      leaseTtlMs: data.cluster?.leaseTtl ?? 15_000,
+      bucket: data.cluster?.bucket ?? 'switchboard',
+    },
+  };
 }

@@ -3,10 +3,18 @@
  * HTTP server in one process. `startService` reports what it found on the way up and refuses to start half-way
  * (bad credentials, an unreadable rules file, a port in use); `stop` takes it down in order within a bound.
  */
+import { type Bus, connectBus } from '../bus/connection.js';
+import { ensureEventStream } from '../bus/event-stream.js';
+import { createNatsSink } from '../bus/nats-sink.js';
+import { ClusterStream } from '../cluster/cluster-stream.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
-import { type ConversationStream, createConversationStream } from '../pipeline/conversation-stream.js';
+import {
+  type ConversationStream,
+  createConversationStream,
+  type LiveStream,
+} from '../pipeline/conversation-stream.js';
 import {
   collectAll,
   createPlatformClient,
@@ -16,8 +24,8 @@ import {
 import { DashboardState } from '../server/dashboard-state.js';
 import { type RunningHttpServer, startHttpServer } from '../server/http-server.js';
 import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
-import { createSinks, type EventDispatcher } from '../sinks/index.js';
-import { ledgerOf, openSqliteStore, type SwitchboardStore } from '../store/index.js';
+import { createSinks, EventDispatcher, type EventSink } from '../sinks/index.js';
+import { ledgerOf, openStore, type SwitchboardStore } from '../store/index.js';
 import type { WebSocketSource } from '../stream/index.js';
 import { checkServerAccess, type ServiceConfig } from './config.js';
 import { DecisionLines } from './decision-lines.js';
@@ -55,7 +63,8 @@ export interface Service {
   /** The dashboard's base URL. */
   readonly url: string;
   readonly port: number;
-  readonly stream: ConversationStream;
+  /** The stream: this process's, or (with a bus) this replica's shards of the set's. */
+  readonly stream: LiveStream;
   readonly platform: PlatformClient;
   readonly state: DashboardState;
   readonly store: SwitchboardStore;
@@ -104,22 +113,60 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   };
 
   try {
-    const store = openSqliteStore({ path: config.store.path });
+    const store = await openStore(config.store.path, {
+      ...(config.cluster ? { replicaId: config.cluster.replicaId } : {}),
+      logger,
+    });
     cleanups.push(() => store.close());
     report.line(`store ${store.description}`);
+
+    // With a bus this process is one replica of a set: events go to JetStream, shards are coordinated there.
+    let bus: Bus | undefined;
+    let cluster: ClusterStream | undefined;
+    if (config.bus) {
+      const connected = await connectBus({ url: config.bus.url, name: config.cluster?.replicaId, logger });
+      bus = connected;
+      cleanups.push(() => connected.close());
+      const info = await ensureEventStream(connected, {
+        stream: config.bus.stream,
+        subjectPrefix: config.bus.subjectPrefix,
+        duplicateWindowMs: config.bus.duplicateWindowMs,
+      });
+      report.line(
+        `bus ${connected.description} (NATS ${connected.serverVersion}): stream ${info.stream}, subjects ${info.subjectPrefix}.<type>.<conversation>`,
+      );
+    }
+    const configured: EventSink[] =
+      config.sinks.length > 0 ? [...createSinks(config.sinks, { logger }).sinks] : [];
+    if (bus && config.bus) {
+      configured.unshift(
+        createNatsSink(
+          {
+            kind: 'nats',
+            url: config.bus.url,
+            stream: config.bus.stream,
+            subjectPrefix: config.bus.subjectPrefix,
+            queue: { capacity: 50_000, policy: 'block' },
+            // Retried until NATS takes them (or the lease is lost), soon after it is back.
+            retry: { initialDelayMs: 200, maxDelayMs: 2000 },
+          },
+          { bus, stamp: (event) => cluster?.stamp(event) ?? { allowed: true }, logger },
+        ),
+      );
+    }
     const sinks: EventDispatcher | undefined =
-      config.sinks.length > 0 ? createSinks(config.sinks, { logger }) : undefined;
+      configured.length > 0 ? new EventDispatcher(configured, { logger }) : undefined;
     if (sinks) cleanups.push(() => sinks.close({ timeoutMs: 2000 }));
     report.line(
       sinks
-        ? `sinks: ${config.sinks.map(describeSink).join(', ')}`
+        ? `sinks: ${[...(bus ? ['nats (JetStream)'] : []), ...config.sinks.map(describeSink)].join(', ')}`
         : 'sinks: none (events go to the dashboard and API only)',
     );
 
     let proactive: ProactiveRuntime | undefined;
     let stopping: string | undefined;
     let ledger: ReturnType<typeof ledgerOf> | undefined;
-    let streamRef: ConversationStream | undefined;
+    let streamRef: LiveStream | undefined;
     const state: DashboardState = new DashboardState({
       mode,
       showCustomerData: config.server.showCustomerData,
@@ -163,18 +210,38 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       report.line('proactive: off (no proactive section in the config)');
     }
 
-    const stream: ConversationStream = createConversationStream({
+    const streamOptions = {
       platform,
-      selection: config.stream.selection,
       store,
       ...(sinks ? { sinks } : {}),
       backfill: config.stream.backfill,
       timing: config.stream.timing,
-      ...(config.stream.rediscoverEveryMs === undefined
-        ? {}
-        : { rediscoverEveryMs: config.stream.rediscoverEveryMs }),
       logger,
-    });
+    };
+    const rediscover =
+      config.stream.rediscoverEveryMs === undefined
+        ? {}
+        : { rediscoverEveryMs: config.stream.rediscoverEveryMs };
+    let single: ConversationStream | undefined;
+    let stream: LiveStream;
+    if (bus && config.cluster) {
+      cluster = new ClusterStream({
+        settings: config.cluster,
+        connection: bus.connection,
+        stream: streamOptions,
+        selection: config.stream.selection,
+        ...rediscover,
+        logger,
+      });
+      stream = cluster;
+    } else {
+      single = createConversationStream({
+        ...streamOptions,
+        selection: config.stream.selection,
+        ...rediscover,
+      });
+      stream = single;
+    }
     streamRef = stream;
     stream.onAny((event) => state.observeEvent(event));
     // The engine's view of the stream starts now, so no event between start and its first read is lost.
@@ -188,29 +255,42 @@ export async function startService(options: StartServiceOptions): Promise<Servic
 
     report.progress(`connecting: resolving ${describeSelection(config.stream.selection)}…`);
     let started = false;
-    const starting = stream.start();
-    const pool = await poolOf(stream, starting);
-    pool?.status.on('*', (status) => {
-      state.observeStatus(status);
-      if (status.type === 'subscribed' && !started) {
-        report.progress(`connecting: channel ${status.slot} subscribed ${status.permitted} topic(s)…`);
-        return;
+    if (cluster && config.cluster) {
+      const replicaSet = cluster;
+      try {
+        await replicaSet.start();
+      } catch (error) {
+        cleanups.push(() => replicaSet.stop());
+        throw error;
       }
-      if (!started) return;
-      const line = describeStatus(status);
-      if (line) report.line(line);
-    });
-    try {
-      await starting;
-    } catch (error) {
-      cleanups.push(() => stream.stop({ drainMs: 0 }));
-      throw error;
+      report.line(
+        `replica ${config.cluster.replicaId}: ${config.cluster.shards} shard(s), ${config.cluster.spareChannels} spare channel(s), lease TTL ${config.cluster.leaseTtlMs} ms`,
+      );
+    } else if (single) {
+      const starting = single.start();
+      const pool = await poolOf(single, starting);
+      pool?.status.on('*', (status) => {
+        state.observeStatus(status);
+        if (status.type === 'subscribed' && !started) {
+          report.progress(`connecting: channel ${status.slot} subscribed ${status.permitted} topic(s)…`);
+          return;
+        }
+        if (!started) return;
+        const line = describeStatus(status);
+        if (line) report.line(line);
+      });
+      try {
+        await starting;
+      } catch (error) {
+        cleanups.push(() => single?.stop({ drainMs: 0 }));
+        throw error;
+      }
     }
     started = true;
     const health = stream.health();
-    if (health.pool) for (const line of describePool(health.pool)) report.line(line);
+    if (health.pool && single) for (const line of describePool(health.pool)) report.line(line);
 
-    const backfills = watchBackfills(stream, report);
+    const backfills = watchBackfills(single, report);
     void loadQueueNames(platform, state, logger);
     // New queues are subscribed at each re-discovery; their names follow on the same rhythm.
     const queueNames = setInterval(
@@ -280,7 +360,7 @@ async function poolOf(stream: ConversationStream, starting: Promise<void>) {
 }
 
 /** An iterable whose iterator already exists, so events are buffered from now on. */
-function pinnedIterator(stream: ConversationStream): AsyncIterable<LifecycleEvent> {
+function pinnedIterator(stream: LiveStream): AsyncIterable<LifecycleEvent> {
   const iterator = stream[Symbol.asyncIterator]();
   return { [Symbol.asyncIterator]: () => iterator };
 }
@@ -326,10 +406,10 @@ async function listen(
 }
 
 /** Prints a line for every finished backfill run. */
-function watchBackfills(stream: ConversationStream, report: Reporter): NodeJS.Timeout {
+function watchBackfills(stream: ConversationStream | undefined, report: Reporter): NodeJS.Timeout {
   let seen = 0;
   const timer = setInterval(() => {
-    const backfiller = (stream.source as WebSocketSource | undefined)?.backfiller;
+    const backfiller = (stream?.source as WebSocketSource | undefined)?.backfiller;
     if (!backfiller) return;
     const history = backfiller.history();
     for (const run of history.slice(seen)) report.line(describeBackfill(run));

@@ -6,7 +6,7 @@
  * server. A step that overruns its share of the time is reported and left behind; the rest still runs.
  */
 import type { Logger } from '../logging.js';
-import type { ConversationStream } from '../pipeline/conversation-stream.js';
+import type { LiveStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { DashboardState } from '../server/dashboard-state.js';
 import type { RunningHttpServer } from '../server/http-server.js';
@@ -26,7 +26,7 @@ export interface ShutdownReport {
 
 export interface ShutdownParts {
   timeoutMs: number;
-  stream: ConversationStream;
+  stream: LiveStream;
   platform: PlatformClient;
   abortEngine: () => void;
   engineRun: Promise<void> | undefined;
@@ -81,7 +81,9 @@ export async function shutdownService(parts: ShutdownParts): Promise<ShutdownRep
   };
 
   parts.report.line('shutting down: closing channels, draining sinks…');
-  const channelIds = (parts.stream.pool?.health().channels ?? [])
+  // A replica's channels pass to the shards' next owners: their subscriptions must stay.
+  const health = parts.stream.health();
+  const channelIds = (health.cluster ? [] : (health.pool?.channels ?? []))
     .map((c) => c.channelId)
     .filter((id): id is string => id !== undefined);
 
