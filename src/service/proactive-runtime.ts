@@ -9,8 +9,15 @@ import type { ServiceConfig } from './config.js';
 /** A running (or ready to run) proactive engine. */
 export interface ProactiveRuntime {
   summary(): ProactiveSummary;
-  /** Runs until `signal` aborts; resolves once in-flight decisions are recorded. */
-  run(events: AsyncIterable<LifecycleEvent>, signal: AbortSignal): Promise<void>;
+  /**
+   * Runs until `signal` aborts; resolves once in-flight decisions are recorded. `onEventSettled` hears of each
+   * event once its decisions are recorded (a bus consumer acks it then).
+   */
+  run(
+    events: AsyncIterable<LifecycleEvent>,
+    signal: AbortSignal,
+    options?: { onEventSettled?: (event: LifecycleEvent, error?: unknown) => void },
+  ): Promise<void>;
 }
 
 /** What a factory gets. */
@@ -20,6 +27,11 @@ export interface ProactiveRuntimeInput {
   store: SwitchboardStore;
   logger: Logger;
   onDecision: (decision: DecisionNote) => void;
+  /**
+   * With a ledger shared by replicas: a `sending` entry is taken for another replica's dead send only after this
+   * long (0: every `sending` entry at start is from a dead run of this process).
+   */
+  sendingStaleMs?: number;
 }
 
 /** Builds the runtime; throws (e.g. an invalid rules file) before anything connects. */

@@ -13,6 +13,7 @@ export const createProactiveRuntime: ProactiveRuntimeFactory = (input): Proactiv
     ledger: ledgerOf(input.store),
     logger: input.logger.child({ component: 'proactive' }),
     dryRun: config.dryRun,
+    ...(input.sendingStaleMs ? { sendingStaleMs: input.sendingStaleMs } : {}),
     onDecision: (decision) =>
       input.onDecision({
         ruleId: decision.ruleId,
@@ -33,10 +34,11 @@ export const createProactiveRuntime: ProactiveRuntimeFactory = (input): Proactiv
       rulesFile: config.rulesPath,
       stoppedRules: [...engine.stoppedRules].map(([ruleId, reason]) => ({ ruleId, reason })),
     }),
-    run: (events, signal) =>
+    run: (events, signal, options) =>
       engine.run({
         events,
         signal,
+        ...(options?.onEventSettled ? { onEventSettled: options.onEventSettled } : {}),
         ...(config.dueCheckMs === undefined ? {} : { dueCheckMs: config.dueCheckMs }),
       }),
   };

@@ -4,6 +4,7 @@
  * (bad credentials, an unreadable rules file, a port in use); `stop` takes it down in order within a bound.
  */
 import { type Bus, connectBus } from '../bus/connection.js';
+import { consumeEvents } from '../bus/event-consumer.js';
 import { ensureEventStream } from '../bus/event-stream.js';
 import { createNatsSink } from '../bus/nats-sink.js';
 import { ClusterStream } from '../cluster/cluster-stream.js';
@@ -27,7 +28,7 @@ import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
 import { createSinks, EventDispatcher, type EventSink } from '../sinks/index.js';
 import { ledgerOf, openStore, type SwitchboardStore } from '../store/index.js';
 import type { WebSocketSource } from '../stream/index.js';
-import { checkServerAccess, type ServiceConfig } from './config.js';
+import { checkServerAccess, isPostgresUrl, type ServiceConfig } from './config.js';
 import { DecisionLines } from './decision-lines.js';
 import type { ProactiveRuntime, ProactiveRuntimeFactory } from './proactive-runtime.js';
 import { createReporter, type Reporter } from './reporter.js';
@@ -197,6 +198,8 @@ export async function startService(options: StartServiceOptions): Promise<Servic
         platform,
         store,
         logger,
+        // A send takes seconds at most; a claim this old on a shared ledger is a dead replica's.
+        ...(isPostgresUrl(config.store.path) ? { sendingStaleMs: 120_000 } : {}),
         onDecision: (decision) => {
           state.observeDecision(decision);
           decisionLines.add(decision);
@@ -244,8 +247,14 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     }
     streamRef = stream;
     stream.onAny((event) => state.observeEvent(event));
-    // The engine's view of the stream starts now, so no event between start and its first read is lost.
-    const engineEvents = proactive ? pinnedIterator(stream) : undefined;
+    // The engine's view of the stream starts now, so no event between start and its first read is lost. With a
+    // bus, the engines of all replicas share a durable consumer instead: each event is decided by one of them.
+    const consumer =
+      proactive && bus && config.bus
+        ? consumeEvents(bus, { stream: config.bus.stream, durable: config.bus.durable, logger })
+        : undefined;
+    if (consumer) cleanups.push(() => consumer.close());
+    const engineEvents = consumer ? consumer.events : proactive ? pinnedIterator(stream) : undefined;
 
     const http = await listen(config, state, options.files ?? loadStaticFiles(), logger);
     cleanups.push(() => http.close());
@@ -301,7 +310,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
 
     const abort = new AbortController();
     const engineRun =
-      proactive && engineEvents ? runEngine(proactive, engineEvents, abort.signal, logger) : undefined;
+      proactive && engineEvents
+        ? runEngine(proactive, engineEvents, abort.signal, logger, consumer?.settle)
+        : undefined;
     report.line(`ready: ${health.pipeline.eventsTotal} event(s) so far; dashboard ${http.url}/`);
 
     let stopped: Promise<ShutdownReport> | undefined;
@@ -333,6 +344,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
             logger,
           });
           decisionLines.close();
+          // Unsettled events go back to the stream for another replica; then the connection closes.
+          await consumer?.close().catch(() => undefined);
+          await bus?.close().catch(() => undefined);
           return result;
         })();
         return stopped;
@@ -370,9 +384,10 @@ async function runEngine(
   events: AsyncIterable<LifecycleEvent>,
   signal: AbortSignal,
   logger: Logger,
+  onEventSettled?: (event: LifecycleEvent, error?: unknown) => void,
 ): Promise<void> {
   try {
-    await runtime.run(events, signal);
+    await runtime.run(events, signal, onEventSettled ? { onEventSettled } : {});
   } catch (error) {
     logger.error({ err: error }, 'the proactive engine stopped with an error');
   }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Bus, connectBus } from '../../src/bus/connection.js';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
@@ -69,6 +69,7 @@ describe('a replica set', { timeout: 240_000 }, () => {
       stream,
       bucket: `sbreplicas-${run}`,
       requestsPerMinute: 6000,
+      rulesFile: resolve('test/fixtures/replica-rules.yaml'),
     });
   });
 
@@ -235,9 +236,21 @@ describe('a replica set', { timeout: 240_000 }, () => {
       await bus.close();
     }
 
+    // The engines of the replicas shared the work through one durable consumer and one ledger: each customer
+    // got the rule's one message, never two, whatever was killed, paused or restarted meanwhile.
+    const sends = emulator.world!.outbound();
+    const perAddress = new Map<string, number>();
+    for (const send of sends) perAddress.set(send.toAddress, (perAddress.get(send.toAddress) ?? 0) + 1);
+    assert.ok(sends.length > 0, 'the proactive engines sent messages');
+    assert.deepEqual(
+      [...perAddress].filter(([, n]) => n > 1),
+      [],
+      'no customer messaged twice',
+    );
+
     const peak = await peakConnected();
     t.diagnostic(
-      `killed owner's ${victimShards.length} shard(s) owned again after ${recoveryMs} ms; peak connected channels ${peak}`,
+      `killed owner's ${victimShards.length} shard(s) owned again after ${recoveryMs} ms; peak connected channels ${peak}; ${sends.length} proactive message(s), none twice`,
     );
     assert.ok(peak <= 20, `connected channels of the client peaked at ${peak}`);
     assert.ok(peak >= SHARDS, `every shard had its channel (peak ${peak})`);
