@@ -4,6 +4,7 @@
  * the live objects at scrape time.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { CoordinatorHealth, ShardView } from '../cluster/coordinator.js';
 import type { LifecycleEvent } from '../events.js';
 import type { StreamHealth } from '../pipeline/conversation-stream.js';
 import type { PlatformClientStats } from '../platform/index.js';
@@ -207,6 +208,69 @@ export class ServiceMetrics {
         const lookups = source.stream()?.lookups;
         return lookups ? lookups.queued + lookups.inFlight + lookups.retrying : undefined;
       },
+    );
+
+    // A replica of a set: its view of shard ownership, leases and hand-overs.
+    const cluster = () => source.stream()?.cluster;
+    gauge('switchboard_cluster_members', 'Live replicas this replica sees', () => cluster()?.members.length);
+    gauge('switchboard_cluster_shards_owned', 'Shards this replica runs', () => cluster()?.owned);
+    gauge(
+      'switchboard_cluster_spare_permits_held',
+      'Spare channel permits this replica holds',
+      () => cluster()?.sparePermitsHeld,
+    );
+    gauge('switchboard_cluster_store_age_seconds', 'Time since the coordination store last answered', () => {
+      const ms = cluster()?.storeAgeMs;
+      return ms === undefined ? undefined : ms / 1000;
+    });
+    const perShard = (name: string, help: string, read: (shard: ShardView) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['shard', 'owner'],
+        registers,
+        collect() {
+          this.reset();
+          for (const shard of cluster()?.shards ?? []) {
+            const value = read(shard);
+            if (value !== undefined) this.set({ shard: shard.shard, owner: shard.owner ?? '' }, value);
+          }
+        },
+      });
+    perShard(
+      'switchboard_cluster_shard_epoch',
+      "Epoch (lease revision) of each shard's owner",
+      (s) => s.epoch,
+    );
+    perShard(
+      'switchboard_cluster_lease_age_seconds',
+      "Time since this replica's lease of a shard was renewed",
+      (s) => (s.leaseAgeMs === undefined ? undefined : s.leaseAgeMs / 1000),
+    );
+    const clusterCounter = (name: string, help: string, read: (c: CoordinatorHealth['counters']) => number) =>
+      totalCounter(name, help, () => {
+        const counters = cluster()?.counters;
+        return counters ? read(counters) : undefined;
+      });
+    clusterCounter(
+      'switchboard_cluster_handovers_in_total',
+      'Shards moved here from a live owner',
+      (c) => c.handoversIn,
+    );
+    clusterCounter(
+      'switchboard_cluster_handovers_out_total',
+      'Shards handed to another replica',
+      (c) => c.handoversOut,
+    );
+    clusterCounter(
+      'switchboard_cluster_takeovers_total',
+      "Free shards taken (a dead owner's, or never owned)",
+      (c) => c.takeovers,
+    );
+    clusterCounter(
+      'switchboard_cluster_standdowns_total',
+      'Shards given up because the lease was lost',
+      (c) => c.standDowns,
     );
 
     const perChannel = (name: string, help: string, read: (c: Channels[number]) => number | undefined) =>

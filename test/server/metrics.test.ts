@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CoordinatorHealth } from '../../src/cluster/coordinator.js';
+import { createConversationStream, type StreamHealth } from '../../src/pipeline/conversation-stream.js';
+import { ServiceMetrics } from '../../src/server/metrics.js';
+
+const cluster: CoordinatorHealth = {
+  replicaId: 'r1',
+  members: ['r1', 'r2'],
+  shards: [
+    { shard: '0', owner: 'r1', placedOn: 'r1', epoch: 41, state: 'active', leaseAgeMs: 1500 },
+    { shard: '1', owner: 'r2', placedOn: 'r2', epoch: 17 },
+  ],
+  owned: 1,
+  incoming: undefined,
+  counters: { takeovers: 2, handoversIn: 1, handoversOut: 3, standDowns: 1, movesAborted: 0 },
+  sparePermitsHeld: 0,
+  storeAgeMs: 250,
+};
+
+describe('ServiceMetrics of a replica', () => {
+  it('exposes shard ownership, lease ages and hand-overs', async () => {
+    // A real stream's health (nothing connected), as a replica reports it with its cluster view.
+    const stream: StreamHealth = { ...createConversationStream({}).health(), cluster };
+    const metrics = new ServiceMetrics(
+      {
+        stream: () => stream,
+        platform: () => undefined,
+        inProgress: () => ({ rows: [], total: 0, byMedia: {} }),
+        ready: () => true,
+      },
+      { defaultMetrics: false },
+    );
+    const { body } = await metrics.render();
+    const has = (line: string) => assert.ok(body.includes(line), `metrics include ${line}`);
+    has('switchboard_cluster_members 2');
+    has('switchboard_cluster_shards_owned 1');
+    has('switchboard_cluster_shard_epoch{shard="0",owner="r1"} 41');
+    has('switchboard_cluster_shard_epoch{shard="1",owner="r2"} 17');
+    has('switchboard_cluster_lease_age_seconds{shard="0",owner="r1"} 1.5');
+    assert.ok(
+      !body.includes('switchboard_cluster_lease_age_seconds{shard="1"'),
+      'no lease age for shards held elsewhere',
+    );
+    has('switchboard_cluster_handovers_in_total 1');
+    has('switchboard_cluster_handovers_out_total 3');
+    has('switchboard_cluster_takeovers_total 2');
+    has('switchboard_cluster_standdowns_total 1');
+    has('switchboard_cluster_store_age_seconds 0.25');
+  });
+});
