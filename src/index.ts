@@ -3,6 +3,14 @@
  * Cloud, deliver them, and test against the local emulator.
  */
 
+export * as bus from './bus/index.js';
+export {
+  type ClusterSettings,
+  ClusterStream,
+  type ClusterStreamOptions,
+  checkClusterSettings,
+} from './cluster/cluster-stream.js';
+export type { CoordinatorHealth, ShardView } from './cluster/coordinator.js';
 export * from './conversations/index.js';
 export { type Emulator, type StartEmulatorOptions, startEmulator } from './emulator/index.js';
 export * from './errors.js';
@@ -12,6 +20,7 @@ export {
   ConversationStream,
   type ConversationStreamOptions,
   createConversationStream,
+  type LiveStream,
   type StreamCheckpoint,
   type StreamHealth,
 } from './pipeline/conversation-stream.js';

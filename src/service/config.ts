@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { checkClusterSettings } from '../cluster/cluster-stream.js';
 import { loadPlatformSettings } from '../config/platform-settings.js';
 import type { ResolvedRegion } from '../config/region.js';
 import { locateYamlPath } from '../config/yaml-location.js';
@@ -390,6 +391,14 @@ function resolveCluster(data: ServiceFile): { bus?: BusConfig; cluster?: Cluster
     return {};
   }
   const bus = typeof data.bus === 'string' ? { url: data.bus } : data.bus;
+  const cluster: ClusterConfig = {
+    replicaId: data.cluster?.replicaId ?? `${hostname()}-${process.pid}`,
+    shards: data.cluster?.shards ?? 4,
+    spareChannels: data.cluster?.spareChannels ?? 2,
+    leaseTtlMs: data.cluster?.leaseTtl ?? 15_000,
+    bucket: data.cluster?.bucket ?? 'switchboard',
+  };
+  checkClusterSettings(cluster);
   return {
     bus: {
       url: bus.url,
@@ -398,12 +407,6 @@ function resolveCluster(data: ServiceFile): { bus?: BusConfig; cluster?: Cluster
       duplicateWindowMs: ('duplicateWindow' in bus && bus.duplicateWindow) || 10 * 60_000,
       durable: ('durable' in bus && bus.durable) || 'switchboard-proactive',
     },
-    cluster: {
-      replicaId: data.cluster?.replicaId ?? `${hostname()}-${process.pid}`,
-      shards: data.cluster?.shards ?? 4,
-      spareChannels: data.cluster?.spareChannels ?? 2,
-      leaseTtlMs: data.cluster?.leaseTtl ?? 15_000,
-      bucket: data.cluster?.bucket ?? 'switchboard',
-    },
+    cluster,
   };
 }
