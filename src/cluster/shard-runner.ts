@@ -75,6 +75,8 @@ export class ShardRunner {
       checkpointEpoch: () => this.writableEpoch(),
       channels: {
         budget: options.allowance,
+        // Held (moving in), the channel is a fresh one of our own; otherwise only under a surely valid lease.
+        mayConnect: () => (this.lease ? this.lease.isValid() : this.options.hold === true),
         ...(options.adopt ? { adopt: new Map([[0, options.adopt]]) } : {}),
       },
       plan: { channelBudget: 1, reservedChannels: 0 },

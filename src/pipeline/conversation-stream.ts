@@ -62,8 +62,11 @@ export interface ConversationStreamOptions {
   deriver?: LifecycleDeriverOptions;
   timing?: ChannelPoolOptions['timing'];
   plan?: ChannelPoolOptions['plan'];
-  /** Where the live pool's channels come from, and channels it takes over (a shard of a replica set). */
-  channels?: Pick<ChannelPoolOptions, 'budget' | 'adopt'>;
+  /**
+   * Where the live pool's channels come from, channels it takes over, and whether it may connect now (a shard of
+   * a replica set).
+   */
+  channels?: Pick<ChannelPoolOptions, 'budget' | 'adopt' | 'mayConnect'>;
   /**
    * Start connected but held: notifications (and backfilled conversations) are kept, not processed, until
    * {@link ConversationStream.activate} restores the checkpoint and replays them. A replica taking a shard over
@@ -349,6 +352,7 @@ export class ConversationStream implements LiveStream {
       ...(this.options.plan ? { plan: this.options.plan } : {}),
       ...(this.options.channels?.budget ? { budget: this.options.channels.budget } : {}),
       ...(this.options.channels?.adopt ? { adopt: this.options.channels.adopt } : {}),
+      ...(this.options.channels?.mayConnect ? { mayConnect: this.options.channels.mayConnect } : {}),
       ...(this.options.rediscoverEveryMs === undefined
         ? {}
         : { rediscoverEveryMs: this.options.rediscoverEveryMs }),

@@ -38,6 +38,12 @@ export interface ChannelConnectionOptions {
    * while `HEAD` says it lives. Connecting to it closes the previous owner's socket, if one is still open.
    */
   adopt?: ChannelInfo;
+  /**
+   * Asked before every connection attempt and hand-over; while it says no, the connection waits instead. A replica
+   * whose shard lease is not surely valid must not connect: on a channel the next owner has taken over, every
+   * connection would close the other's socket.
+   */
+  mayConnect?: () => boolean;
   timing?: Partial<ConnectionTiming>;
   onNotification: (notification: Notification) => void;
   onStatus?: (status: StreamStatusInput) => void;
@@ -264,6 +270,11 @@ export class ChannelConnection {
         });
         await sleep(delayMs, this.abort.signal).catch(() => {}); // a stop ends the wait early
         if (this.closed) return;
+      }
+      if (this.options.mayConnect && !this.options.mayConnect()) {
+        lastError = new Error('not allowed to connect now (the shard lease is not confirmed)');
+        if (!previous && attempt === 0) attempt++; // the next round waits its backoff
+        continue;
       }
       attempt++;
       let socket: ChannelSocket | undefined;
@@ -571,6 +582,10 @@ export class ChannelConnection {
    */
   private async replace(old: Link, reason: ReplaceReason): Promise<void> {
     if (this.closed || this.link !== old || old.retired) return;
+    if (this.options.mayConnect && !this.options.mayConnect()) {
+      this.retryRotationLater(old, reason);
+      return;
+    }
     const fromChannelId = old.channel.id;
     this.status({ type: 'handover', slot: this.slot, reason, phase: 'started', fromChannelId });
     await this.freshToken(old, reason);

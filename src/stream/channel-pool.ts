@@ -27,6 +27,8 @@ export interface ChannelPoolOptions {
   budget?: ChannelAllowance;
   /** Existing channels to take over, by plan slot (a shard's channel after its owner died). */
   adopt?: ReadonlyMap<number, ChannelInfo>;
+  /** Asked before every connection attempt (see `ChannelConnectionOptions.mayConnect`). */
+  mayConnect?: () => boolean;
   timing?: Partial<ConnectionTiming>;
   onNotification?: (notification: Notification) => void;
   /** Every raw frame with its channel, e.g. for a recorder. */
@@ -232,6 +234,7 @@ export class ChannelPool {
       topics,
       budget: this.budget,
       ...(this.options.adopt?.has(slot) ? { adopt: this.options.adopt.get(slot)! } : {}),
+      ...(this.options.mayConnect ? { mayConnect: this.options.mayConnect } : {}),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
       onNotification: (notification) => this.notificationHandler?.(notification),
       onStatus: (event) => this.emit(event),
