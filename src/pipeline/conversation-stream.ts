@@ -266,7 +266,8 @@ export class ConversationStream implements LiveStream {
   async checkpoint(): Promise<void> {
     if (!this.options.store) return;
     // With every channel connected and subscribed, nothing up to now can have been missed.
-    if (this.pool?.health().connected) this.coveredUntil = Date.now();
+    const takenAt = Date.now();
+    if (this.pool?.health().connected) this.coveredUntil = takenAt;
     const value: StreamCheckpoint = {
       version: 1,
       deriver: this.pipeline.processor.deriver.exportState(),
@@ -274,7 +275,10 @@ export class ConversationStream implements LiveStream {
     };
     if (this.options.checkpointAfterDelivery && this.options.sinks) {
       // Every event derived from the state just taken must be delivered before the state is written.
-      const delivered = await this.options.sinks.flush({ timeoutMs: this.options.checkpointEveryMs ?? 5000 });
+      const delivered = await this.options.sinks.flush({
+        timeoutMs: this.options.checkpointEveryMs ?? 5000,
+        acceptedUpTo: takenAt,
+      });
       if (!delivered) {
         this.log.warn(
           { key: this.key },

@@ -6,7 +6,7 @@
 import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
-import type { EventSink, SinkHealth, WaitOptions } from './types.js';
+import type { EventSink, FlushOptions, SinkHealth, WaitOptions } from './types.js';
 
 /** Delivers every event to every sink, independently. */
 export class EventDispatcher {
@@ -57,8 +57,8 @@ export class EventDispatcher {
     return results.every(Boolean);
   }
 
-  /** Flushes every sink; `true` when all drained within the timeout. */
-  async flush(options?: { timeoutMs?: number }): Promise<boolean> {
+  /** Flushes every sink; `true` when all drained (up to `acceptedUpTo`, when given) within the timeout. */
+  async flush(options?: FlushOptions): Promise<boolean> {
     const results = await Promise.allSettled(this.sinks.map((sink) => sink.flush(options)));
     return results.every((result) => result.status === 'fulfilled' && result.value);
   }

@@ -47,6 +47,7 @@ export { createStdoutSink, type StdoutSinkOptions, StreamTransport, toJsonLines 
 export type {
   DeliveryContext,
   EventSink,
+  FlushOptions,
   OverflowPolicy,
   SinkErrorSummary,
   SinkHealth,

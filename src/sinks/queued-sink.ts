@@ -11,7 +11,14 @@ import { type Logger, silentLogger } from '../logging.js';
 import { backoffDelay, DEFAULT_RETRY, type RetrySettings, sleep } from './backoff.js';
 import { type DeliveryError, SinkClosedError, toDeliveryError } from './errors.js';
 import { type QueuedEvent, SinkQueue, type SinkQueueSettings } from './queue.js';
-import type { EventSink, SinkErrorSummary, SinkHealth, SinkTransport, WaitOptions } from './types.js';
+import type {
+  EventSink,
+  FlushOptions,
+  SinkErrorSummary,
+  SinkHealth,
+  SinkTransport,
+  WaitOptions,
+} from './types.js';
 
 /** Options of a {@link QueuedSink}. */
 export interface QueuedSinkOptions {
@@ -111,8 +118,11 @@ export class QueuedSink implements EventSink {
     return this.queue.whenWritable(options);
   }
 
-  async flush(options: { timeoutMs?: number } = {}): Promise<boolean> {
-    const drained = await this.waitIdle(options.timeoutMs);
+  async flush(options: FlushOptions = {}): Promise<boolean> {
+    const drained =
+      options.acceptedUpTo === undefined
+        ? await this.waitIdle(options.timeoutMs)
+        : await this.waitDelivered(options.acceptedUpTo, options.timeoutMs);
     if (drained) await this.transport.flush?.();
     return drained;
   }
@@ -303,6 +313,19 @@ export class QueuedSink implements EventSink {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const wake of waiters) wake(drained);
+  }
+
+  /** Waits until no event accepted at or before `upTo` is still pending (queued, held for order or in flight). */
+  private async waitDelivered(upTo: number, timeoutMs: number | undefined): Promise<boolean> {
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    for (;;) {
+      // Spilled events keep no acceptance time in memory: with some on disk, only a full drain says they are out.
+      if (this.queue.spilled > 0) return this.waitIdle(Math.max(0, deadline - Date.now()));
+      const oldest = this.oldestPendingAt();
+      if (oldest === undefined || oldest > upTo) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+    }
   }
 
   private waitIdle(timeoutMs: number | undefined): Promise<boolean> {

@@ -60,6 +60,17 @@ export interface SinkErrorSummary {
   at: string;
 }
 
+/** Options of {@link EventSink.flush}. */
+export interface FlushOptions {
+  timeoutMs?: number;
+  /**
+   * Wait only for the events accepted at or before this time (epoch ms), not for ones taken since: under steady
+   * traffic a sink is never empty, but everything older than a moment can be known delivered. A sink that cannot
+   * tell waits for all, which is stricter.
+   */
+  acceptedUpTo?: number;
+}
+
 /** Options of {@link EventSink.whenWritable}. */
 export interface WaitOptions {
   /** Give up waiting after this long (the sink's `maxBlockMs` when absent). */
@@ -80,7 +91,7 @@ export interface EventSink {
   /** Resolves `true` once the sink has room again, `false` when the wait timed out or was aborted. */
   whenWritable(options?: WaitOptions): Promise<boolean>;
   /** Waits until every event taken so far is delivered or given up on; `false` if the timeout came first. */
-  flush(options?: { timeoutMs?: number }): Promise<boolean>;
+  flush(options?: FlushOptions): Promise<boolean>;
   /** Stops taking events, delivers what it can within the timeout, then releases resources. */
   close(options?: { timeoutMs?: number }): Promise<void>;
   health(): SinkHealth;

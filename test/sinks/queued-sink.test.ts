@@ -179,3 +179,39 @@ describe('QueuedSink health', () => {
     await sink.close();
   });
 });
+
+describe('QueuedSink flush up to a moment', () => {
+  it('waits for the events accepted until then, not for those taken since', async () => {
+    let now = 1_000;
+    const transport = new SteeredTransport();
+    const sink = new QueuedSink({
+      name: 'steered',
+      transport,
+      logger: captureLogger().logger,
+      now: () => now,
+      batchSize: 1,
+      concurrency: 1,
+    });
+    sink.write(joinedEvent('c0ffee00-0000-4000-8000-000000000001'));
+    now = 2_000;
+    sink.write(joinedEvent('c0ffee00-0000-4000-8000-000000000002'));
+    await waitFor(() => transport.waiting === 1);
+
+    assert.equal(
+      await sink.flush({ timeoutMs: 50, acceptedUpTo: 1_500 }),
+      false,
+      'the first event is still out',
+    );
+    transport.succeed();
+    await waitFor(() => transport.waiting === 1);
+    assert.equal(
+      await sink.flush({ timeoutMs: 200, acceptedUpTo: 1_500 }),
+      true,
+      'everything accepted by 1,500 is delivered, though a later event is pending',
+    );
+    assert.equal(await sink.flush({ timeoutMs: 50 }), false, 'a full flush still waits for the later event');
+    transport.succeed();
+    assert.equal(await sink.flush({ timeoutMs: 500 }), true, 'and then drains');
+    await sink.close();
+  });
+});
