@@ -131,6 +131,8 @@ export class ConversationStream implements LiveStream {
   private backfilledEvents = 0;
   private started = false;
   private heldSince: number | undefined;
+  /** Start of the earliest gap not yet known backfilled (cleared when the backfiller is found idle). */
+  private unbackfilledSince: number | undefined;
   /** Work kept while held, replayed in order by activate(). */
   private held: Array<() => void> | undefined;
 
@@ -232,7 +234,7 @@ export class ConversationStream implements LiveStream {
   private startCheckpoints(): void {
     if (this.options.store && !this.checkpointTimer) {
       let busy = false; // a checkpoint waiting for delivery is not overtaken by the next one
-      this.checkpointTimer = setInterval(() => {
+      const tick = () => {
         if (busy) return;
         busy = true;
         void this.checkpoint()
@@ -240,8 +242,11 @@ export class ConversationStream implements LiveStream {
           .finally(() => {
             busy = false;
           });
-      }, this.options.checkpointEveryMs ?? 5000);
+      };
+      this.checkpointTimer = setInterval(tick, this.options.checkpointEveryMs ?? 5000);
       this.checkpointTimer.unref();
+      // One right away: from now on the topics are covered, and a successor (or restart) should know it.
+      tick();
     }
   }
 
@@ -251,6 +256,10 @@ export class ConversationStream implements LiveStream {
    */
   async stop(options: { drainMs?: number; checkpoint?: boolean } = {}): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    // Coverage as it stood before the channels close: the last checkpoint says the topics were covered until here
+    // (a quiet shard receives no notification, so this is often the only proof of coverage it has).
+    const coveredAt = this.pool?.health().connected ? Date.now() : undefined;
+    const backfillPending = this.backfilling();
     await this.source?.stop();
     const drainMs = options.drainMs ?? 5000;
     await Promise.race([
@@ -258,20 +267,38 @@ export class ConversationStream implements LiveStream {
       new Promise((resolve) => setTimeout(resolve, drainMs).unref()),
     ]);
     this.pipeline.close();
-    if (this.options.store && options.checkpoint !== false && !this.held) await this.checkpoint();
+    if (this.options.store && options.checkpoint !== false && !this.held) {
+      await this.checkpoint({ ...(coveredAt === undefined ? {} : { coveredAt }), backfillPending });
+    }
     await this.options.sinks?.flush({ timeoutMs: drainMs });
   }
 
-  /** Writes the deriver's state and coverage time through the store. */
-  async checkpoint(): Promise<void> {
+  /** Whether a gap is waiting for (or in) its backfill. */
+  private backfilling(): boolean {
+    return (this.source as WebSocketSource | undefined)?.backfiller?.busy ?? false;
+  }
+
+  /**
+   * Writes the deriver's state and coverage time through the store. The coverage time never passes the start of a
+   * gap whose backfill has not finished: a successor resuming from this checkpoint backfills that gap again.
+   */
+  async checkpoint(at: { coveredAt?: number; backfillPending?: boolean } = {}): Promise<void> {
     if (!this.options.store) return;
-    // With every channel connected and subscribed, nothing up to now can have been missed.
     const takenAt = Date.now();
-    if (this.pool?.health().connected) this.coveredUntil = takenAt;
+    // With every channel connected and subscribed, nothing up to now can have been missed.
+    if (at.coveredAt !== undefined) this.coveredUntil = Math.max(this.coveredUntil ?? 0, at.coveredAt);
+    else if (this.pool?.health().connected) this.coveredUntil = takenAt;
+    let coveredUntil = this.coveredUntil;
+    if (at.backfillPending ?? this.backfilling()) {
+      if (this.unbackfilledSince !== undefined && coveredUntil !== undefined)
+        coveredUntil = Math.min(coveredUntil, this.unbackfilledSince);
+    } else {
+      this.unbackfilledSince = undefined;
+    }
     const value: StreamCheckpoint = {
       version: 1,
       deriver: this.pipeline.processor.deriver.exportState(),
-      coveredUntil: this.coveredUntil,
+      coveredUntil,
     };
     if (this.options.checkpointAfterDelivery && this.options.sinks) {
       // Every event derived from the state just taken must be delivered before the state is written.
@@ -379,6 +406,8 @@ export class ConversationStream implements LiveStream {
       onGap: (gap) => {
         this.gapCount++;
         this.lastGap = gap;
+        const start = Date.parse(gap.start);
+        if (Number.isFinite(start)) this.unbackfilledSince = Math.min(this.unbackfilledSince ?? start, start);
         this.log.info(
           { reason: gap.reason, start: gap.start, end: gap.end, topics: gap.topics.length },
           'gap closed; backfilling',

@@ -290,6 +290,18 @@ export class DashboardState implements DashboardBackend {
         rows: inProgress.rows.map((row) => ({ ...row, queueName: this.queueName(row.queueId) })),
       },
       channels: poolView(health?.pool),
+      replica: health?.cluster
+        ? {
+            replicaId: health.cluster.replicaId,
+            members: health.cluster.members,
+            owned: health.cluster.owned,
+            shards: health.cluster.shards.length,
+            handoversIn: health.cluster.counters.handoversIn,
+            handoversOut: health.cluster.counters.handoversOut,
+            takeovers: health.cluster.counters.takeovers,
+            standDowns: health.cluster.counters.standDowns,
+          }
+        : undefined,
       lastGap: gapView(health?.gaps.last),
       sinks: (health?.sinks ?? []).map((s) => ({
         name: s.name,

@@ -186,7 +186,7 @@ function renderInProgress(inProgress) {
   setText('inprogress-note', `${count(inProgress.total)} conversation(s)`);
 }
 
-function renderChannels(pool) {
+function renderChannels(pool, replica) {
   const rows = pool.channels.map((c) =>
     h(
       'tr',
@@ -210,9 +210,12 @@ function renderChannels(pool) {
     ),
   );
   fillRows(byId('channels').tBodies[0], rows, 'No channel yet.', 8);
+  // One replica of a set: the table's # is the shard, and the note says what this replica holds of the set.
   setText(
     'channels-note',
-    `${pool.budget.inUse} of ${pool.budget.limit} channels · ${count(pool.topics)} topics · pool ${pool.state}`,
+    replica
+      ? `replica ${replica.replicaId} · ${replica.owned} of ${replica.shards} shards · ${replica.members.length} replica(s) live · moves in ${replica.handoversIn} / out ${replica.handoversOut} · take-overs ${replica.takeovers} · stand-downs ${replica.standDowns}`
+      : `${pool.budget.inUse} of ${pool.budget.limit} channels · ${count(pool.topics)} topics · pool ${pool.state}`,
   );
   const rejected = byId('rejected');
   rejected.hidden = pool.rejected.length === 0;
@@ -284,7 +287,7 @@ function renderOverview(o) {
   renderCards(o);
   renderChart(byId('chart'), o.rates, state.startedAtMs);
   renderInProgress(o.inProgress);
-  renderChannels(o.channels);
+  renderChannels(o.channels, o.replica);
   renderSinks(o);
   renderProactive(o);
 }
