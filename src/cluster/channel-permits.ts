@@ -14,6 +14,7 @@ import { acquireLease, type Lease, type LeaseTiming, releaseLease, renewLease } 
 /** The spare permits of the replica set, as one replica sees and holds them. */
 export class SparePermits {
   private readonly held = new Set<Lease>();
+  private readonly purposes = new WeakMap<Lease, string>();
 
   constructor(
     private readonly kv: CoordinationKv,
@@ -39,6 +40,7 @@ export class SparePermits {
       );
       if (lease) {
         this.held.add(lease);
+        this.purposes.set(lease, purpose);
         return lease;
       }
     }
@@ -58,7 +60,8 @@ export class SparePermits {
   /** Renews every held permit (called on each coordination tick). */
   async renewAll(): Promise<void> {
     for (const lease of this.held) {
-      const result = await renewLease(this.kv, lease, { owner: this.replicaId }).catch(() => 'unreachable');
+      const value = { owner: this.replicaId, purpose: this.purposes.get(lease) };
+      const result = await renewLease(this.kv, lease, value).catch(() => 'unreachable');
       if (result === 'lost') {
         this.held.delete(lease);
         this.logger.warn({ key: lease.key }, 'spare permit lost (not renewed in time)');

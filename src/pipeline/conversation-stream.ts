@@ -221,7 +221,10 @@ export class ConversationStream implements LiveStream {
   async activate(): Promise<void> {
     const held = this.held;
     if (!held) return;
+    const heardUntil = this.coveredUntil;
     await this.restore();
+    // The restored coverage is the previous owner's; what this stream heard while held is newer still.
+    if (heardUntil !== undefined) this.coveredUntil = Math.max(this.coveredUntil ?? 0, heardUntil);
     this.held = undefined;
     for (const work of held) work();
     // Whatever the previous owner did not cover before this stream connected is backfilled.
