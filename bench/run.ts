@@ -2,12 +2,13 @@
  * `npm run bench`: every benchmark in one run, with ratios against baselines measured in the same run and
  * medians over rounds. Prints a table and writes `bench/results/latest.json`.
  *
- * Usage: npm run bench [-- --frames 20000 --quick]
+ * Usage: npm run bench [-- --frames 20000 --quick --skip-replicas]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { recordFrames } from './frames.js';
 import { benchProactive } from './proactive.js';
+import { benchReplicas, describeReplicas, type ReplicasBenchResult } from './replicas.js';
 import { benchLatency, benchMemory, benchThroughput } from './stream.js';
 
 interface Target {
@@ -38,6 +39,17 @@ async function main(): Promise<void> {
     'proactive sends against the rate budget, with a stream-like load on the same token...\n',
   );
   const proactive = await benchProactive(quick ? { contacts: 200 } : {});
+  let replicas: ReplicasBenchResult;
+  if (process.argv.includes('--skip-replicas')) {
+    replicas = { skipped: '--skip-replicas' };
+  } else {
+    process.stderr.write('replica set: events/s through JetStream with 1 and 3 replicas, kill recovery...\n');
+    replicas = await benchReplicas({ quick }).catch((error: unknown) => {
+      process.stderr.write(`replica set benchmark failed: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return { failed: (error as Error).message.split('\n')[0]! };
+    });
+  }
 
   const targets: Target[] = [
     {
@@ -86,6 +98,7 @@ async function main(): Promise<void> {
     latency,
     memory,
     proactive,
+    replicas,
     targets,
   };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
@@ -106,6 +119,7 @@ async function main(): Promise<void> {
   console.log(
     `proactive: ${proactive.sendsPerMinute} sends per rate-limit window of ${proactive.limit} requests (${proactive.requestsPerSend} requests per send), stream-like load ${proactive.streamRequestsPerWindow}/window, baseline ${proactive.baselineRequestsPerWindow}/window`,
   );
+  for (const line of describeReplicas(replicas, cpus().length)) console.log(line);
   for (const t of targets)
     console.log(`${t.met ? 'met ' : 'MISS'}  ${t.name}: ${t.value} (target ${t.target})`);
   console.log('written: bench/results/latest.json');
