@@ -561,7 +561,9 @@ export async function benchReplicas(options: ReplicasBenchOptions = {}): Promise
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const natsBinary = findNatsServer();
   if (!natsBinary)
-    return { skipped: 'no nats-server binary (on PATH, in /usr/sbin, or named by SWITCHBOARD_NATS_SERVER)' };
+    return {
+      skipped: 'no nats-server binary: none on PATH or in /usr/sbin, and SWITCHBOARD_NATS_SERVER unset',
+    };
   const pgProblem = await postgresProblem();
   if (pgProblem) return { skipped: `${pgProblem}; set SWITCHBOARD_TEST_PG to a reachable server` };
 
