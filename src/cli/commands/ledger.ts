@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { describeEntry, formatEntry } from '../../proactive/index.js';
-import { LEDGER_STATUSES, type LedgerStatus, ledgerOf, openSqliteStore } from '../../store/index.js';
+import {
+  isPostgresSpec,
+  LEDGER_STATUSES,
+  type LedgerStatus,
+  ledgerOf,
+  openStore,
+} from '../../store/index.js';
 import { collect } from '../connection-options.js';
 
 export interface LedgerCliOptions {
@@ -24,7 +30,7 @@ export async function runLedgerCommand(
   cli: LedgerCliOptions,
   stdout: NodeJS.WritableStream,
 ): Promise<number> {
-  if (cli.db !== ':memory:' && !existsSync(cli.db)) {
+  if (cli.db !== ':memory:' && !isPostgresSpec(cli.db) && !existsSync(cli.db)) {
     throw new ConfigError(`No ledger at ${cli.db}`, {
       hint: 'Point --db at the file `switchboard proactive` wrote (default ./switchboard.db).',
     });
@@ -38,7 +44,7 @@ export async function runLedgerCommand(
   const limit = cli.limit === undefined ? 100 : Number(cli.limit);
   if (!Number.isInteger(limit) || limit < 1)
     throw new ConfigError(`--limit must be a positive integer, got "${cli.limit}".`);
-  const store = openSqliteStore({ path: cli.db });
+  const store = await openStore(cli.db);
   try {
     const ledger = ledgerOf(store);
     const entries = await ledger.list({
@@ -68,7 +74,7 @@ export function registerLedgerCommand(program: Command, io?: { stdout?: NodeJS.W
   program
     .command('ledger')
     .description('List the proactive engine’s decisions: sent, deferred, skipped, failed, and why')
-    .option('--db <path>', 'ledger database (SQLite)', './switchboard.db')
+    .option('--db <path>', 'ledger database: a SQLite file or a postgres:// URL', './switchboard.db')
     .option('--json', 'print JSON (with each entry’s status history)')
     .option('--status <status>', `only this status (repeatable): ${LEDGER_STATUSES.join(', ')}`, collect, [])
     .option('--rule <id>', 'only this rule')

@@ -4,7 +4,7 @@ import { ConfigError } from '../../errors.js';
 import { createConversationStream } from '../../pipeline/conversation-stream.js';
 import { nextStopSignal } from '../../service/signals.js';
 import { createSinks } from '../../sinks/index.js';
-import { openSqliteStore } from '../../store/index.js';
+import { openStore } from '../../store/index.js';
 import { FrameRecorder } from '../../stream/recording.js';
 import { parseSelectorValue, type TopicSelection } from '../../stream/topic-selector.js';
 import { addConnectionOptions, type ConnectionCliOptions, collect, connect } from '../connection-options.js';
@@ -58,7 +58,11 @@ export function registerListenCommand(program: Command): void {
         collect,
       )
       .option('--record <file>', 'also write every received frame as a JSON line (for replay)')
-      .option('--db <path>', 'checkpoint store, so a restart neither repeats nor misses', './switchboard.db')
+      .option(
+        '--db <path>',
+        'checkpoint store (SQLite file or postgres:// URL), so a restart neither repeats nor misses',
+        './switchboard.db',
+      )
       .option('--no-db', 'keep no checkpoint')
       .option('--heartbeat-interval <ms>', "the platform's heartbeat interval (30000 observed)")
       .option('--topics-per-channel <n>', 'topics per notification channel (max 1000)')
@@ -70,7 +74,7 @@ export function registerListenCommand(program: Command): void {
     const channelBudget = positive(options.channelBudget, '--channel-budget');
     const { logger, platform } = connect(options);
     const sinks = createSinks(options.sink?.length ? options.sink : ['stdout'], { logger });
-    const store = options.db === false ? undefined : openSqliteStore({ path: options.db });
+    const store = options.db === false ? undefined : await openStore(options.db);
     const recorder = options.record ? await FrameRecorder.open(options.record, { append: true }) : undefined;
     const stream = createConversationStream({
       platform,

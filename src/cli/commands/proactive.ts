@@ -21,7 +21,7 @@ import {
   ProactiveEngine,
   type RunSummary,
 } from '../../proactive/index.js';
-import { ledgerOf, openSqliteStore } from '../../store/index.js';
+import { isPostgresSpec, ledgerOf, openStore } from '../../store/index.js';
 
 export interface ProactiveCliOptions {
   rules: string;
@@ -117,7 +117,7 @@ export async function runProactiveCommand(
     throw error;
   }
   let consumer: EventConsumer | undefined;
-  const store = openSqliteStore({ path: cli.db });
+  const store = await openStore(cli.db);
   const print = (decision: Decision) =>
     io.stdout.write(cli.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision));
   try {
@@ -127,6 +127,8 @@ export async function runProactiveCommand(
       ledger: ledgerOf(store),
       logger,
       dryRun: cli.dryRun ?? false,
+      // With a ledger shared by engines in other processes, their fresh `sending` claims are theirs to finish.
+      ...(isPostgresSpec(cli.db) ? { sendingStaleMs: 120_000 } : {}),
       onDecision: print,
     });
     for (const warning of rules.warnings) io.stderr.write(`warning: ${warning}\n`);
@@ -175,7 +177,7 @@ export function registerProactiveCommand(program: Command, io?: Partial<CommandI
     .requiredOption('--rules <file>', 'rules file (YAML); see examples/rules.yaml')
     .option('--dry-run', 'print the plan (who, why, which channel, the text); send and record nothing')
     .option('--once', 'one pass (sweeps, due decisions) and exit, instead of running until stopped')
-    .option('--db <path>', 'ledger database (SQLite)', './switchboard.db')
+    .option('--db <path>', 'ledger database: a SQLite file or a postgres:// URL', './switchboard.db')
     .option('--json', 'print decisions as JSON lines')
     .option('--region <region>', 'Genesys Cloud region, or a base URL such as http://127.0.0.1:8787')
     .option('--client-id <id>', 'OAuth client id (client credentials)')
