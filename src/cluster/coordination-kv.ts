@@ -66,6 +66,19 @@ export class NatsCoordinationKv implements CoordinationKv {
     return new NatsCoordinationKv(kv, options.ttlMs);
   }
 
+  /** Opens a bucket that must already exist (to look at a replica set without creating anything); undefined if not. */
+  static async existing(connection: NatsConnection, bucket: string): Promise<NatsCoordinationKv | undefined> {
+    const kvm = new Kvm(connection);
+    try {
+      const kv = await kvm.open(bucket);
+      const status = await kv.status();
+      return new NatsCoordinationKv(kv, status.ttl);
+    } catch (error) {
+      if (/not found|does not exist/i.test((error as Error).message)) return undefined;
+      throw error;
+    }
+  }
+
   async get<T>(key: string): Promise<KvRecord<T> | undefined> {
     const entry = await this.kv.get(key);
     if (entry?.operation !== 'PUT') return undefined;

@@ -5,6 +5,7 @@ import { registerLedgerCommand } from './ledger.js';
 import { registerListenCommand } from './listen.js';
 import { registerProactiveCommand } from './proactive.js';
 import { registerReplayCommand } from './replay.js';
+import { registerReplicasCommand } from './replicas.js';
 import { registerRunCommand } from './run.js';
 
 /** Registers every subcommand on the program, in the order `--help` lists them. */
@@ -15,5 +16,6 @@ export function registerCommands(program: Command): void {
   registerReplayCommand(program);
   registerProactiveCommand(program);
   registerLedgerCommand(program);
+  registerReplicasCommand(program);
   registerEmulatorCommand(program);
 }
