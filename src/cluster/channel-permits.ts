@@ -15,6 +15,12 @@ import { acquireLease, type Lease, type LeaseTiming, releaseLease, renewLease } 
 export class SparePermits {
   private readonly held = new Set<Lease>();
   private readonly purposes = new WeakMap<Lease, string>();
+  /**
+   * A permit lost while its channel still runs (renewals failed past the TTL) is replaced by a free one, so the
+   * channel stays counted; its holder still releases the permit it was given: original → current replacement.
+   */
+  private readonly replacedBy = new Map<Lease, Lease>();
+  private readonly originalOf = new Map<Lease, Lease>();
 
   constructor(
     private readonly kv: CoordinationKv,
@@ -47,7 +53,10 @@ export class SparePermits {
     return undefined;
   }
 
-  async release(lease: Lease): Promise<void> {
+  async release(given: Lease): Promise<void> {
+    const lease = this.replacedBy.get(given) ?? given;
+    this.replacedBy.delete(given);
+    this.originalOf.delete(lease);
     this.held.delete(lease);
     await releaseLease(this.kv, lease).catch((error: unknown) =>
       this.logger.warn(
@@ -64,13 +73,32 @@ export class SparePermits {
       const result = await renewLease(this.kv, lease, value).catch(() => 'unreachable');
       if (result === 'lost') {
         this.held.delete(lease);
-        this.logger.warn({ key: lease.key }, 'spare permit lost (not renewed in time)');
+        const original = this.originalOf.get(lease) ?? lease;
+        this.originalOf.delete(lease);
+        const purpose = this.purposes.get(lease) ?? 'replacement';
+        const replacement = await this.tryAcquire(purpose).catch(() => undefined);
+        if (replacement) {
+          this.replacedBy.set(original, replacement);
+          this.originalOf.set(replacement, original);
+          this.logger.warn(
+            { key: lease.key, replacement: replacement.key },
+            'spare permit lost (not renewed in time); its channel now counts on another',
+          );
+        } else {
+          this.replacedBy.delete(original);
+          this.logger.warn(
+            { key: lease.key },
+            'spare permit lost (not renewed in time) and none free to replace it: one channel runs uncounted until it is dropped',
+          );
+        }
       }
     }
   }
 
   async releaseAll(): Promise<void> {
     for (const lease of [...this.held]) await this.release(lease);
+    this.replacedBy.clear();
+    this.originalOf.clear();
   }
 }
 

@@ -83,6 +83,35 @@ describe('SparePermits', () => {
   });
 });
 
+describe('SparePermits replacing a lost permit', () => {
+  it('counts the channel on a free permit instead, and releasing the one given releases its replacement', async () => {
+    const clock = new ManualClock();
+    const kv = new MemoryKv({ ttlMs: 1000, now: clock.now });
+    const a = spares(kv, 3, 'replica-a');
+    const b = spares(kv, 3, 'replica-b');
+    const given = await a.tryAcquire('rotation of shard 2');
+    assert.ok(given, 'acquired');
+    clock.advance(1100); // not renewed in time: expired in the store
+    const stolen = await b.tryAcquire('hand-over');
+    assert.equal(stolen?.key, given.key, 'the other replica took the expired permit');
+
+    await a.renewAll();
+    assert.equal(given.lost, true, 'the permit given out is lost');
+    assert.equal(a.heldCount, 1, 'a replacement is held instead');
+    const store = await sparesInStore(kv);
+    assert.equal(
+      Object.values(store).filter((owner) => owner === 'replica-a').length,
+      1,
+      'a holds one permit',
+    );
+    assert.equal(store[given.key], 'replica-b');
+
+    await a.release(given);
+    assert.equal(a.heldCount, 0, 'the replacement went back');
+    assert.deepEqual(await sparesInStore(kv), { [given.key]: 'replica-b' });
+  });
+});
+
 describe('ShardChannelAllowance', () => {
   it('covers the base channel with the shard lease and takes a spare permit for an extra one', async () => {
     const kv = new MemoryKv({ ttlMs: 10_000 });
