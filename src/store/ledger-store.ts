@@ -6,7 +6,13 @@
  */
 import type Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
-import { LEDGER_COLUMNS as COLUMNS, toColumnValue } from './ledger-columns.js';
+import {
+  LEDGER_COLUMNS as COLUMNS,
+  type LedgerRow,
+  ledgerEntryFromRow,
+  ledgerInsertFields,
+  toColumnValue,
+} from './ledger-columns.js';
 import { defaultReplicaId } from './replica-id.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { SwitchboardStore } from './store.js';
@@ -154,65 +160,9 @@ export interface LedgerStore {
   events(entryId: number): Promise<LedgerEvent[]>;
 }
 
-interface Row {
-  id: number;
-  idempotency_key: string;
-  rule_id: string;
-  customer_id: string;
-  trigger_kind: string;
-  trigger_id: string;
-  status: string;
-  channel: string | null;
-  to_address: string | null;
-  reason_code: string | null;
-  reason: string | null;
-  due_at: string | null;
-  claimed_at: string | null;
-  claimed_by: string | null;
-  sent_at: string | null;
-  conversation_id: string | null;
-  message_id: string | null;
-  platform_code: string | null;
-  correlation_id: string | null;
-  attempts: number;
-  context: string | null;
-  created_at: string;
-  updated_at: string;
-}
+type Row = LedgerRow & { id: number; context: string | null };
 
-function fromRow(row: Row): LedgerEntry {
-  const entry: LedgerEntry = {
-    id: row.id,
-    key: row.idempotency_key,
-    ruleId: row.rule_id,
-    customerId: row.customer_id,
-    triggerKind: row.trigger_kind as LedgerEntry['triggerKind'],
-    triggerId: row.trigger_id,
-    status: row.status as LedgerStatus,
-    attempts: row.attempts,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  const optional: [keyof LedgerEntry, string | null][] = [
-    ['channel', row.channel],
-    ['toAddress', row.to_address],
-    ['reasonCode', row.reason_code],
-    ['reason', row.reason],
-    ['dueAt', row.due_at],
-    ['claimedAt', row.claimed_at],
-    ['claimedBy', row.claimed_by],
-    ['sentAt', row.sent_at],
-    ['conversationId', row.conversation_id],
-    ['messageId', row.message_id],
-    ['platformCode', row.platform_code],
-    ['correlationId', row.correlation_id],
-  ];
-  for (const [field, value] of optional) {
-    if (value !== null) (entry as unknown as Record<string, unknown>)[field] = value;
-  }
-  if (row.context !== null) entry.context = JSON.parse(row.context) as Record<string, unknown>;
-  return entry;
-}
+const fromRow = (row: Row): LedgerEntry => ledgerEntryFromRow(row);
 
 const placeholders = (statuses: readonly string[]) => statuses.map(() => '?').join(', ');
 
@@ -370,21 +320,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private insertOrDuplicate(entry: NewLedgerEntry): ClaimResult {
     const existing = this.byKey.get(entry.key);
     if (existing) return { outcome: 'duplicate', existing: fromRow(existing) };
-    const fields: Record<string, unknown> = {
-      idempotency_key: entry.key,
-      rule_id: entry.ruleId,
-      customer_id: entry.customerId,
-      trigger_kind: entry.triggerKind,
-      trigger_id: entry.triggerId,
-      created_at: entry.createdAt,
-      updated_at: entry.createdAt,
-      attempts: entry.attempts ?? 0,
-    };
-    for (const [field, column] of Object.entries(COLUMNS)) {
-      if (field === 'updatedAt' || field === 'attempts') continue;
-      const value = (entry as unknown as Record<string, unknown>)[field];
-      if (value !== undefined) fields[column] = toColumnValue(field, value);
-    }
+    const fields = ledgerInsertFields(entry);
     const columns = Object.keys(fields);
     const result = this.db
       .prepare(`INSERT INTO proactive_ledger (${columns.join(', ')}) VALUES (${placeholders(columns)})`)

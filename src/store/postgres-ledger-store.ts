@@ -6,7 +6,13 @@
  * with `FOR UPDATE SKIP LOCKED` and a short pick lease, so each due entry goes to one replica at a time.
  */
 import type pg from 'pg';
-import { LEDGER_COLUMNS, toColumnValue } from './ledger-columns.js';
+import {
+  LEDGER_COLUMNS,
+  type LedgerRow,
+  ledgerEntryFromRow,
+  ledgerInsertFields,
+  toColumnValue,
+} from './ledger-columns.js';
 import type {
   ClaimGuard,
   ClaimResult,
@@ -37,77 +43,14 @@ export interface PostgresLedgerStoreOptions {
   lockScope?: string;
 }
 
-interface Row {
-  id: string | number;
-  idempotency_key: string;
-  rule_id: string;
-  customer_id: string;
-  trigger_kind: string;
-  trigger_id: string;
-  status: string;
-  channel: string | null;
-  to_address: string | null;
-  reason_code: string | null;
-  reason: string | null;
-  due_at: Date | string | null;
-  claimed_at: Date | string | null;
-  claimed_by: string | null;
-  sent_at: Date | string | null;
-  conversation_id: string | null;
-  message_id: string | null;
-  platform_code: string | null;
-  correlation_id: string | null;
-  attempts: number;
-  context: unknown;
-  created_at: Date | string;
-  updated_at: Date | string;
-}
+type Row = LedgerRow;
 
 /** timestamptz back to the ledger's format: ISO-8601 UTC with milliseconds, as written. */
 function iso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
-function fromRow(row: Row): LedgerEntry {
-  const entry: LedgerEntry = {
-    id: Number(row.id),
-    key: row.idempotency_key,
-    ruleId: row.rule_id,
-    customerId: row.customer_id,
-    triggerKind: row.trigger_kind as LedgerEntry['triggerKind'],
-    triggerId: row.trigger_id,
-    status: row.status as LedgerStatus,
-    attempts: row.attempts,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-  const texts: [keyof LedgerEntry, string | null][] = [
-    ['channel', row.channel],
-    ['toAddress', row.to_address],
-    ['reasonCode', row.reason_code],
-    ['reason', row.reason],
-    ['claimedBy', row.claimed_by],
-    ['conversationId', row.conversation_id],
-    ['messageId', row.message_id],
-    ['platformCode', row.platform_code],
-    ['correlationId', row.correlation_id],
-  ];
-  const times: [keyof LedgerEntry, Date | string | null][] = [
-    ['dueAt', row.due_at],
-    ['claimedAt', row.claimed_at],
-    ['sentAt', row.sent_at],
-  ];
-  const fields = entry as unknown as Record<string, unknown>;
-  for (const [field, value] of texts) if (value !== null) fields[field] = value;
-  for (const [field, value] of times) if (value !== null) fields[field] = iso(value);
-  if (row.context !== null && row.context !== undefined) {
-    entry.context = (typeof row.context === 'string' ? JSON.parse(row.context) : row.context) as Record<
-      string,
-      unknown
-    >;
-  }
-  return entry;
-}
+const fromRow = (row: Row): LedgerEntry => ledgerEntryFromRow(row, iso);
 
 const CONTACTED = `('sending', 'sent', 'unknown')`;
 
@@ -334,21 +277,7 @@ export class PostgresLedgerStore implements LedgerStore {
   }
 
   private async insertOrDuplicate(client: pg.ClientBase, entry: NewLedgerEntry): Promise<ClaimResult> {
-    const fields: Record<string, unknown> = {
-      idempotency_key: entry.key,
-      rule_id: entry.ruleId,
-      customer_id: entry.customerId,
-      trigger_kind: entry.triggerKind,
-      trigger_id: entry.triggerId,
-      created_at: entry.createdAt,
-      updated_at: entry.createdAt,
-      attempts: entry.attempts ?? 0,
-    };
-    for (const [field, column] of Object.entries(LEDGER_COLUMNS)) {
-      if (field === 'updatedAt' || field === 'attempts') continue;
-      const value = (entry as unknown as Record<string, unknown>)[field];
-      if (value !== undefined) fields[column] = toColumnValue(field, value);
-    }
+    const fields = ledgerInsertFields(entry);
     const columns = Object.keys(fields);
     const { rows } = await client.query<Row>(
       `INSERT INTO proactive_ledger (${columns.join(', ')})
