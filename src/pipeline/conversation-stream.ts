@@ -344,7 +344,7 @@ export class ConversationStream implements LiveStream {
         total: this.gapCount,
         backfilledEvents: this.backfilledEvents,
         last: this.lastGap,
-        backfilling: (this.source as WebSocketSource | undefined)?.backfiller?.busy ?? false,
+        backfilling: this.backfilling(),
       },
       lookups: this.pipeline.processor.stats(),
       checkpoint: { key: this.key, lastWrittenAt: this.lastCheckpointAt },
