@@ -25,7 +25,7 @@ import {
 import { DashboardState } from '../server/dashboard-state.js';
 import { type RunningHttpServer, startHttpServer } from '../server/http-server.js';
 import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
-import { createSinks, EventDispatcher, type EventSink } from '../sinks/index.js';
+import { createSink, EventDispatcher, type EventSink } from '../sinks/index.js';
 import { ledgerOf, openStore, type SwitchboardStore } from '../store/index.js';
 import type { WebSocketSource } from '../stream/index.js';
 import { checkServerAccess, isPostgresUrl, type ServiceConfig } from './config.js';
@@ -137,8 +137,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
         `bus ${connected.description} (NATS ${connected.serverVersion}): stream ${info.stream}, subjects ${info.subjectPrefix}.<type>.<conversation>`,
       );
     }
-    const configured: EventSink[] =
-      config.sinks.length > 0 ? [...createSinks(config.sinks, { logger }).sinks] : [];
+    const configured: EventSink[] = config.sinks.map((spec) => createSink(spec, { logger }));
     if (bus && config.bus) {
       configured.unshift(
         createNatsSink(
