@@ -25,6 +25,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY definitions ./definitions
 COPY web ./web
 COPY examples ./examples
 # /etc/switchboard: where the config is mounted. /var/lib/switchboard: a SQLite store, spill and file sinks
