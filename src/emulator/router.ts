@@ -81,6 +81,11 @@ export class Router {
     return this;
   }
 
+  /** Every registered route, in registration order (the conformance suite walks them). */
+  list(): readonly Route[] {
+    return this.routes;
+  }
+
   /**
    * Finds the route for a request. Returns `{ allowed }` with the methods that would match when the path is known
    * but the method is not (the shell answers 405 then), and `undefined` when the path is unknown (404).
@@ -124,7 +129,8 @@ export interface PlatformErrorBody {
   message: string;
   code: string;
   status: number;
-  messageParams: Record<string, unknown>;
+  /** Values are strings on the platform, numbers included. */
+  messageParams: Record<string, string>;
   contextId: string;
   details: unknown[];
   errors: unknown[];
@@ -135,14 +141,17 @@ export function platformError(
   status: number,
   code: string,
   message: string,
-  messageParams: Record<string, unknown> = {},
+  messageParams: Record<string, string | number | undefined> = {},
   headers?: Record<string, string>,
 ): EmulatorResponse {
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(messageParams))
+    if (value !== undefined) params[key] = String(value);
   const body: PlatformErrorBody = {
     message,
     code,
     status,
-    messageParams,
+    messageParams: params,
     contextId: '',
     details: [],
     errors: [],

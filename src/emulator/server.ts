@@ -1,7 +1,7 @@
 /**
  * The emulator's HTTP shell: one origin for OAuth, REST and the streaming WebSocket. Every request goes through
- * the same steps as on the platform — correlation id, body limit, bearer token, rate limit, route, permission —
- * and every error leaves in the platform's shape, so a client cannot tell the emulator from the real thing.
+ * the same steps as on the platform — correlation id, body limit, bearer token, rate limit, route, permission,
+ * validation against the platform's definition of the operation — and every error leaves in the platform's shape, so a client cannot tell the emulator from the real thing.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,6 +12,7 @@ import type { TokenStore } from './auth/tokens.js';
 import type { RequestFaults } from './faults.js';
 import type { NotificationSocketServer } from './notifications/socket-server.js';
 import { RateLimiter, rateLimitedResponse } from './rate-limit.js';
+import { validateRouteRequest } from './request-validation.js';
 import {
   type CallerIdentity,
   type EmulatorRequest,
@@ -207,6 +208,8 @@ async function dispatch(
       { permissions: list },
     );
   }
+  const invalid = validateRouteRequest(route, context.query, context.body);
+  if (invalid) return invalid;
   const emulatorRequest: EmulatorRequest = {
     method: context.method,
     path: context.path,

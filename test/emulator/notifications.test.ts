@@ -303,7 +303,14 @@ describe('notification subscriptions', () => {
   });
 
   it('lists the available topics', async () => {
-    const response = await api(emulator, 'GET', '/api/v2/notifications/availabletopics', { token });
+    const response = await api(
+      emulator,
+      'GET',
+      '/api/v2/notifications/availabletopics?expand=requiresPermissions',
+      {
+        token,
+      },
+    );
     assert.equal(response.status, 200);
     const entities = (response.body as { entities: { id: string; requiresPermissions: string[] }[] })
       .entities;

@@ -12,6 +12,11 @@ export interface ClientDefinition {
   permissions: string[];
   /** Display name (token info). */
   name?: string;
+  /**
+   * Makes this a user-context client: its tokens act as this user (as a code-grant token or a bot's credential
+   * would), so it can post into conversations where that user is a participant.
+   */
+  userId?: string;
 }
 
 export const DEFAULT_CLIENT: Readonly<ClientDefinition> = Object.freeze({

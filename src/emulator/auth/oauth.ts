@@ -114,6 +114,8 @@ export function registerOAuthRoutes(
         OAuthClient: {
           id: caller.clientId,
           name: client?.name ?? caller.clientId,
+          // The emulator issues client-credentials tokens; a user-context client stands for a code grant.
+          authorizedGrantType: caller.userId === undefined ? 'CLIENT-CREDENTIALS' : 'CODE',
           organization: { id: organizationId },
         },
       },

@@ -57,6 +57,7 @@ export class TokenStore {
       issuedAt,
       expiresAt: issuedAt + this.lifetimeSeconds * 1000,
     };
+    if (client.userId !== undefined) record.userId = client.userId;
     const accessToken = randomBytes(48).toString('base64url');
     this.byToken.set(accessToken, record);
     this.byId.set(record.tokenId, record);

@@ -83,22 +83,22 @@ export class NotificationChannel {
   }
 
   /** Builds the frame of a `v2.system.*` message for this channel. */
-  systemFrame(type: SystemTopicType, reason: string, message: string, organizationId: string): string {
+  systemFrame(
+    type: SystemTopicType,
+    reason: 'another_channel_subscribed' | 'user_tokens_revoked' | undefined,
+    message: string,
+    organizationId: string,
+  ): string {
     const correlationId = randomUUID();
     const topicName = type === 'socket_closing' ? 'v2.system.socket_closing' : `v2.system.${type}.${this.id}`;
-    return JSON.stringify({
-      topicName,
-      version: '2',
-      eventBody: {
-        channelId: this.id,
-        systemTopicType: type,
-        correlationId,
-        organizationId,
-        reason,
-        message,
-      },
-      metadata: { CorrelationId: correlationId },
-    });
+    // SystemMessage's enums have no value for a socket closing (its JSON is unverified): the keys are left out.
+    const eventBody: Record<string, string> = { channelId: this.id };
+    if (type !== 'socket_closing') eventBody.systemTopicType = type;
+    eventBody.correlationId = correlationId;
+    eventBody.organizationId = organizationId;
+    if (reason) eventBody.reason = reason;
+    eventBody.message = message;
+    return JSON.stringify({ topicName, version: '2', eventBody, metadata: { CorrelationId: correlationId } });
   }
 
   /** Stops this channel's timers. */

@@ -142,12 +142,7 @@ export class NotificationHub implements NotificationPublisher {
       const socket = channel.socket;
       if (!socket) continue;
       affected++;
-      this.sendSystem(
-        channel,
-        'socket_closing',
-        'maintenance',
-        'The socket will close shortly; open a new one.',
-      );
+      this.sendSystem(channel, 'socket_closing', undefined, 'The socket will close shortly; open a new one.');
       clearTimeout(channel.closingTimer);
       channel.closingTimer = setTimeout(() => {
         if (channel.socket !== socket) return;
@@ -174,7 +169,7 @@ export class NotificationHub implements NotificationPublisher {
         this.sendSystem(
           channel,
           'token_revoked',
-          'token_revoked',
+          'user_tokens_revoked',
           'The token that created this channel was revoked.',
         );
       }
@@ -193,7 +188,7 @@ export class NotificationHub implements NotificationPublisher {
       this.sendSystem(
         channel,
         'no_longer_subscribed',
-        'subscriptions_removed',
+        undefined,
         `This channel is no longer subscribed to: ${removed.join(', ')}`,
       );
     }
@@ -269,7 +264,7 @@ export class NotificationHub implements NotificationPublisher {
   private sendSystem(
     channel: NotificationChannel,
     type: 'socket_closing' | 'no_longer_subscribed' | 'token_revoked',
-    reason: string,
+    reason: 'another_channel_subscribed' | 'user_tokens_revoked' | undefined,
     message: string,
   ): void {
     this.write(channel, channel.systemFrame(type, reason, message, this.settings.organizationId));

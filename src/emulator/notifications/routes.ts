@@ -130,10 +130,10 @@ export function registerNotificationRoutes(
     return { status: 204 };
   });
 
-  router.add('GET', '/api/v2/notifications/availabletopics', () => ({
-    status: 200,
-    body: availableTopics(),
-  }));
+  router.add('GET', '/api/v2/notifications/availabletopics', (request) => {
+    const expand = new Set(request.query.getAll('expand').flatMap((v) => v.split(',').map((e) => e.trim())));
+    return { status: 200, body: availableTopics(expand) };
+  });
 }
 
 function subscriberOf(caller: CallerIdentity): { permissions: ReadonlySet<string>; userId?: string } {

@@ -202,21 +202,30 @@ export function judgeTopic(topic: string, subscriber: Subscriber, maxLength: num
   return { id: topic };
 }
 
-/** The `GET /api/v2/notifications/availabletopics` listing (`AvailableTopicEntityListing`). */
-export function availableTopics(): { entities: Record<string, unknown>[] } {
+/**
+ * The `GET /api/v2/notifications/availabletopics` listing (`AvailableTopicEntityListing`). Like the platform, each
+ * entry carries its id and flags; descriptions, permissions, transports and the rest only when `expand` asks.
+ * `schema` and `permissionDetails` are never filled: the emulator has no topic schemas.
+ */
+export function availableTopics(expand: ReadonlySet<string> = new Set()): {
+  entities: Record<string, unknown>[];
+} {
   return {
-    entities: TOPIC_CATALOGUE.map((topicFamily) => ({
-      id: topicFamily.template,
-      description: topicFamily.description,
-      requiresPermissions: [...topicFamily.permissions],
-      requiresCurrentUser: false,
-      requiresCurrentUserOrPermission: topicFamily.currentUserOrPermission,
-      requiresAnyValidator: false,
-      enforced: true,
-      visibility: 'Public',
-      transports: ['Websocket'],
-      topicParameters: ['id'],
-      publicApiTemplateUriPaths: [],
-    })),
+    entities: TOPIC_CATALOGUE.map((topicFamily) => {
+      const entry: Record<string, unknown> = {
+        id: topicFamily.template,
+        requiresCurrentUser: false,
+        requiresCurrentUserOrPermission: topicFamily.currentUserOrPermission,
+        requiresAnyValidator: false,
+      };
+      if (expand.has('description')) entry.description = topicFamily.description;
+      if (expand.has('requiresPermissions')) entry.requiresPermissions = [...topicFamily.permissions];
+      if (expand.has('enforced')) entry.enforced = true;
+      if (expand.has('visibility')) entry.visibility = 'Public';
+      if (expand.has('transports')) entry.transports = ['Websocket'];
+      if (expand.has('topicParameters')) entry.topicParameters = ['id'];
+      if (expand.has('publicApiTemplateUriPaths')) entry.publicApiTemplateUriPaths = [];
+      return entry;
+    }),
   };
 }

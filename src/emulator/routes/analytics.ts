@@ -2,7 +2,11 @@
 import { platformError, type Router } from '../router.js';
 import { QueryError, type World } from '../world/index.js';
 
-export const ANALYTICS_PERMISSION = 'analytics:conversationDetail:view';
+/** Either lets a client read conversation details (the agent one limits it to the agent's own, not modelled). */
+export const ANALYTICS_PERMISSIONS = [
+  'analytics:conversationDetail:view',
+  'analytics:agentConversationDetail:view',
+];
 
 /** Registers the analytics routes. */
 export function registerAnalyticsRoutes(router: Router, world: World): void {
@@ -18,6 +22,6 @@ export function registerAnalyticsRoutes(router: Router, world: World): void {
         throw error;
       }
     },
-    { permissions: [ANALYTICS_PERMISSION] },
+    { permissions: ANALYTICS_PERMISSIONS },
   );
 }

@@ -6,9 +6,11 @@ import { platformError, type Router } from '../router.js';
 import { renderMessageData, type World } from '../world/index.js';
 import { renderConversation, renderMessageConversation } from '../world/render.js';
 
+/** What the platform requires of each (any one of a list). The message conversation view requires nothing. */
 export const CONVERSATION_PERMISSIONS = {
-  view: 'conversation:communication:view',
-  send: 'conversation:message:create',
+  view: ['conversation:communication:view'],
+  viewMessages: ['conversation:message:view', 'conversation:webmessaging:view'],
+  send: ['conversation:message:create', 'conversation:webmessaging:create'],
 } as const;
 
 /** At most this many ids in one bulk message request. */
@@ -19,7 +21,7 @@ const notFound = (id: string) => platformError(404, 'not.found', `Conversation $
 /** Registers the conversation routes. */
 export function registerConversationRoutes(router: Router, world: World): void {
   const queueName = (id: string) => world.org.queueById.get(id)?.name;
-  const view = { permissions: [CONVERSATION_PERMISSIONS.view] };
+  const view = { permissions: [...CONVERSATION_PERMISSIONS.view] };
 
   router.add(
     'GET',
@@ -33,16 +35,11 @@ export function registerConversationRoutes(router: Router, world: World): void {
     view,
   );
 
-  router.add(
-    'GET',
-    '/api/v2/conversations/messages/{conversationId}',
-    (request) => {
-      const conversation = world.conversations.get(request.params.conversationId!);
-      if (conversation?.media !== 'message') return notFound(request.params.conversationId!);
-      return { status: 200, body: renderMessageConversation(conversation) };
-    },
-    view,
-  );
+  router.add('GET', '/api/v2/conversations/messages/{conversationId}', (request) => {
+    const conversation = world.conversations.get(request.params.conversationId!);
+    if (conversation?.media !== 'message') return notFound(request.params.conversationId!);
+    return { status: 200, body: renderMessageConversation(conversation) };
+  });
 
   router.add(
     'POST',
@@ -65,7 +62,7 @@ export function registerConversationRoutes(router: Router, world: World): void {
         .map(renderMessageData);
       return { status: 200, body: { entities } };
     },
-    view,
+    { permissions: [...CONVERSATION_PERMISSIONS.viewMessages] },
   );
 
   router.add(
@@ -87,6 +84,6 @@ export function registerConversationRoutes(router: Router, world: World): void {
       if (!result.ok) return platformError(result.status, result.code, result.message);
       return { status: 200, body: result.message };
     },
-    { permissions: [CONVERSATION_PERMISSIONS.send] },
+    { permissions: [...CONVERSATION_PERMISSIONS.send] },
   );
 }

@@ -109,7 +109,7 @@ export function smsNumberView(number: Org['smsNumbers'][number]): Models.SmsPhon
     phoneNumber: number.phoneNumber,
     phoneNumberType: 'tollfree',
     provisionedThroughPureCloud: true,
-    phoneNumberStatus: 'active',
+    phoneNumberStatus: number.status,
     capabilities: ['sms'],
     countryCode: number.countryCode,
     dateCreated: iso(number.dateCreated),

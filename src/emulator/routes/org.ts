@@ -21,12 +21,11 @@ export const ORG_PERMISSIONS = {
   queues: 'routing:queue:view',
   wrapupCodes: 'routing:wrapupCode:view',
   contacts: 'externalContacts:contact:view',
+  /** Reading one contact also works with the Relate permission. */
+  relateContacts: 'relate:contact:view',
   smsNumbers: 'sms:phoneNumber:view',
   integrations: 'messaging:integration:view',
 } as const;
-
-/** Identifier types accepted by the contact lookup. */
-export const IDENTIFIER_TYPES = ['Phone', 'Email', 'SocialWhatsapp', 'ExternalId', 'Cookie'] as const;
 
 const notFound = (what: string, id: string) =>
   platformError(404, 'not.found', `${what} ${id} not found`, { id });
@@ -39,10 +38,35 @@ function nameMatcher(pattern: string | null): (name: string) => boolean {
   return (name) => re.test(name);
 }
 
+/**
+ * Items ordered by a text key, for the listings' `sortOrder` (`ascending`/`asc`, `descending`/`desc`); without one,
+ * in the org's own order.
+ */
+function sorted<T>(items: readonly T[], key: (item: T) => string, order: string | null): T[] {
+  if (order === null) return [...items];
+  const direction = order === 'descending' || order === 'desc' ? -1 : 1;
+  return [...items].sort((a, b) => direction * key(a).localeCompare(key(b)));
+}
+
+/** Listing filters the world has nothing to match (divisions other than its one, states it never uses). */
+function inDivision(request: EmulatorRequest, divisionId: string): boolean {
+  const wanted = idsFrom(request.query, 'divisionId');
+  return wanted.length === 0 || wanted.includes(divisionId);
+}
+
 function paged<T>(request: EmulatorRequest, items: readonly T[], max = 500) {
   const paging = parsePaging(request.query, max);
   if (isResponse(paging)) return paging;
   return { status: 200, body: listing(items, paging, request.path) };
+}
+
+/** Values of a list query parameter, repeated or comma-separated. */
+function listOf(request: EmulatorRequest, name: string): string[] {
+  return request.query
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** Registers the org routes. */
@@ -51,10 +75,14 @@ export function registerOrgRoutes(router: Router, world: World): void {
 
   router.add('GET', '/api/v2/users', (request) => {
     const ids = idsFrom(request.query, 'id');
-    const users = org.users.filter((u) => ids.length === 0 || ids.includes(u.id));
+    // Every user of the world is active: `state` (default active) lists them all or none.
+    const state = request.query.get('state') ?? 'active';
+    const users = org.users.filter(
+      (u) => (ids.length === 0 || ids.includes(u.id)) && (state === 'active' || state === 'any'),
+    );
     return paged(
       request,
-      users.map((u) => userView(org, u)),
+      sorted(users, (u) => u.name, request.query.get('sortOrder')).map((u) => userView(org, u)),
     );
   });
   router.add('GET', '/api/v2/users/{userId}', (request) => {
@@ -68,10 +96,13 @@ export function registerOrgRoutes(router: Router, world: World): void {
     (request) => {
       const ids = idsFrom(request.query, 'id');
       const matches = nameMatcher(request.query.get('name'));
-      const queues = org.queues.filter((q) => (ids.length === 0 || ids.includes(q.id)) && matches(q.name));
+      const queues = org.queues.filter(
+        (q) =>
+          (ids.length === 0 || ids.includes(q.id)) && matches(q.name) && inDivision(request, org.division.id),
+      );
       return paged(
         request,
-        queues.map((q) => queueView(org, q)),
+        sorted(queues, (q) => q.name, request.query.get('sortOrder')).map((q) => queueView(org, q)),
       );
     },
     { permissions: [ORG_PERMISSIONS.queues] },
@@ -93,9 +124,22 @@ export function registerOrgRoutes(router: Router, world: World): void {
     '/api/v2/routing/wrapupcodes',
     (request) => {
       const matches = nameMatcher(request.query.get('name'));
+      const ids = idsFrom(request.query, 'id');
+      const codes = org.wrapupCodes.filter(
+        (c) =>
+          matches(c.name) && (ids.length === 0 || ids.includes(c.id)) && inDivision(request, org.division.id),
+      );
+      const key =
+        request.query.get('sortBy') === 'id'
+          ? (c: (typeof codes)[number]) => c.id
+          : (c: (typeof codes)[number]) => c.name;
       return paged(
         request,
-        org.wrapupCodes.filter((c) => matches(c.name)).map((c) => wrapupCodeView(org, c)),
+        sorted(
+          codes,
+          key,
+          request.query.get('sortOrder') ?? (request.query.has('sortBy') ? 'ascending' : null),
+        ).map((c) => wrapupCodeView(org, c)),
       );
     },
     { permissions: [ORG_PERMISSIONS.wrapupCodes] },
@@ -121,21 +165,16 @@ export function registerOrgRoutes(router: Router, world: World): void {
         ? { status: 200, body: contactView(org, contact) }
         : notFound('External contact', request.params.contactId!);
     },
-    { permissions: [ORG_PERMISSIONS.contacts] },
+    { permissions: [ORG_PERMISSIONS.relateContacts, ORG_PERMISSIONS.contacts] },
   );
   router.add(
     'POST',
     '/api/v2/externalcontacts/identifierlookup/contacts',
     (request) => {
-      const body = request.body as { type?: unknown; value?: unknown } | undefined;
-      if (typeof body !== 'object' || body === null)
-        return platformError(400, 'bad.request', 'The body must be a ContactIdentifier object {type, value}');
-      if (typeof body.type !== 'string' || !(IDENTIFIER_TYPES as readonly string[]).includes(body.type))
-        return platformError(400, 'invalid.value', `type must be one of ${IDENTIFIER_TYPES.join(', ')}`, {
-          type: body.type,
-        });
+      // The shell checked the body against ContactIdentifier: type is one of the platform's identifier types.
+      const body = request.body as { type: string; value: unknown };
       if (typeof body.value !== 'string' || body.value.trim() === '')
-        return platformError(400, 'invalid.value', 'value is required');
+        return platformError(400, 'invalid.value', 'value is required', { field: 'value' });
       const contact = lookupContact(org.contacts, body.type, body.value);
       return contact
         ? { status: 200, body: contactView(org, contact) }
@@ -150,10 +189,22 @@ export function registerOrgRoutes(router: Router, world: World): void {
     (request) => {
       const filter = request.query.get('phoneNumber')?.replace(/[^0-9*]/g, '');
       const matches = filter ? nameMatcher(filter.includes('*') ? filter : `*${filter}*`) : () => true;
-      return paged(
-        request,
-        org.smsNumbers.filter((n) => matches(n.phoneNumber.replace(/^\+/, ''))).map(smsNumberView),
+      // The query spells statuses in lower case with hyphens (`pending-cancellation`); the model in upper case with
+      // underscores (`PENDING_CANCELLATION`).
+      const statuses = listOf(request, 'phoneNumberStatus').map((v) => v.toUpperCase().replace(/-/g, '_'));
+      const types = listOf(request, 'phoneNumberType');
+      const countries = listOf(request, 'countryCode').map((v) => v.toUpperCase());
+      const numbers = org.smsNumbers.filter(
+        (n) =>
+          matches(n.phoneNumber.replace(/^\+/, '')) &&
+          (statuses.length === 0 || statuses.includes(n.status)) &&
+          (types.length === 0 || types.includes('tollfree')) &&
+          (countries.length === 0 || countries.includes(n.countryCode)),
       );
+      const sortBy = request.query.get('sortBy');
+      const key = (n: (typeof numbers)[number]) =>
+        sortBy === 'phoneNumberStatus' ? n.status : sortBy === 'countryCode' ? n.countryCode : n.phoneNumber;
+      return paged(request, sorted(numbers, key, request.query.get('sortOrder')).map(smsNumberView));
     },
     { permissions: [ORG_PERMISSIONS.smsNumbers] },
   );
@@ -214,6 +265,7 @@ function lookupContact(contacts: readonly OrgContact[], type: string, value: str
     case 'ExternalId':
       return contacts.find((c) => c.openMessagingId === value.trim());
     default:
+      // Cookies, social and Apple ids: the world's contacts have none, so nothing is found.
       return undefined;
   }
 }

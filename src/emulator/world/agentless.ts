@@ -16,6 +16,7 @@ import {
 } from './model.js';
 import type { Org, OrgContact } from './org.js';
 import type { Random } from './random.js';
+import { renderMessageData } from './render.js';
 import type { WorldSettings } from './settings.js';
 import type { ConversationStore } from './store.js';
 
@@ -53,7 +54,7 @@ export interface AgentlessRefusal {
   status: 400;
   code: 'bad.request' | 'invalid.value';
   message: string;
-  messageParams: Record<string, unknown>;
+  messageParams: Record<string, string>;
 }
 
 export type AgentlessResult =
@@ -109,23 +110,10 @@ export class AgentlessSender {
     if (typeof raw.fromAddress !== 'string' || raw.fromAddress === '')
       return refuse('invalid.value', 'fromAddress is required');
     const fromAddress = raw.fromAddress;
-    if (raw.externalContactId !== undefined && typeof raw.externalContactId !== 'string')
-      return refuse('invalid.value', 'externalContactId must be a string');
-    let toAddress = raw.toAddress;
-    let contact: OrgContact | undefined;
-    if (toAddress === undefined && typeof raw.externalContactId === 'string') {
-      contact = this.org.contactById.get(raw.externalContactId);
-      if (!contact)
-        return refuse('invalid.value', `externalContactId ${raw.externalContactId} was not found`);
-      toAddress = addressOf(contact, messengerType);
-      if (toAddress === undefined)
-        return refuse('invalid.value', `External contact ${contact.id} has no ${messengerType} address`);
-    }
+    // SendAgentlessOutboundMessageRequest has no other way to name the recipient: toAddress is required.
+    const toAddress = raw.toAddress;
     if (typeof toAddress !== 'string' || toAddress === '')
-      return refuse(
-        'invalid.value',
-        'toAddress is required (or externalContactId with an address on that channel)',
-      );
+      return refuse('invalid.value', 'toAddress is required');
     if (
       raw.useExistingActiveConversation !== undefined &&
       typeof raw.useExistingActiveConversation !== 'boolean'
@@ -211,7 +199,7 @@ export class AgentlessSender {
       }
     }
 
-    contact ??= this.resolve(messengerType, toAddress);
+    const contact = this.resolve(messengerType, toAddress);
     const text = textBody ?? renderTemplate(template!);
     const existing = useExisting
       ? this.store.activeMessageConversation(
@@ -262,17 +250,7 @@ export class AgentlessSender {
       messengerType,
       useExistingActiveConversation: useExisting,
       timestamp,
-      message: {
-        id: message.messageId,
-        conversationId: conversation.id,
-        timestamp,
-        fromAddress,
-        toAddress,
-        direction: 'outbound',
-        messengerType,
-        status: 'sent',
-        normalizedMessage: { type: 'Text', text },
-      },
+      message: renderMessageData(message),
     };
     if (textBody !== undefined) response.textBody = textBody;
     if (caller.userId) response.user = { id: caller.userId, selfUri: `/api/v2/users/${caller.userId}` };
@@ -348,12 +326,6 @@ export class AgentlessSender {
     this.store.add(conversation);
     return conversation;
   }
-}
-
-function addressOf(contact: OrgContact, messengerType: AgentlessMessengerType): string | undefined {
-  if (messengerType === 'sms') return contact.phone;
-  if (messengerType === 'whatsapp') return contact.whatsAppNumber?.replace(/^\+/, '');
-  return contact.openMessagingId;
 }
 
 function checkTemplate(value: unknown): Models.SendMessagingTemplateRequest | string {

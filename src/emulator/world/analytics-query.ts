@@ -1,48 +1,25 @@
 /**
- * Validation of `POST /api/v2/analytics/conversations/details/query` bodies (`ConversationQuery`): every problem
- * is reported with the field it is in, the way a client author needs it.
+ * Reading `POST /api/v2/analytics/conversations/details/query` bodies (`ConversationQuery`). The shell has already
+ * checked them against the platform's definition (required fields, enums: every dimension, metric, operator and
+ * order the platform lists); this turns them into a query and checks what the definition cannot say (the interval's
+ * form, paging limits, what each predicate type needs), naming the field of every problem.
  */
-
-export const CONVERSATION_DIMENSIONS = [
-  'conversationId',
-  'conversationEnd',
-  'divisionId',
-  'externalTag',
-  'originatingDirection',
-] as const;
-
-export const SEGMENT_DIMENSIONS = [
-  'addressFrom',
-  'addressTo',
-  'ani',
-  'conversationId',
-  'direction',
-  'disconnectType',
-  'divisionId',
-  'dnis',
-  'externalContactId',
-  'mediaType',
-  'messageType',
-  'participantId',
-  'participantName',
-  'peerId',
-  'provider',
-  'purpose',
-  'queueId',
-  'segmentEnd',
-  'segmentType',
-  'sessionId',
-  'userId',
-  'wrapUpCode',
-] as const;
 
 export type Operator = 'matches' | 'exists' | 'notExists';
 
-export interface Predicate {
-  dimension: string;
-  operator: Operator;
-  value?: string;
+/** A numeric range of a metric predicate (`NumericRange`). */
+export interface NumericRange {
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
 }
+
+/** One predicate: a dimension, a participant attribute (`property`) or a metric compared with a range. */
+export type Predicate =
+  | { kind: 'dimension'; dimension: string; operator: Operator; value?: string }
+  | { kind: 'property'; property: string; operator: Operator; value?: string }
+  | { kind: 'metric'; metric: string; operator: Operator; range?: NumericRange; value?: string };
 
 export interface FilterNode {
   type: 'and' | 'or';
@@ -53,10 +30,12 @@ export interface FilterNode {
 export interface ParsedQuery {
   from: number;
   to: number;
-  order: 'asc' | 'desc';
-  orderBy: 'conversationStart' | 'conversationEnd';
+  order: 'asc' | 'desc' | 'unordered';
+  orderBy: 'conversationStart' | 'conversationEnd' | 'segmentStart' | 'segmentEnd';
   pageSize: number;
   pageNumber: number;
+  /** An evaluation, survey or resolution filter was given: the world has none, so nothing matches. */
+  neverMatches: boolean;
   conversationFilters: FilterNode[];
   segmentFilters: FilterNode[];
 }
@@ -77,7 +56,11 @@ export class QueryError extends Error {
   }
 }
 
-const UNSUPPORTED_FILTERS = ['evaluationFilters', 'surveyFilters', 'resolutionFilters'] as const;
+/**
+ * Filters on evaluations, surveys and resolutions: the world has none of these, so a filter on them matches no
+ * conversation, as it would in an org without them.
+ */
+const NEVER_MATCHING_FILTERS = ['evaluationFilters', 'surveyFilters', 'resolutionFilters'] as const;
 
 /** Parses and checks a query body; throws {@link QueryError}. */
 export function parseConversationQuery(body: unknown, limits: QueryLimits): ParsedQuery {
@@ -86,11 +69,9 @@ export function parseConversationQuery(body: unknown, limits: QueryLimits): Pars
   const raw = body as Record<string, unknown>;
   const { from, to } = parseInterval(raw.interval);
 
-  const order = raw.order ?? 'asc';
-  if (order !== 'asc' && order !== 'desc') throw new QueryError('order must be "asc" or "desc"', 'order');
-  const orderBy = raw.orderBy ?? 'conversationStart';
-  if (orderBy !== 'conversationStart' && orderBy !== 'conversationEnd')
-    throw new QueryError('orderBy must be "conversationStart" or "conversationEnd"', 'orderBy');
+  // The shell refused anything outside the platform's enums.
+  const order = (raw.order ?? 'asc') as ParsedQuery['order'];
+  const orderBy = (raw.orderBy ?? 'conversationStart') as ParsedQuery['orderBy'];
 
   let pageSize = 25;
   let pageNumber = 1;
@@ -110,25 +91,18 @@ export function parseConversationQuery(body: unknown, limits: QueryLimits): Pars
       'paging',
     );
 
-  for (const key of UNSUPPORTED_FILTERS) {
-    const value = raw[key];
-    if (value !== undefined && (!Array.isArray(value) || value.length > 0))
-      throw new QueryError(`${key} are not supported by this emulator`, key);
-  }
+  const neverMatches = NEVER_MATCHING_FILTERS.some((key) => Array.isArray(raw[key]) && raw[key].length > 0);
 
   return {
+    neverMatches,
     from,
     to,
     order,
     orderBy,
     pageSize,
     pageNumber,
-    conversationFilters: parseFilters(
-      raw.conversationFilters,
-      'conversationFilters',
-      CONVERSATION_DIMENSIONS,
-    ),
-    segmentFilters: parseFilters(raw.segmentFilters, 'segmentFilters', SEGMENT_DIMENSIONS),
+    conversationFilters: parseFilters(raw.conversationFilters, 'conversationFilters'),
+    segmentFilters: parseFilters(raw.segmentFilters, 'segmentFilters'),
   };
 }
 
@@ -138,91 +112,103 @@ function integer(value: unknown, field: string): number {
   return value;
 }
 
-/** `"<iso>/<iso>"`; times without a zone are not accepted (the platform needs them unambiguous). */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ZONED = /(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** One end of an interval; the documented form has no zone (`YYYY-MM-DDThh:mm:ss`), which the platform reads as UTC. */
+function intervalEnd(text: string, which: string): number {
+  if (!DATE_TIME.test(text))
+    throw new QueryError(`interval ${which} "${text}" is not an ISO-8601 date-time`, 'interval');
+  const at = Date.parse(ZONED.test(text) ? text : `${text}Z`);
+  if (Number.isNaN(at))
+    throw new QueryError(`interval ${which} "${text}" is not a valid date-time`, 'interval');
+  return at;
+}
+
+/** `"<start>/<end>"` (ISO-8601 date-times, with or without a zone). */
 function parseInterval(value: unknown): { from: number; to: number } {
   if (typeof value !== 'string' || value === '')
     throw new QueryError('interval is required, as "<ISO-8601 start>/<ISO-8601 end>"', 'interval');
   const parts = value.split('/');
   if (parts.length !== 2)
     throw new QueryError(`interval "${value}" must be "<ISO-8601 start>/<ISO-8601 end>"`, 'interval');
-  const [start, end] = parts as [string, string];
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i;
-  const from = Date.parse(start);
-  const to = Date.parse(end);
-  if (!zoned.test(start) || Number.isNaN(from))
-    throw new QueryError(`interval start "${start}" is not an ISO-8601 date-time with a zone`, 'interval');
-  if (!zoned.test(end) || Number.isNaN(to))
-    throw new QueryError(`interval end "${end}" is not an ISO-8601 date-time with a zone`, 'interval');
+  const from = intervalEnd(parts[0]!, 'start');
+  const to = intervalEnd(parts[1]!, 'end');
   if (to <= from) throw new QueryError('interval end must be after its start', 'interval');
   return { from, to };
 }
 
-function parseFilters(value: unknown, field: string, dimensions: readonly string[]): FilterNode[] {
+function parseFilters(value: unknown, field: string): FilterNode[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new QueryError(`${field} must be an array`, field);
   return value.map((filter, i) => {
     const at = `${field}[${i}]`;
-    if (typeof filter !== 'object' || filter === null) throw new QueryError(`${at} must be an object`, at);
     const f = filter as Record<string, unknown>;
-    const type = logical(f.type, `${at}.type`);
-    const predicates = parsePredicates(f.predicates, `${at}.predicates`, dimensions, true);
-    let clauses: FilterNode['clauses'] = [];
-    if (f.clauses !== undefined) {
-      if (!Array.isArray(f.clauses)) throw new QueryError(`${at}.clauses must be an array`, `${at}.clauses`);
-      clauses = f.clauses.map((clause, j) => {
-        const cat = `${at}.clauses[${j}]`;
-        if (typeof clause !== 'object' || clause === null)
-          throw new QueryError(`${cat} must be an object`, cat);
-        const c = clause as Record<string, unknown>;
-        return {
-          type: logical(c.type, `${cat}.type`),
-          predicates: parsePredicates(c.predicates, `${cat}.predicates`, dimensions, false),
-        };
-      });
-    }
+    const predicates = parsePredicates(f.predicates, `${at}.predicates`);
+    const clauses = ((f.clauses ?? []) as Record<string, unknown>[]).map((clause, j) => {
+      const predicates = parsePredicates(clause.predicates, `${at}.clauses[${j}].predicates`);
+      if (predicates.length === 0)
+        throw new QueryError(
+          `${at}.clauses[${j}].predicates must not be empty`,
+          `${at}.clauses[${j}].predicates`,
+        );
+      return { type: clause.type as 'and' | 'or', predicates };
+    });
     if (predicates.length === 0 && clauses.length === 0)
       throw new QueryError(`${at} needs at least one predicate or clause`, at);
-    return { type, predicates, clauses };
+    return { type: f.type as 'and' | 'or', predicates, clauses };
   });
 }
 
-function logical(value: unknown, field: string): 'and' | 'or' {
-  if (value !== 'and' && value !== 'or') throw new QueryError(`${field} must be "and" or "or"`, field);
-  return value;
-}
-
-function parsePredicates(
-  value: unknown,
-  field: string,
-  dimensions: readonly string[],
-  optional: boolean,
-): Predicate[] {
-  if (value === undefined && optional) return [];
-  if (!Array.isArray(value) || (!optional && value.length === 0))
-    throw new QueryError(`${field} must be a non-empty array`, field);
-  return value.map((predicate, i) => {
+function parsePredicates(value: unknown, field: string): Predicate[] {
+  if (value === undefined) return [];
+  return (value as Record<string, unknown>[]).map((p, i) => {
     const at = `${field}[${i}]`;
-    if (typeof predicate !== 'object' || predicate === null)
-      throw new QueryError(`${at} must be an object`, at);
-    const p = predicate as Record<string, unknown>;
-    const type = p.type ?? 'dimension';
-    if (type !== 'dimension')
-      throw new QueryError(
-        `${at}.type "${String(type)}" is not supported by this emulator; use "dimension"`,
-        `${at}.type`,
-      );
-    if (typeof p.dimension !== 'string' || !dimensions.includes(p.dimension))
-      throw new QueryError(
-        `${at}.dimension "${String(p.dimension)}" is not a dimension here; one of: ${dimensions.join(', ')}`,
-        `${at}.dimension`,
-      );
-    const operator = p.operator ?? 'matches';
-    if (operator !== 'matches' && operator !== 'exists' && operator !== 'notExists')
-      throw new QueryError(`${at}.operator must be "matches", "exists" or "notExists"`, `${at}.operator`);
-    if (operator === 'matches' && (typeof p.value !== 'string' || p.value === ''))
-      throw new QueryError(`${at}.value is required (a string) with operator "matches"`, `${at}.value`);
-    const parsed: Predicate = { dimension: p.dimension, operator };
-    if (typeof p.value === 'string') parsed.value = p.value;
-    return parsed;
+    const operator = (p.operator ?? 'matches') as Operator;
+    const text = typeof p.value === 'string' ? p.value : undefined;
+    const needsValue = (what: string) => {
+      if (operator === 'matches' && text === undefined && p.range === undefined)
+        throw new QueryError(`${at}.value is required with operator "matches" on ${what}`, `${at}.value`);
+    };
+    const withValue = <T extends Predicate>(predicate: T): T =>
+      text === undefined ? predicate : { ...predicate, value: text };
+    switch (p.type ?? 'dimension') {
+      case 'property': {
+        if (typeof p.property !== 'string' || p.property === '')
+          throw new QueryError(`${at}.property is required when type is "property"`, `${at}.property`);
+        needsValue(`property ${p.property}`);
+        return withValue({ kind: 'property', property: p.property, operator });
+      }
+      case 'metric': {
+        if (typeof p.metric !== 'string')
+          throw new QueryError(`${at}.metric is required when type is "metric"`, `${at}.metric`);
+        if (operator === 'matches' && p.range === undefined && text === undefined)
+          throw new QueryError(`${at}.range is required with a metric`, `${at}.range`);
+        const predicate: Predicate = { kind: 'metric', metric: p.metric, operator };
+        if (p.range !== undefined) predicate.range = parseRange(p.range, `${at}.range`);
+        return withValue(predicate);
+      }
+      default: {
+        if (typeof p.dimension !== 'string')
+          throw new QueryError(`${at}.dimension is required when type is "dimension"`, `${at}.dimension`);
+        needsValue(`dimension ${p.dimension}`);
+        return withValue({ kind: 'dimension', dimension: p.dimension, operator });
+      }
+    }
   });
+}
+
+function parseRange(value: unknown, field: string): NumericRange {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new QueryError(`${field} must be an object {gt, gte, lt, lte}`, field);
+  const range: NumericRange = {};
+  for (const key of ['gt', 'gte', 'lt', 'lte'] as const) {
+    const bound = (value as Record<string, unknown>)[key];
+    if (bound === undefined) continue;
+    if (typeof bound !== 'number')
+      throw new QueryError(`${field}.${key} must be a number`, `${field}.${key}`);
+    range[key] = bound;
+  }
+  if (Object.keys(range).length === 0) throw new QueryError(`${field} needs at least one bound`, field);
+  return range;
 }

@@ -9,7 +9,12 @@ import type { SimConversation, SimParticipant, SimSegment } from './model.js';
 import { PROVIDER } from './render.js';
 import type { ConversationStore } from './store.js';
 
-type Lookup = (dimension: string) => string | undefined;
+/** What a predicate can ask of a segment or a conversation: a dimension's value, an attribute, a metric. */
+interface Lookup {
+  dimension(name: string): string | undefined;
+  property(name: string): string | undefined;
+  metric(name: string): number | undefined;
+}
 
 /** Runs a parsed query. The response omits `conversations` when nothing matched, as the platform does. */
 export function runConversationQuery(
@@ -21,13 +26,24 @@ export function runConversationQuery(
   // short intervals and de-duplicate by conversationId behave correctly against either.
   const matching = store
     .startedBetween(query.from, query.to)
+    .filter(() => !query.neverMatches)
     .filter(
       (c) =>
         query.conversationFilters.every((f) => evaluate(f, conversationLookup(c))) &&
         query.segmentFilters.every((f) => segmentContexts(c).some((lookup) => evaluate(f, lookup))),
     );
-  const key = (c: SimConversation) =>
-    query.orderBy === 'conversationEnd' ? (c.endTime ?? Number.POSITIVE_INFINITY) : c.startTime;
+  const key = (c: SimConversation) => {
+    switch (query.orderBy) {
+      case 'conversationEnd':
+        return c.endTime ?? Number.POSITIVE_INFINITY;
+      case 'segmentEnd':
+        return lastSegmentEnd(c);
+      default:
+        // A conversation's first segment starts when it does.
+        return c.startTime;
+    }
+  };
+  // "unordered" lets the platform answer in any order; start order is one of them.
   const direction = query.order === 'desc' ? -1 : 1;
   matching.sort((a, b) => direction * (key(a) - key(b) || a.startTime - b.startTime) || compareIds(a, b));
   const offset = (query.pageNumber - 1) * query.pageSize;
@@ -35,6 +51,13 @@ export function runConversationQuery(
   const response: Models.AnalyticsConversationQueryResponse = { totalHits: matching.length };
   if (page.length > 0) response.conversations = page.map(renderAnalyticsConversation);
   return response;
+}
+
+function lastSegmentEnd(c: SimConversation): number {
+  let last = Number.NEGATIVE_INFINITY;
+  for (const p of c.participants)
+    for (const s of p.comm.segments) last = Math.max(last, s.end ?? Number.POSITIVE_INFINITY);
+  return last;
 }
 
 function compareIds(a: SimConversation, b: SimConversation): number {
@@ -59,27 +82,71 @@ function combine(type: 'and' | 'or', results: boolean[]): boolean {
 }
 
 function test(predicate: Predicate, lookup: Lookup): boolean {
-  const value = lookup(predicate.dimension);
+  if (predicate.kind === 'metric') {
+    const value = lookup.metric(predicate.metric);
+    if (predicate.operator === 'exists') return value !== undefined;
+    if (predicate.operator === 'notExists') return value === undefined;
+    if (value === undefined) return false;
+    const r = predicate.range;
+    if (!r) return predicate.value !== undefined && String(value) === predicate.value;
+    return (
+      (r.gt === undefined || value > r.gt) &&
+      (r.gte === undefined || value >= r.gte) &&
+      (r.lt === undefined || value < r.lt) &&
+      (r.lte === undefined || value <= r.lte)
+    );
+  }
+  const value =
+    predicate.kind === 'property'
+      ? lookup.property(predicate.property)
+      : lookup.dimension(predicate.dimension);
   if (predicate.operator === 'exists') return value !== undefined;
   if (predicate.operator === 'notExists') return value === undefined;
   return value !== undefined && value === predicate.value;
 }
 
+/**
+ * Conversation metrics the world can compute. Every other metric the platform lists is accepted in a query and has
+ * no value here (an `exists` on it matches nothing), as for an org that never produced it.
+ */
+function conversationMetric(c: SimConversation, metric: string): number | undefined {
+  switch (metric) {
+    case 'tConversationDuration':
+      return c.endTime === undefined ? undefined : c.endTime - c.startTime;
+    case 'nTransferred':
+      return c.recentTransfers.length || undefined;
+    case 'nBlindTransferred':
+      return c.recentTransfers.filter((t) => t.transferType === 'unattended').length || undefined;
+    case 'nConsultTransferred':
+      return c.recentTransfers.filter((t) => t.transferType === 'attended').length || undefined;
+    default:
+      return undefined;
+  }
+}
+
 function conversationLookup(c: SimConversation): Lookup {
-  return (dimension) => {
-    switch (dimension) {
-      case 'conversationId':
-        return c.id;
-      case 'conversationEnd':
-        return c.endTime === undefined ? undefined : iso(c.endTime);
-      case 'divisionId':
-        return c.divisionId;
-      case 'originatingDirection':
-        return c.originatingDirection;
-      default:
-        return undefined;
-    }
+  return {
+    dimension: (name) => conversationDimension(c, name),
+    property: () => undefined,
+    metric: (name) => conversationMetric(c, name),
   };
+}
+
+function conversationDimension(c: SimConversation, dimension: string): string | undefined {
+  switch (dimension) {
+    case 'conversationId':
+      return c.id;
+    case 'conversationEnd':
+      return c.endTime === undefined ? undefined : iso(c.endTime);
+    case 'divisionId':
+      return c.divisionId;
+    case 'originatingDirection':
+      return c.originatingDirection;
+    case 'conversationStart':
+      return iso(c.startTime);
+    default:
+      return undefined;
+  }
 }
 
 /** One lookup per segment: a segment sees its own, its session's, its participant's and its conversation's values. */
@@ -89,9 +156,14 @@ function segmentContexts(c: SimConversation): Lookup[] {
   for (const p of c.participants) {
     const session = sessionValues(c, p);
     for (const segment of p.comm.segments) {
-      lookups.push(
-        (dimension) => segmentValue(segment, dimension) ?? session[dimension] ?? ofConversation(dimension),
-      );
+      lookups.push({
+        dimension: (name) => segmentValue(segment, name) ?? session[name] ?? ofConversation.dimension(name),
+        property: (name) => p.attributes[name],
+        metric: (name) =>
+          name === 'tSegmentDuration' && segment.end !== undefined
+            ? segment.end - segment.start
+            : ofConversation.metric(name),
+      });
     }
   }
   return lookups;
@@ -104,7 +176,7 @@ function segmentValue(segment: SimSegment, dimension: string): string | undefine
     case 'wrapUpCode':
       return segment.wrapUpCode;
     case 'disconnectType':
-      return segment.disconnectType;
+      return analyticsDisconnectType(segment.disconnectType);
     case 'segmentType':
       return segment.segmentType;
     case 'segmentEnd':
@@ -134,7 +206,17 @@ function sessionValues(c: SimConversation, p: SimParticipant): Record<string, st
     dnis: call?.dnis,
     peerId: p.comm.peerId,
     provider: PROVIDER[c.media],
+    requestedRouting: p.purpose === 'acd' ? 'Standard' : undefined,
+    usedRouting: p.purpose === 'agent' && p.queueId ? 'Standard' : undefined,
+    authenticated: authenticatedGuest(p),
   };
+}
+
+/** Web messaging customers are authenticated when they carry an external contact; other legs say nothing. */
+function authenticatedGuest(p: SimParticipant): string | undefined {
+  return p.purpose === 'customer' && p.comm.messageType === 'webmessaging'
+    ? String(Boolean(p.externalContactId))
+    : undefined;
 }
 
 function customerCall(c: SimConversation): { ani?: string; dnis?: string } {
@@ -166,6 +248,28 @@ function addresses(c: SimConversation): { addressFrom?: string; addressTo?: stri
   }
 }
 
+/**
+ * Analytics spells disconnect types its own way (`consultTransfer` for the conversation API's `transfer.consult`);
+ * the world records the conversation API's.
+ */
+const ANALYTICS_DISCONNECT_TYPES: Record<string, string> = {
+  'transfer.conference': 'conferenceTransfer',
+  'transfer.consult': 'consultTransfer',
+  'transfer.forward': 'forwardTransfer',
+  'transfer.noanswer': 'noAnswerTransfer',
+  'transfer.notavailable': 'notAvailableTransfer',
+  'transfer.dnd': 'dndTransfer',
+  'transfer.donotdisturb': 'dndTransfer',
+  'endpoint.dnd': 'dndEndpoint',
+  'endpoint.donotdisturb': 'dndEndpoint',
+  'transport.failure': 'transportFailure',
+  'session.expired': 'sessionExpired',
+};
+
+export function analyticsDisconnectType(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : (ANALYTICS_DISCONNECT_TYPES[value] ?? value);
+}
+
 /** One conversation in the analytics detail shape: participants → sessions → segments. */
 export function renderAnalyticsConversation(
   c: SimConversation,
@@ -195,20 +299,17 @@ export function renderAnalyticsConversation(
             ani: values.ani,
             dnis: values.dnis,
             peerId: p.comm.peerId,
-            requestedRoutings: p.purpose === 'acd' ? ['Standard'] : undefined,
-            usedRouting: p.purpose === 'agent' && p.queueId ? 'Standard' : undefined,
+            requestedRoutings: values.requestedRouting ? [values.requestedRouting] : undefined,
+            usedRouting: values.usedRouting,
             acwSkipped: p.comm.afterCallWork?.state === 'skipped' ? true : undefined,
-            authenticated:
-              p.purpose === 'customer' && p.comm.messageType === 'webmessaging'
-                ? Boolean(p.externalContactId)
-                : undefined,
+            authenticated: values.authenticated === undefined ? undefined : values.authenticated === 'true',
             segments: p.comm.segments.map((s) =>
               sparse({
                 segmentType: s.segmentType,
                 segmentStart: iso(s.start),
                 segmentEnd: s.end === undefined ? undefined : iso(s.end),
                 queueId: s.queueId,
-                disconnectType: s.disconnectType,
+                disconnectType: analyticsDisconnectType(s.disconnectType),
                 wrapUpCode: s.wrapUpCode,
                 conference: false,
               }),

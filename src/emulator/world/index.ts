@@ -19,12 +19,12 @@ import {
 import { runConversationQuery } from './analytics.js';
 import { parseConversationQuery } from './analytics-query.js';
 import { type Clock, systemClock } from './clock.js';
-import { iso } from './format.js';
 import { type GroundTruthFact, GroundTruthLog } from './ground-truth.js';
 import { seedHistory } from './history.js';
-import { appendMessage, isEnded, type SimConversation, type SimMessage } from './model.js';
+import { appendMessage, isEnded, type SimConversation } from './model.js';
 import { generateOrg, type Org } from './org.js';
 import { hashSeed, Random } from './random.js';
+import { renderMessageData } from './render.js';
 import { Scheduler } from './scheduler.js';
 import { type ConversationScript, validateScript } from './script.js';
 import { resolveSettings, type WorldSettings } from './settings.js';
@@ -37,6 +37,7 @@ export { type Clock, ManualClock, systemClock } from './clock.js';
 export type { GroundTruthFact } from './ground-truth.js';
 export type { Channel, SimConversation } from './model.js';
 export type { Org, OrgContact, OrgQueue, OrgUser, OrgWrapupCode } from './org.js';
+export { renderMessageData } from './render.js';
 export { type ConversationScript, ScriptError, TRANSFER_KINDS, type TransferKind } from './script.js';
 export { defaultWorldSettings, type TrafficMix, type WorldSettings } from './settings.js';
 export type { NotificationPublisher } from './simulation.js';
@@ -271,21 +272,4 @@ class EmulatedWorld implements World {
     this.simulation.publish(conversation);
     return renderMessageData(message);
   }
-}
-
-/** A message in the `MessageData` shape (with `textBody`, as the platform returns it). */
-export function renderMessageData(m: SimMessage): Models.MessageData & { textBody: string } {
-  return {
-    id: m.messageId,
-    conversationId: m.conversationId,
-    timestamp: iso(m.time),
-    fromAddress: m.fromAddress,
-    toAddress: m.toAddress,
-    direction: m.direction,
-    messengerType: m.messengerType,
-    textBody: m.textBody,
-    status: m.status,
-    normalizedMessage: { type: 'Text', text: m.textBody },
-    selfUri: `/api/v2/conversations/messages/${m.conversationId}/messages/${m.messageId}`,
-  };
 }

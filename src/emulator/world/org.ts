@@ -67,6 +67,8 @@ export interface OrgSmsNumber {
   phoneNumber: string;
   countryCode: string;
   dateCreated: number;
+  /** `phoneNumberStatus` as the platform spells it (`ACTIVE`, `PENDING`, `PORTING`, ...). */
+  status: string;
 }
 
 export interface OrgMessagingIntegration {
@@ -158,6 +160,7 @@ export function generateOrg(settings: WorldSettings, random: Random, createdAt: 
     phoneNumber,
     countryCode: 'US',
     dateCreated: born(),
+    status: 'ACTIVE',
   }));
   const whatsappIntegration: OrgMessagingIntegration = {
     id: rng.uuid(),

@@ -5,7 +5,14 @@
  */
 import type { Models } from 'purecloud-platform-client-v2';
 import { iso, isoOpt, sparse } from './format.js';
-import type { SimCommunication, SimConversation, SimMedia, SimParticipant, SimTransfer } from './model.js';
+import type {
+  SimCommunication,
+  SimConversation,
+  SimMedia,
+  SimMessage,
+  SimParticipant,
+  SimTransfer,
+} from './model.js';
 
 type Json = Record<string, unknown>;
 
@@ -124,15 +131,21 @@ function communication(p: SimParticipant, rest: boolean, withWrapup: boolean): J
   return sparse(base);
 }
 
-function transfers(list: SimTransfer[]): Json[] {
+const capitalised = (value: string) => value.charAt(0).toUpperCase() + value.slice(1);
+
+/**
+ * `recentTransfers[]`. Notifications spell states and types in lower case (`complete`, `attended`); the REST views'
+ * `TransferResponse` capitalises them (`Complete`, `Attended`).
+ */
+function transfers(list: SimTransfer[], rest: boolean): Json[] {
   return list.map((t) => ({
     id: t.id,
-    state: t.state,
+    state: rest ? capitalised(t.state) : t.state,
     dateIssued: iso(t.dateIssued),
     initiator: { userId: t.initiatorUserId },
     modifiedBy: { id: t.initiatorUserId, selfUri: `/api/v2/users/${t.initiatorUserId}` },
     destination: sparse({ userId: t.destination.userId, address: t.destination.address }),
-    transferType: t.transferType,
+    transferType: rest ? capitalised(t.transferType) : t.transferType,
   }));
 }
 
@@ -189,7 +202,7 @@ export function renderNotification(
         [MEDIA_KEY[p.comm.media]]: [communication(p, false, includeWrapup)],
       }),
     ),
-    recentTransfers: transfers(conversation.recentTransfers),
+    recentTransfers: transfers(conversation.recentTransfers, false),
     address: conversation.address,
     divisions: divisions(conversation),
   });
@@ -233,8 +246,9 @@ export function renderConversation(
         endAcwTime: isoOpt(p.endAcwTime),
       });
     }),
-    recordingState: 'none',
-    recentTransfers: transfers(conversation.recentTransfers),
+    // The REST view's conversation-level enum is upper case (its calls' own recordingState is lower case).
+    recordingState: 'NONE',
+    recentTransfers: transfers(conversation.recentTransfers, true),
     divisions: divisions(conversation),
     selfUri: `/api/v2/conversations/${conversation.id}`,
   });
@@ -290,8 +304,25 @@ export function renderMessageConversation(conversation: SimConversation): Models
         attributes: { ...p.attributes },
       });
     }),
-    recentTransfers: transfers(conversation.recentTransfers),
+    recentTransfers: transfers(conversation.recentTransfers, true),
     divisions: divisions(conversation),
     selfUri: `/api/v2/conversations/messages/${conversation.id}`,
   });
+}
+
+/** A message in the `MessageData` shape (with `textBody`, as the platform returns it). */
+export function renderMessageData(m: SimMessage): Models.MessageData & { textBody: string } {
+  return {
+    id: m.messageId,
+    conversationId: m.conversationId,
+    timestamp: iso(m.time),
+    fromAddress: m.fromAddress,
+    toAddress: m.toAddress,
+    direction: m.direction,
+    messengerType: m.messengerType,
+    textBody: m.textBody,
+    status: m.status,
+    normalizedMessage: { type: 'Text', text: m.textBody },
+    selfUri: `/api/v2/conversations/messages/${m.conversationId}/messages/${m.messageId}`,
+  };
 }

@@ -19,8 +19,12 @@ describe('agentless outbound: channels', () => {
       toAddressMessengerType: 'webmessaging',
       textBody: 'hi',
     });
-    assertPlatformError(web, 400, 'invalid.value');
-    assert.match(web.json.message, /webmessaging.*sms, whatsapp or open/);
+    // The platform's own enum refuses it, naming the values it allows.
+    assertPlatformError(web, 400, 'bad.request');
+    assert.match(
+      web.json.message,
+      /Value \[webmessaging\] is not valid.*Allowable values are: sms, whatsapp, open/,
+    );
     assertPlatformError(
       await send({
         fromAddress: smsFrom,
@@ -29,13 +33,11 @@ describe('agentless outbound: channels', () => {
         textBody: 'hi',
       }),
       400,
-      'invalid.value',
+      'bad.request',
     );
-    assertPlatformError(
-      await send({ fromAddress: smsFrom, toAddress: '+13175550123', textBody: 'hi' }),
-      400,
-      'invalid.value',
-    );
+    const missing = await send({ fromAddress: smsFrom, toAddress: '+13175550123', textBody: 'hi' });
+    assertPlatformError(missing, 400, 'bad.request');
+    assert.match(missing.json.message, /toAddressMessengerType is required/);
     assertPlatformError(await send([1, 2]), 400, 'bad.request');
     assert.deepEqual(web.route.permissions, ['conversation:message:create']);
   });
@@ -49,8 +51,8 @@ describe('agentless outbound: channels', () => {
       'bad.request',
     );
     assertPlatformError(await send({ ...base, textBody: '   ' }), 400, 'invalid.value');
-    assertPlatformError(await send({ ...base, fromAddress: undefined, textBody: 'x' }), 400, 'invalid.value');
-    assertPlatformError(await send({ ...base, toAddress: undefined, textBody: 'x' }), 400, 'invalid.value');
+    assertPlatformError(await send({ ...base, fromAddress: undefined, textBody: 'x' }), 400, 'bad.request');
+    assertPlatformError(await send({ ...base, toAddress: undefined, textBody: 'x' }), 400, 'bad.request');
     assertPlatformError(
       await send({ ...base, textBody: 'x', useExistingActiveConversation: 'yes' }),
       400,
@@ -111,7 +113,24 @@ describe('agentless outbound: SMS', () => {
     assert.equal(world.outbound().find((r) => r.id === second.json.id)?.reusedConversation, true);
   });
 
-  it('resolves the address from externalContactId and links the conversation to the contact', async () => {
+  it('links the conversation to the contact the address belongs to', async () => {
+    const contact = org.contacts[0]!;
+    const res = await send({
+      fromAddress: smsFrom,
+      toAddress: contact.phone,
+      toAddressMessengerType: 'sms',
+      textBody: 'hi',
+    });
+    assert.equal(res.status, 200);
+    assert.equal(world.outbound().at(-1)?.externalContactId, contact.id);
+    const conversation = world.conversations.get(res.json.conversationId)!;
+    assert.equal(
+      conversation.participants.find((p) => p.purpose === 'customer')?.externalContactId,
+      contact.id,
+    );
+  });
+
+  it('refuses a send without toAddress: the platform has no other field naming the recipient', async () => {
     const contact = org.contacts[0]!;
     const res = await send({
       fromAddress: smsFrom,
@@ -119,14 +138,8 @@ describe('agentless outbound: SMS', () => {
       toAddressMessengerType: 'sms',
       textBody: 'hi',
     });
-    assert.equal(res.status, 200);
-    assert.equal(res.json.toAddress, contact.phone);
-    assert.equal(world.outbound().at(-1)?.externalContactId, contact.id);
-    const conversation = world.conversations.get(res.json.conversationId)!;
-    assert.equal(
-      conversation.participants.find((p) => p.purpose === 'customer')?.externalContactId,
-      contact.id,
-    );
+    assertPlatformError(res, 400, 'bad.request');
+    assert.match(res.json.message, /toAddress is required/);
   });
 });
 

@@ -1,5 +1,9 @@
-/** Calls a route of a Router directly, the way the shell dispatches, with a fake caller. */
+/**
+ * Calls a route of a Router directly, the way the shell dispatches (after checking the request against the platform's
+ * definition of the operation), with a fake caller.
+ */
 import assert from 'node:assert/strict';
+import { validateRouteRequest } from '../../../src/emulator/request-validation.js';
 import type { CallerIdentity, EmulatorResponse, Route, Router } from '../../../src/emulator/router.js';
 import {
   createWorld,
@@ -33,6 +37,8 @@ export async function call(router: Router, method: string, pathAndQuery: string,
   const match = router.match(method, url.pathname);
   assert.ok(match && 'route' in match, `no route for ${method} ${url.pathname}`);
   const caller = { ...serviceCaller, ...options.caller };
+  const invalid = validateRouteRequest(match.route, url.searchParams, options.body);
+  if (invalid) return { ...invalid, route: match.route, json: invalid.body } as CallResult;
   const response = await match.route.handler({
     method,
     path: url.pathname,

@@ -103,7 +103,10 @@ describe('message conversations', () => {
     const service = await send({});
     assertPlatformError(service, 403, 'not.authorized');
     assert.match(service.json.message, /user context/);
-    assert.deepEqual(service.route.permissions, ['conversation:message:create']);
+    assert.deepEqual(service.route.permissions, [
+      'conversation:message:create',
+      'conversation:webmessaging:create',
+    ]);
     const other = world.org.users.find((u) => u.id !== agent.userId)!;
     assertPlatformError(await send({ userId: other.id }), 403, 'not.authorized');
     assertPlatformError(await send({ userId: agent.userId! }, { textBody: '' }), 400, 'invalid.value');

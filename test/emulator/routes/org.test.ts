@@ -43,7 +43,7 @@ describe('org routes: users', () => {
       'not.found',
     );
     assertPlatformError(await call(router, 'GET', '/api/v2/users?pageSize=0'), 400, 'invalid.value');
-    assertPlatformError(await call(router, 'GET', '/api/v2/users?pageNumber=x'), 400, 'invalid.value');
+    assertPlatformError(await call(router, 'GET', '/api/v2/users?pageNumber=x'), 400, 'bad.request');
   });
 });
 
@@ -89,7 +89,7 @@ describe('org routes: external contacts', () => {
   it('returns a contact with phone, WhatsApp id, Open Messaging id, consent and time zone', async () => {
     const res = await call(router, 'GET', `/api/v2/externalcontacts/contacts/${withBoth.id}`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.route.permissions, ['externalContacts:contact:view']);
+    assert.deepEqual(res.route.permissions, ['relate:contact:view', 'externalContacts:contact:view']);
     assert.equal(res.json.firstName, withBoth.firstName);
     assert.equal(res.json.cellPhone.e164, withBoth.phone);
     assert.equal(res.json.customFields.marketingOptOut_checkbox, withBoth.optedOut);
@@ -126,8 +126,9 @@ describe('org routes: external contacts', () => {
       );
     assertPlatformError(await lookup({ type: 'Phone', value: '+10000000000' }), 404, 'not.found');
     assertPlatformError(await lookup({ type: 'Phone', value: withBoth.phone.slice(1) }), 404, 'not.found');
-    assertPlatformError(await lookup({ type: 'Fax', value: '1' }), 400, 'invalid.value');
-    assertPlatformError(await lookup({ type: 'Email' }), 400, 'invalid.value');
+    assertPlatformError(await lookup({ type: 'Fax', value: '1' }), 400, 'bad.request');
+    assertPlatformError(await lookup({ type: 'Email' }), 400, 'bad.request');
+    assertPlatformError(await lookup({ type: 'Cookie', value: 'abc' }), 404, 'not.found');
     assertPlatformError(await lookup('text'), 400, 'bad.request');
   });
 });
