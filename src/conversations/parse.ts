@@ -5,6 +5,7 @@
  */
 import { MalformedInputError } from '../errors.js';
 import type { MediaType } from '../events.js';
+import { restDisconnectType } from '../spellings.js';
 import type {
   AfterCallWorkSnapshot,
   CommunicationSnapshot,
@@ -31,6 +32,10 @@ const MEDIA_ARRAYS: ReadonlyArray<readonly [key: string, mediaType: MediaType]> 
 ];
 
 const NO_TRANSFERS: TransferSnapshot[] = [];
+
+function mapDefined<T>(value: T | undefined, map: (value: T) => T): T | undefined {
+  return value === undefined ? undefined : map(value);
+}
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -77,7 +82,7 @@ function parseCommunication(c: Json, mediaType: MediaType): CommunicationSnapsho
     state: str(c.state),
     direction: str(c.direction),
     held: bool(c.held),
-    disconnectType: str(c.disconnectType),
+    disconnectType: mapDefined(str(c.disconnectType), restDisconnectType),
     connectedTime: normalizeTimestamp(c.connectedTime),
     disconnectedTime: normalizeTimestamp(c.disconnectedTime),
     afterCallWork: c.afterCallWork === undefined ? undefined : parseAfterCallWork(c.afterCallWork),

@@ -5,6 +5,7 @@
  * here: only agent legs are asked.
  */
 import type { ConversationTransferredEvent } from '../events.js';
+import { transferKind, transferState } from '../spellings.js';
 import { isAgentLeg, legEnded, legEndTime, legFirstTime, legTransferDisconnectType } from './legs.js';
 import type { ConversationSnapshot, ParticipantSnapshot, TransferSnapshot } from './snapshot.js';
 
@@ -18,8 +19,8 @@ export interface TransferView {
 const TRANSFER_RECORD_SLACK_MS = 5_000;
 
 function isAbandoned(t: TransferSnapshot): boolean {
-  const state = t.state?.toLowerCase();
-  return state !== undefined && (state.startsWith('cancel') || state.startsWith('fail'));
+  const state = transferState(t.state);
+  return state === 'canceled' || state === 'failed';
 }
 
 /**
@@ -134,20 +135,24 @@ export function detectTransfer(
   else if (record?.destinationUserId !== undefined) to = { kind: 'user', userId: record.destinationUserId };
   else return undefined;
 
-  let transferType: TransferView['transferType'];
-  const recorded = record?.transferType?.toLowerCase();
-  if (recorded === 'attended') transferType = 'consult';
-  else if (recorded === 'unattended') transferType = 'blind';
-  else if (disconnectType === 'transfer.consult' || disconnectType === 'transfer.conference')
-    transferType = 'consult';
-  else if (disconnectType === 'transfer.forward') transferType = 'blind';
-  else if (
+  // recentTransfers says which kind it was; without it, the disconnect type and consult signs tell.
+  const transferType: TransferView['transferType'] =
+    transferKind(record?.transferType) ?? inferredKind(disconnectType, consultSeen, leg, destination);
+  return { to, transferType };
+}
+
+function inferredKind(
+  disconnectType: string | undefined,
+  consultSeen: boolean,
+  leg: ParticipantSnapshot,
+  destination: ParticipantSnapshot | undefined,
+): TransferView['transferType'] {
+  if (disconnectType === 'transfer.consult' || disconnectType === 'transfer.conference') return 'consult';
+  if (disconnectType === 'transfer.forward') return 'blind';
+  const consultSigns =
     consultSeen ||
     leg.consultParticipantId !== undefined ||
     leg.consultInitiator ||
-    destination?.consultParticipantId !== undefined
-  ) {
-    transferType = 'consult';
-  } else transferType = 'blind';
-  return { to, transferType };
+    destination?.consultParticipantId !== undefined;
+  return consultSigns ? 'consult' : 'blind';
 }

@@ -4,6 +4,7 @@
  * discovered from them (the first active entry). Listings are read once.
  */
 import { collectAll, type Models } from '../platform/index.js';
+import { isIntegrationActive, isSmsNumberActive } from '../spellings.js';
 import type { PlatformRequester } from './platform-port.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
 import type { AgentlessChannel } from './rules/schema.js';
@@ -26,7 +27,7 @@ const LISTINGS: Record<AgentlessChannel, Listing> = {
     path: '/api/v2/routing/sms/phonenumbers',
     value: (e) => {
       const n = e as unknown as Models.SmsPhoneNumber;
-      const active = n.phoneNumberStatus === undefined || n.phoneNumberStatus === 'active';
+      const active = isSmsNumberActive(n.phoneNumberStatus);
       const sms = n.supportsSms !== false && (n.capabilities === undefined || n.capabilities.includes('sms'));
       return active && sms ? n.phoneNumber : undefined;
     },
@@ -34,12 +35,14 @@ const LISTINGS: Record<AgentlessChannel, Listing> = {
   },
   whatsapp: {
     path: '/api/v2/conversations/messaging/integrations/whatsapp',
-    value: (e) => ((e.status ?? 'Active') === 'Active' ? (e.id as string | undefined) : undefined),
+    value: (e) =>
+      isIntegrationActive(e.status as string | undefined) ? (e.id as string | undefined) : undefined,
     what: 'active WhatsApp integration of this org (GET /api/v2/conversations/messaging/integrations/whatsapp)',
   },
   open: {
     path: '/api/v2/conversations/messaging/integrations/open',
-    value: (e) => ((e.status ?? 'Active') === 'Active' ? (e.id as string | undefined) : undefined),
+    value: (e) =>
+      isIntegrationActive(e.status as string | undefined) ? (e.id as string | undefined) : undefined,
     what: 'active Open Messaging integration of this org (GET /api/v2/conversations/messaging/integrations/open)',
   },
 };
