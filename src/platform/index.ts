@@ -31,13 +31,18 @@ export {
 } from './platform-client.js';
 export {
   type AcquireOptions,
+  BUDGET_PURPOSES,
+  type BudgetPurpose,
   type BudgetSlot,
   type BudgetState,
   ClientClosedError,
+  DEFAULT_SHARES,
+  type GrantListener,
+  type PurposeState,
   RateBudget,
   type RateBudgetOptions,
 } from './rate-budget.js';
 export { DEFAULT_RETRY_OPTIONS, IDEMPOTENT_POSTS, isIdempotent, type RetryOptions } from './retry-policy.js';
 export { type Models, SDK_REGION_HOSTS, type SdkApiClient, sdk } from './sdk.js';
-export { IDEMPOTENT_HEADER, PRIORITY_HEADER } from './sdk-http-client.js';
+export { IDEMPOTENT_HEADER, PURPOSE_HEADER } from './sdk-http-client.js';
 export { ClientCredentialsTokenProvider, type TokenInfo, type TokenProviderStats } from './token-provider.js';

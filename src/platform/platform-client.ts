@@ -9,7 +9,14 @@ import { type ResolvedRegion, resolveRegion } from '../config/region.js';
 import { MissingCredentialsError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import type { HttpExchange } from './http-transport.js';
-import { type BudgetState, ClientClosedError, RateBudget, type RateBudgetOptions } from './rate-budget.js';
+import {
+  type BudgetPurpose,
+  type BudgetState,
+  ClientClosedError,
+  type GrantListener,
+  RateBudget,
+  type RateBudgetOptions,
+} from './rate-budget.js';
 import { type PipelineStats, RequestPipeline } from './request-pipeline.js';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry-policy.js';
 import { createSdkApiClient, type SdkApiClient, sdk } from './sdk.js';
@@ -57,8 +64,8 @@ export interface PlatformRequest {
   /** JSON-serialised unless a string, bytes, URLSearchParams or FormData. */
   body?: unknown;
   headers?: Record<string, string>;
-  /** Budget priority: higher is served first (default 0). */
-  priority?: number;
+  /** What the call is for: its place in the shared budget (default `other`). */
+  purpose?: BudgetPurpose;
   /** Overrides the method/path rule for whether repeating this request is safe. */
   idempotent?: boolean;
   timeoutMs?: number;
@@ -98,6 +105,8 @@ export interface PlatformClient {
   /** A raw call through the same pipeline as the SDK classes. */
   request<T = unknown>(request: PlatformRequest): Promise<PlatformResponse<T>>;
   stats(): PlatformClientStats;
+  /** Calls `listener` with the purpose and wait of every budget grant (for a histogram); returns an unsubscribe. */
+  onBudgetGrant(listener: GrantListener): () => void;
   /** Rejects queued calls, aborts calls in flight, stops timers. */
   close(): Promise<void>;
 }
@@ -182,7 +191,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
         url: buildUrl(region.apiBaseUrl, request.path, request.query),
         headers,
         body,
-        ...(request.priority !== undefined ? { priority: request.priority } : {}),
+        ...(request.purpose !== undefined ? { purpose: request.purpose } : {}),
         ...(request.idempotent !== undefined ? { idempotent: request.idempotent } : {}),
         ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
@@ -198,6 +207,10 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
         budget: budget.state(),
         tokenExpiresAt: token.current?.expiresAt,
       };
+    },
+
+    onBudgetGrant(listener: GrantListener): () => void {
+      return budget.onGrant(listener);
     },
 
     async close(): Promise<void> {

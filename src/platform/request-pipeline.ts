@@ -11,7 +11,7 @@ import { NetworkError } from '../errors.js';
 import { type RequestIdentity, toGenesysApiError, toRateLimitedError } from './error-mapping.js';
 import { type HttpExchange, type HttpReply, sendHttp, type TransportError } from './http-transport.js';
 import { linkSignals } from './linked-signal.js';
-import { ClientClosedError, type RateBudget } from './rate-budget.js';
+import { type BudgetPurpose, ClientClosedError, type RateBudget } from './rate-budget.js';
 import {
   backoffDelayMs,
   isIdempotent,
@@ -29,8 +29,8 @@ export interface PipelineRequest {
   url: string;
   headers?: Record<string, string>;
   body?: HttpExchange['body'];
-  /** Budget priority: higher is served first (default 0). */
-  priority?: number;
+  /** What the call is for: its place in the shared budget (default `other`). */
+  purpose?: BudgetPurpose;
   /** Overrides the method/path rule for whether repeating this request is safe. */
   idempotent?: boolean;
   /** Per-attempt timeout; the client's default otherwise. */
@@ -134,7 +134,7 @@ export class RequestPipeline {
       if (attempt > 1) this.counters.retries++;
       // Token before slot: a failed token fetch must not spend a slot of the budget.
       const token = await tokens.getToken();
-      const slot = await budget.acquire({ priority: request.priority ?? 0, front, signal });
+      const slot = await budget.acquire({ purpose: request.purpose ?? 'other', front, signal });
       front = true;
       const started = performance.now();
       this.counters.attempts++;

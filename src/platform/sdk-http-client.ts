@@ -7,10 +7,11 @@
  * rejection it unwraps `error.response.data` when the error has a `.response`; our errors have none, so the
  * caller receives our GenesysApiError itself.
  *
- * Per call, through the SDK's `opts.customHeaders`: `X-Switchboard-Priority: <n>` sets the budget priority and
+ * Per call, through the SDK's `opts.customHeaders`: `X-Switchboard-Purpose: <purpose>` sets the budget purpose and
  * `X-Switchboard-Idempotent: true|false` overrides the retry-safety rule. Neither is sent to the platform.
  */
 import type { HttpExchange } from './http-transport.js';
+import { BUDGET_PURPOSES, type BudgetPurpose } from './rate-budget.js';
 import type { RequestPipeline } from './request-pipeline.js';
 import { type SdkHttpRequestOptions, sdk } from './sdk.js';
 
@@ -23,7 +24,7 @@ export interface SdkHttpResponse {
   text: string | undefined;
 }
 
-export const PRIORITY_HEADER = 'x-switchboard-priority';
+export const PURPOSE_HEADER = 'x-switchboard-purpose';
 export const IDEMPOTENT_HEADER = 'x-switchboard-idempotent';
 
 function isBinaryOrForm(data: unknown): data is string | Uint8Array | URLSearchParams | FormData {
@@ -66,6 +67,10 @@ export function appendQuery(url: string, params: Record<string, unknown> | undef
   return target.toString();
 }
 
+function purposeOf(value: string): BudgetPurpose {
+  return (BUDGET_PURPOSES as readonly string[]).includes(value) ? (value as BudgetPurpose) : 'other';
+}
+
 /** An SDK `AbstractHttpClient` that sends through a RequestPipeline (install with `apiClient.setHttpClient`). */
 export class PipelineHttpClient extends sdk.AbstractHttpClient {
   private readonly pipeline: RequestPipeline;
@@ -78,14 +83,14 @@ export class PipelineHttpClient extends sdk.AbstractHttpClient {
   /** Called by the SDK for every API call. */
   async request(options: SdkHttpRequestOptions): Promise<SdkHttpResponse> {
     const headers: Record<string, string> = {};
-    let priority: number | undefined;
+    let purpose: BudgetPurpose | undefined;
     let idempotent: boolean | undefined;
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       if (value === undefined || value === null) continue;
       const lower = name.toLowerCase();
       // The SDK adds its own bearer when someone set one on it; the pipeline supplies ours.
       if (lower === 'authorization') continue;
-      if (lower === PRIORITY_HEADER) priority = Number(value) || 0;
+      if (lower === PURPOSE_HEADER) purpose = purposeOf(String(value));
       else if (lower === IDEMPOTENT_HEADER) idempotent = String(value).toLowerCase() === 'true';
       else headers[name] = String(value);
     }
@@ -99,7 +104,7 @@ export class PipelineHttpClient extends sdk.AbstractHttpClient {
       url: appendQuery(options.url, options.params),
       headers,
       body,
-      ...(priority !== undefined ? { priority } : {}),
+      ...(purpose !== undefined ? { purpose } : {}),
       ...(idempotent !== undefined ? { idempotent } : {}),
     });
     return {

@@ -109,8 +109,6 @@ export class AgentlessDelivery {
         method: 'POST',
         path: AGENTLESS_PATH,
         body: request,
-        // Sends go first in the shared budget: lookups and other traffic can wait, a claimed send should not.
-        priority: 1,
         ...(signal ? { signal } : {}),
       });
       const outcome: SendOutcome = { status: 'sent' };

@@ -17,7 +17,7 @@ import { IdentityResolver } from './identity.js';
 import { InDoubtSettler } from './in-doubt.js';
 import { LiveSessionTracker } from './live-sessions.js';
 import type { PlatformRequester } from './platform-port.js';
-import { describeForbidden, isForbidden } from './platform-port.js';
+import { describeForbidden, isForbidden, withPurpose } from './platform-port.js';
 import { Reconciler } from './reconcile.js';
 import { type UserContextCredential, WebMessagingReplier } from './reply.js';
 import type { ProactiveRule, RuleSet, ScheduleTrigger } from './rules/types.js';
@@ -104,7 +104,7 @@ export class ProactiveEngine {
 
   constructor(options: ProactiveEngineOptions) {
     this.rules = options.rules;
-    this.client = options.client;
+    this.client = withPurpose(options.client, 'proactive');
     this.ledger = options.ledger;
     const clock = options.clock ?? { now: () => Date.now() };
     this.now = () => clock.now();

@@ -77,7 +77,6 @@ export class WebMessagingReplier {
         method: 'POST',
         path: `/api/v2/conversations/messages/${encodeURIComponent(target.conversationId)}/communications/${encodeURIComponent(target.communicationId)}/messages`,
         body: { textBody: text },
-        priority: 1,
       });
       const outcome: SendOutcome = { status: 'sent', conversationId: target.conversationId };
       if (reply.body?.id) outcome.messageId = reply.body.id;

@@ -86,6 +86,7 @@ export class DashboardState implements DashboardBackend {
   private pendingEvents: EventView[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
+  private readonly stopBudgetWaits: (() => void) | undefined;
 
   constructor(private readonly options: DashboardStateOptions) {
     this.recent = new RecentEvents(options.recentEvents);
@@ -99,6 +100,9 @@ export class DashboardState implements DashboardBackend {
       },
       options.metrics ?? {},
     );
+    this.stopBudgetWaits = options
+      .platform()
+      ?.onBudgetGrant((purpose, waitedMs) => this.metrics.observeBudgetWait(purpose, waitedMs));
     const every = (ms: number, task: () => void) => {
       const timer = setInterval(task, ms);
       timer.unref();
@@ -117,6 +121,7 @@ export class DashboardState implements DashboardBackend {
   /** Stops the timers and ends every dashboard connection. */
   close(): void {
     for (const timer of this.timers) clearInterval(timer);
+    this.stopBudgetWaits?.();
     this.flushEvents();
     this.sse.close();
   }
@@ -320,7 +325,14 @@ export class DashboardState implements DashboardBackend {
             failed: platform.failed,
             budgetAvailable: platform.budget.available,
             budgetLimit: platform.budget.limit,
+            budgetReserved: platform.budget.reserved,
             pausedForMs: platform.budget.pausedForMs,
+            purposes: Object.fromEntries(
+              Object.entries(platform.budget.purposes).map(([purpose, p]) => [
+                purpose,
+                { queued: p.queued, granted: p.granted, waitP99Ms: p.recentWait.p99 },
+              ]),
+            ),
           }
         : undefined,
       proactive: this.options.proactive?.(),

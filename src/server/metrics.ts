@@ -3,11 +3,11 @@
  * slot are summed into process totals that never go backwards, even when a slot is removed; gauges are read from
  * the live objects at scrape time.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CoordinatorHealth, ShardView } from '../cluster/coordinator.js';
 import type { LifecycleEvent } from '../events.js';
 import type { StreamHealth } from '../pipeline/conversation-stream.js';
-import type { PlatformClientStats } from '../platform/index.js';
+import { BUDGET_PURPOSES, type BudgetPurpose, type PlatformClientStats } from '../platform/index.js';
 import type { StreamStatus } from '../stream/index.js';
 import type { InProgressView } from './in-progress.js';
 
@@ -45,6 +45,7 @@ export class ServiceMetrics {
   private readonly rotations: Counter<'reason'>;
   private readonly handovers: Counter<'reason'>;
   private readonly decisions: Counter<'outcome'>;
+  private readonly budgetWaits: Histogram<'purpose'>;
   private readonly frames = new MonotonicTotal();
   private readonly malformedFrames = new MonotonicTotal();
   private readonly reconnects = new MonotonicTotal();
@@ -197,6 +198,52 @@ export class ServiceMetrics {
       'REST calls waiting for the rate budget',
       () => source.platform()?.budget.queued,
     );
+    this.budgetWaits = new Histogram({
+      name: 'switchboard_rate_budget_wait_seconds',
+      help: 'Time REST calls waited for a slot of the rate budget, by purpose (channel, enrichment, backfill, proactive, other)',
+      labelNames: ['purpose'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    });
+    const perPurpose = (
+      name: string,
+      help: string,
+      read: (stats: PlatformClientStats, p: BudgetPurpose) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['purpose'],
+        registers,
+        collect() {
+          this.reset();
+          const stats = source.platform();
+          if (!stats) return;
+          for (const purpose of BUDGET_PURPOSES) this.set({ purpose }, read(stats, purpose));
+        },
+      });
+    perPurpose(
+      'switchboard_rate_budget_queued_by_purpose',
+      'REST calls waiting for the rate budget, by purpose',
+      (s, p) => s.budget.purposes[p].queued,
+    );
+    perPurpose(
+      'switchboard_rate_budget_wait_p99_seconds',
+      '99th percentile of the last few hundred waits for the rate budget, by purpose',
+      (s, p) => s.budget.purposes[p].recentWait.p99 / 1000,
+    );
+    new Counter({
+      name: 'switchboard_rate_budget_grants_total',
+      help: 'REST calls granted a slot of the rate budget, by purpose',
+      labelNames: ['purpose'],
+      registers,
+      collect() {
+        this.reset();
+        const stats = source.platform();
+        if (!stats) return;
+        for (const purpose of BUDGET_PURPOSES) this.inc({ purpose }, stats.budget.purposes[purpose].granted);
+      },
+    });
     gauge('switchboard_rate_paused_seconds', 'Time left of a pause the platform asked for (429)', () => {
       const ms = source.platform()?.budget.pausedForMs;
       return ms === undefined ? undefined : ms / 1000;
@@ -339,6 +386,11 @@ export class ServiceMetrics {
   }
 
   /** Counts one delivered event. */
+  /** One grant of the rate budget: how long it waited, by purpose. */
+  observeBudgetWait(purpose: BudgetPurpose, waitedMs: number): void {
+    this.budgetWaits.observe({ purpose }, waitedMs / 1000);
+  }
+
   countEvent(event: LifecycleEvent): void {
     this.events.inc({ type: event.type });
   }

@@ -193,6 +193,17 @@ const proactiveSchema = z.strictObject({
   dryRun: z.boolean().optional(),
   /** How often deferred decisions are looked for (default 15s). */
   dueCheckInterval: duration.optional(),
+  /**
+   * A second OAuth client (same region) for the engine's lookups and sends: its own rate budget (300 a minute by
+   * default), so a proactive campaign never slows the stream. Secrets as `env:NAME` or `${NAME}`.
+   */
+  client: z
+    .strictObject({
+      clientId: text,
+      clientSecret: text,
+      requestsPerMinute: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 const serverSchema = z.strictObject({

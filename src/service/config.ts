@@ -41,7 +41,13 @@ export interface ServiceConfig {
   bus?: BusConfig;
   cluster?: ClusterConfig;
   sinks: SinkConfig[];
-  proactive?: { rulesPath: string; dryRun: boolean; dueCheckMs?: number };
+  proactive?: {
+    rulesPath: string;
+    dryRun: boolean;
+    dueCheckMs?: number;
+    /** Its own OAuth client (and so its own rate budget), when configured. */
+    client?: { clientId: string; clientSecret: string; requestsPerMinute?: number };
+  };
   server: {
     host: string;
     port: number;
@@ -184,6 +190,7 @@ export function parseServiceConfig(
             ...(data.proactive.dueCheckInterval === undefined
               ? {}
               : { dueCheckMs: data.proactive.dueCheckInterval }),
+            ...(data.proactive.client ? { client: data.proactive.client } : {}),
           },
         }
       : {}),

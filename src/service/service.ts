@@ -192,9 +192,29 @@ export async function startService(options: StartServiceOptions): Promise<Servic
           hint: 'Remove the proactive section, or run a Switchboard that includes the engine.',
         });
       }
+      // Its own OAuth client, when configured, has its own rate budget: a campaign never slows the stream.
+      const own = config.proactive.client;
+      const proactivePlatform = own
+        ? createPlatformClient({
+            region,
+            clientId: own.clientId,
+            clientSecret: own.clientSecret,
+            logger,
+            ...(own.requestsPerMinute
+              ? { rateLimit: { requestsPerWindow: own.requestsPerMinute, windowMs: 60_000 } }
+              : {}),
+            ...(options.retry ? { retry: options.retry } : {}),
+          })
+        : platform;
+      if (own) {
+        cleanups.push(() => proactivePlatform.close());
+        report.line(
+          `proactive: lookups and sends on their own OAuth client ${own.clientId} (its own rate budget)`,
+        );
+      }
       proactive = options.proactive({
         config: config.proactive,
-        platform,
+        platform: proactivePlatform,
         store,
         logger,
         // A send takes seconds at most; a claim this old on a shared ledger is a dead replica's.

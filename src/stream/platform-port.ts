@@ -1,12 +1,13 @@
 /**
  * The {@link NotificationsPort} over the platform client: the official SDK's API classes, sent through the
- * client's pipeline (token, shared rate budget, retries, coded errors). Channel calls go ahead of other queued
- * calls — a stream waiting to reconnect is losing events — and backfill calls go behind them.
+ * client's pipeline (token, shared rate budget, retries, coded errors), each with its budget purpose: channel calls
+ * go first and may use the channel reserve — a stream waiting to reconnect is losing events —, wrap-up lookups are
+ * live enrichment, gap recovery is backfill.
  */
 import { GenesysApiError, MalformedInputError } from '../errors.js';
 import { collectAll } from '../platform/paginate.js';
 import type { PlatformClient } from '../platform/platform-client.js';
-import { PRIORITY_HEADER } from '../platform/sdk-http-client.js';
+import { PURPOSE_HEADER } from '../platform/sdk-http-client.js';
 import type {
   ChannelInfo,
   ConversationDetailsPage,
@@ -19,10 +20,6 @@ import type {
 export interface PlatformPortOptions {
   /** Page size for queue and user listings (default 100). */
   pageSize?: number;
-  /** Budget priority of channel calls (default 10: ahead of ordinary calls). */
-  channelPriority?: number;
-  /** Budget priority of backfill calls (default -1: behind ordinary calls). */
-  backfillPriority?: number;
 }
 
 /** Adapts a platform client to what the stream needs. */
@@ -31,8 +28,8 @@ export function createNotificationsPort(
   options: PlatformPortOptions = {},
 ): NotificationsPort {
   const pageSize = options.pageSize ?? 100;
-  const channel = { customHeaders: { [PRIORITY_HEADER]: String(options.channelPriority ?? 10) } };
-  const backfill = { customHeaders: { [PRIORITY_HEADER]: String(options.backfillPriority ?? -1) } };
+  const channel = { customHeaders: { [PURPOSE_HEADER]: 'channel' } };
+  const backfill = { customHeaders: { [PURPOSE_HEADER]: 'backfill' } };
 
   return {
     async createChannel(): Promise<ChannelInfo> {

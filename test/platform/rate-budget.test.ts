@@ -66,7 +66,8 @@ function settle(): Promise<void> {
 
 describe('RateBudget', () => {
   it('grants up to the limit, then queues FIFO until slots cool down', async () => {
-    const budget = new RateBudget({ requestsPerWindow: 2, windowMs: 300, marginMs: 0 });
+    // Pacing off: this is about the slot model alone.
+    const budget = new RateBudget({ requestsPerWindow: 2, windowMs: 300, marginMs: 0, pace: false });
     const order: string[] = [];
     const take = (name: string) =>
       budget.acquire().then((slot) => {
@@ -85,34 +86,80 @@ describe('RateBudget', () => {
     budget.close();
   });
 
-  it('serves higher priority first and keeps reserved slots for it', async () => {
-    const budget = new RateBudget({
-      requestsPerWindow: 3,
-      windowMs: 300,
-      reservedSlots: 1,
-      reservedPriority: 1,
-      marginMs: 0,
-    });
+  it('serves channel calls first, from the reserve too, and never paces them', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 10, windowMs: 300, channelReserve: 0.2, marginMs: 0 });
     const order: string[] = [];
-    const take = (name: string, priority: number) =>
-      budget.acquire({ priority }).then((slot) => {
+    const take = (name: string, purpose: 'channel' | 'other') =>
+      budget.acquire({ purpose }).then((slot) => {
         order.push(name);
         slot.release();
       });
-    const normal = [take('n1', 0), take('n2', 0), take('n3', 0)];
+    const shared = Array.from({ length: 9 }, (_, i) => take(`o${i}`, 'other'));
     await settle();
-    assert.deepEqual(order, ['n1', 'n2'], 'the last slot is reserved');
-    assert.equal(budget.state().available, 0);
-    const urgent = take('p1', 1);
+    assert.equal(order.length, 1, 'the burst of the paced purposes is one call (a tenth of 10)');
+    assert.equal(budget.state().reserved, 2);
+    const urgent = [take('c1', 'channel'), take('c2', 'channel'), take('c3', 'channel')];
     await settle();
-    assert.deepEqual(order, ['n1', 'n2', 'p1'], 'priority takes the reserved slot at once');
-    await Promise.all([...normal, urgent]);
-    assert.deepEqual(order, ['n1', 'n2', 'p1', 'n3']);
+    assert.deepEqual(order.slice(1), ['c1', 'c2', 'c3'], 'channel calls go at once, past the paced queue');
+    await Promise.all([...shared, ...urgent]);
+    // 10 per window: the paced purposes used at most 8 slots of the first window, the channel the rest.
+    assert.equal(order.length, 12);
     budget.close();
   });
 
-  it('puts a retry at the head of its priority', async () => {
-    const budget = new RateBudget({ requestsPerWindow: 1, windowMs: 30, marginMs: 0 });
+  it('paces the shared purposes across the window instead of spending it in a burst', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 100, windowMs: 1_000, channelReserve: 0.1, burst: 5 });
+    const grantedAt: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 23 }, () =>
+        budget.acquire({ purpose: 'enrichment' }).then((slot) => {
+          grantedAt.push(performance.now() - started);
+          slot.release();
+        }),
+      ),
+    );
+    // Burst of 5, then 90 per second (the window's share after the reserve): 18 more take about 200 ms.
+    assert.ok(grantedAt[4]! < 50, `the burst went at once (${Math.round(grantedAt[4]!)} ms)`);
+    assert.ok(grantedAt[22]! >= 180, `paced after the burst (${Math.round(grantedAt[22]!)} ms)`);
+    budget.close();
+  });
+
+  it('gives each shared purpose at least its share when they compete, and starves none', async () => {
+    const budget = new RateBudget({
+      requestsPerWindow: 1_000,
+      windowMs: 1_000,
+      channelReserve: 0,
+      burst: 1,
+      shares: { enrichment: 4, backfill: 3, proactive: 2, other: 1 },
+    });
+    const order: string[] = [];
+    const take = (purpose: 'enrichment' | 'backfill' | 'proactive' | 'other') =>
+      budget.acquire({ purpose }).then((slot) => {
+        order.push(purpose);
+        slot.release();
+      });
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 100; i++)
+      for (const p of ['other', 'proactive', 'backfill', 'enrichment'] as const) all.push(take(p));
+    await Promise.all(all);
+    const first = order.slice(0, 100);
+    const count = (p: string) => first.filter((x) => x === p).length;
+    // Proportional to 4:3:2:1 over the first hundred grants, within a few.
+    assert.ok(Math.abs(count('enrichment') - 40) <= 3, `enrichment ${count('enrichment')}`);
+    assert.ok(Math.abs(count('backfill') - 30) <= 3, `backfill ${count('backfill')}`);
+    assert.ok(Math.abs(count('proactive') - 20) <= 3, `proactive ${count('proactive')}`);
+    assert.ok(Math.abs(count('other') - 10) <= 3, `other ${count('other')}`);
+    // Nobody starved: every purpose's hundredth call went through.
+    assert.equal(order.length, 400);
+    const state = budget.state();
+    assert.equal(state.purposes.backfill.granted, 100);
+    assert.ok(state.purposes.other.recentWait.max >= state.purposes.enrichment.recentWait.p50);
+    budget.close();
+  });
+
+  it('puts a retry at the head of its purpose', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 1, windowMs: 30, marginMs: 0, pace: false });
     const slot = await budget.acquire();
     const seen: string[] = [];
     const take = (name: string, front: boolean) =>
@@ -139,7 +186,12 @@ describe('RateBudget', () => {
   });
 
   it('adopts the limit the platform reports and respects its exhausted window', async () => {
-    const budget = new RateBudget({ requestsPerWindow: 300, windowMs: 60_000 });
+    const budget = new RateBudget({
+      requestsPerWindow: 300,
+      windowMs: 60_000,
+      channelReserve: 0,
+      pace: false,
+    });
     budget.observe({
       'inin-ratelimit-allowed': '5',
       'inin-ratelimit-count': '1',

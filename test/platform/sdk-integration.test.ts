@@ -147,13 +147,15 @@ describe('SDK API classes through our HTTP client', () => {
     assert.equal(small.length, 200, 'maxPages bounds the walk');
   });
 
-  it('takes a per-call priority through customHeaders without sending it on', async () => {
+  it('takes a per-call budget purpose through customHeaders without sending it on', async () => {
+    const before = client.stats().budget.purposes.backfill.granted;
     await client.conversations.getConversation('c-prio', {
-      customHeaders: { 'X-Switchboard-Priority': '5' },
+      customHeaders: { 'X-Switchboard-Purpose': 'backfill' },
     });
     const [call] = server.requestsTo('GET', '/api/v2/conversations/c-prio');
     assert.ok(call);
-    assert.equal(call.headers['x-switchboard-priority'], undefined);
+    assert.equal(call.headers['x-switchboard-purpose'], undefined);
+    assert.equal(client.stats().budget.purposes.backfill.granted, before + 1);
   });
 
   it('binds any other SDK API class to this client', async () => {

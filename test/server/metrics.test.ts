@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CoordinatorHealth } from '../../src/cluster/coordinator.js';
 import { createConversationStream, type StreamHealth } from '../../src/pipeline/conversation-stream.js';
+import { type PlatformClientStats, RateBudget } from '../../src/platform/index.js';
 import { ServiceMetrics } from '../../src/server/metrics.js';
 
 const cluster: CoordinatorHealth = {
@@ -47,5 +48,45 @@ describe('ServiceMetrics of a replica', () => {
     has('switchboard_cluster_takeovers_total 2');
     has('switchboard_cluster_standdowns_total 1');
     has('switchboard_cluster_store_age_seconds 0.25');
+  });
+});
+
+describe('ServiceMetrics of the rate budget', () => {
+  it('shows waits, queues and grants by purpose', async () => {
+    const budget = new RateBudget({ requestsPerWindow: 20, windowMs: 60_000, burst: 1 });
+    const metrics = new ServiceMetrics(
+      {
+        stream: () => undefined,
+        platform: () =>
+          ({
+            requests: 0,
+            attempts: 0,
+            succeeded: 0,
+            failed: 0,
+            rateLimited: 0,
+            retries: 0,
+            tokenRequests: 0,
+            tokenExpiresAt: undefined,
+            budget: budget.state(),
+          }) satisfies PlatformClientStats,
+        inProgress: () => ({ rows: [], total: 0, byMedia: {} }),
+        ready: () => true,
+      },
+      { defaultMetrics: false },
+    );
+    budget.onGrant((purpose, ms) => metrics.observeBudgetWait(purpose, ms));
+    // One paced call goes at once, the second waits for the bucket; channel calls never do.
+    (await budget.acquire({ purpose: 'backfill' })).release();
+    const queued = budget.acquire({ purpose: 'backfill' });
+    (await budget.acquire({ purpose: 'channel' })).release();
+    const { body } = await metrics.render();
+    const has = (line: string) => assert.ok(body.includes(line), `metrics include ${line}`);
+    has('switchboard_rate_budget_grants_total{purpose="backfill"} 1');
+    has('switchboard_rate_budget_grants_total{purpose="channel"} 1');
+    has('switchboard_rate_budget_queued_by_purpose{purpose="backfill"} 1');
+    has('switchboard_rate_budget_wait_seconds_count{purpose="channel"} 1');
+    has('switchboard_rate_budget_wait_seconds_bucket{le="0.01",purpose="channel"} 1');
+    budget.close();
+    await assert.rejects(queued);
   });
 });

@@ -70,7 +70,11 @@ sinks:
     url: https://hooks.example.test/in
     secret: env:HOOK_SECRET
     retry: { maxAttempts: 0 }
-proactive: { rules: rules.yaml, dryRun: true, dueCheckInterval: 20s }
+proactive:
+  rules: rules.yaml
+  dryRun: true
+  dueCheckInterval: 20s
+  client: { clientId: campaigns, clientSecret: env:HOOK_SECRET, requestsPerMinute: 250 }
 server: { host: 0.0.0.0, port: 9090, token: "\${SWITCHBOARD_TOKEN}", showCustomerData: true }
 logging: { level: info }
 shutdown: { timeout: 8s }
@@ -91,7 +95,12 @@ shutdown: { timeout: 8s }
       assert.equal(webhook.secret, 'hook-secret');
       assert.equal(webhook.retry?.maxAttempts, Number.POSITIVE_INFINITY);
     }
-    assert.deepEqual(config.proactive, { rulesPath: '/srv/sb/rules.yaml', dryRun: true, dueCheckMs: 20_000 });
+    assert.deepEqual(config.proactive, {
+      rulesPath: '/srv/sb/rules.yaml',
+      dryRun: true,
+      dueCheckMs: 20_000,
+      client: { clientId: 'campaigns', clientSecret: 'hook-secret', requestsPerMinute: 250 },
+    });
     assert.equal(config.server.host, '0.0.0.0');
     assert.equal(config.server.token, 'token-token-token-token');
     assert.equal(config.logLevel, 'info');

@@ -255,9 +255,20 @@ function renderSinks(o) {
   setText(
     'api-line',
     api
-      ? `Platform API: ${count(api.requests)} calls, ${count(api.rateLimited)} rate-limited (429), ${count(api.retries)} retries, ${count(api.failed)} failed · rate budget ${count(api.budgetAvailable)} of ${count(api.budgetLimit)} free${api.pausedForMs > 0 ? ` · paused ${duration(api.pausedForMs)} (Retry-After)` : ''}`
+      ? `Platform API: ${count(api.requests)} calls, ${count(api.rateLimited)} rate-limited (429), ${count(api.retries)} retries, ${count(api.failed)} failed · rate budget ${count(api.budgetAvailable)} of ${count(api.budgetLimit)} free, ${count(api.budgetReserved)} kept for channels${api.pausedForMs > 0 ? ` · paused ${duration(api.pausedForMs)} (Retry-After)` : ''}${budgetWaits(api.purposes)}`
       : '',
   );
+}
+
+/** Waits for the rate budget by purpose: 99th percentile of the recent ones, and what is queued now. */
+function budgetWaits(purposes) {
+  if (!purposes) return '';
+  const parts = Object.entries(purposes)
+    .filter(([, p]) => p.granted > 0 || p.queued > 0)
+    .map(
+      ([name, p]) => `${name} ${duration(p.waitP99Ms)}${p.queued > 0 ? ` (${count(p.queued)} queued)` : ''}`,
+    );
+  return parts.length > 0 ? ` · waits (p99): ${parts.join(', ')}` : '';
 }
 
 function renderProactive(o) {
