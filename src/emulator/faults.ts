@@ -30,6 +30,8 @@ export const FaultCommandSchema = z.discriminatedUnion('type', [
     ...selector,
   }),
   z.object({ type: z.literal('expire-channels'), ...selector }),
+  /** The network goes away: every socket cut, every connection (REST, OAuth, WebSocket) refused for `seconds`. */
+  z.object({ type: z.literal('blackout'), seconds: z.number().positive() }),
   z.object({
     type: z.literal('no-longer-subscribed'),
     topics: z.array(z.string()).optional(),
@@ -140,8 +142,28 @@ export class RequestFaults {
   }
 }
 
+/**
+ * A network blackout: while it lasts every request and WebSocket upgrade is cut without an answer (the admin routes
+ * under `/__emulator/` excepted, so a test can still read its oracles).
+ */
+export class NetworkBlackout {
+  private until = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Starts (or extends) a blackout of `ms` from now. */
+  start(ms: number): void {
+    this.until = Math.max(this.until, this.now() + ms);
+  }
+
+  get active(): boolean {
+    return this.now() < this.until;
+  }
+}
+
 /** What faults act upon. */
 export interface FaultTargets {
+  blackout: NetworkBlackout;
   hub: NotificationHub;
   tokens: TokenStore;
   limiter: RateLimiter;
@@ -171,6 +193,12 @@ export class EmulatorFaults {
     target: ChannelSelector = {},
   ): number {
     return this.targets.hub.socketClosing(target, closeAfterMs);
+  }
+
+  /** Cuts every socket and refuses every connection for `seconds` (channels stay valid). */
+  blackout(seconds: number): number {
+    this.targets.blackout.start(seconds * 1000);
+    return this.targets.hub.dropSockets({});
   }
 
   /** Ends channels now (HEAD answers 404, sockets close). */
@@ -229,6 +257,8 @@ export class EmulatorFaults {
         return result(this.socketClosing(command.closeAfterMs, target));
       case 'expire-channels':
         return result(this.expireChannels(target));
+      case 'blackout':
+        return result(this.blackout(command.seconds));
       case 'no-longer-subscribed':
         return result(this.noLongerSubscribed(target, command.topics));
       case 'revoke-tokens':

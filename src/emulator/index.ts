@@ -8,10 +8,11 @@ import { type Logger, silentLogger } from '../logging.js';
 import { type ClientDefinition, ClientRegistry, DEFAULT_CLIENT } from './auth/clients.js';
 import { registerOAuthRoutes } from './auth/oauth.js';
 import { TokenStore } from './auth/tokens.js';
-import { EmulatorFaults, RequestFaults, registerFaultRoutes } from './faults.js';
+import { EmulatorFaults, NetworkBlackout, RequestFaults, registerFaultRoutes } from './faults.js';
 import { NotificationHub, type NotificationPublisher } from './notifications/hub.js';
 import { registerNotificationRoutes } from './notifications/routes.js';
 import { NotificationSocketServer } from './notifications/socket-server.js';
+import { type ProfileName, profileSettings } from './profiles.js';
 import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 import { createEmulatorServer } from './server.js';
@@ -22,6 +23,7 @@ export type { ClientDefinition } from './auth/clients.js';
 export { DEFAULT_CLIENT } from './auth/clients.js';
 export type { FaultCommand, FaultResult } from './faults.js';
 export type { NotificationPublisher } from './notifications/hub.js';
+export { PROFILES, type ProfileName } from './profiles.js';
 export type { EmulatorSettings } from './settings.js';
 export type { Clock, World, WorldSettings } from './world/index.js';
 
@@ -37,6 +39,8 @@ export type WorldFactory = (
  * conversationsPerMinute, timeScale, seed, ...) side by side, and clients.
  */
 export interface StartEmulatorOptions extends Partial<EmulatorSettings>, Partial<WorldSettings> {
+  /** A named world (`large`: thousands of agents, ~1,000 new conversations a minute); other options override it. */
+  profile?: ProfileName;
   /** 0 (default) picks a free port. */
   port?: number;
   /** Interface to listen on; 127.0.0.1 by default. */
@@ -89,7 +93,7 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-const SHELL_KEYS = new Set(['port', 'host', 'clients', 'world', 'clock', 'logger']);
+const SHELL_KEYS = new Set(['port', 'host', 'clients', 'world', 'clock', 'logger', 'profile']);
 
 /** Splits the options into shell settings and world settings. */
 function splitOptions(options: StartEmulatorOptions): {
@@ -109,12 +113,14 @@ function splitOptions(options: StartEmulatorOptions): {
 /** Starts the emulator and resolves once it listens. */
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   const logger = options.logger ?? silentLogger();
-  const { shell, world: worldOptions } = splitOptions(options);
+  const { shell, world: given } = splitOptions(options);
+  const worldOptions = { ...profileSettings(options.profile ?? 'default'), ...given };
   const settings = resolveSettings(shell);
   const clients = new ClientRegistry([DEFAULT_CLIENT, ...(options.clients ?? [])]);
   const tokens = new TokenStore(settings.tokenLifetimeSeconds);
   const limiter = new RateLimiter(settings.rateLimitPerMinute, settings.rateLimitWindowMs);
   const requestFaults = new RequestFaults();
+  const blackout = new NetworkBlackout();
   const hub = new NotificationHub(settings, logger);
   const sockets = new NotificationSocketServer(hub);
   const router = new Router();
@@ -129,6 +135,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const world = factory?.(worldOptions, hub, options.clock);
 
   const faults = new EmulatorFaults({
+    blackout,
     hub,
     tokens,
     limiter,
@@ -142,7 +149,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   registerFaultRoutes(router, faults);
   world?.registerRoutes(router);
 
-  const server = createEmulatorServer({ router, tokens, limiter, requestFaults, settings, sockets, logger });
+  const server = createEmulatorServer({
+    router,
+    tokens,
+    limiter,
+    requestFaults,
+    blackout,
+    settings,
+    sockets,
+    logger,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

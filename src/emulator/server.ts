@@ -9,7 +9,7 @@ import type { Logger } from '../logging.js';
 import { authenticate } from './auth/oauth.js';
 import { hasAnyPermission } from './auth/permissions.js';
 import type { TokenStore } from './auth/tokens.js';
-import type { RequestFaults } from './faults.js';
+import type { NetworkBlackout, RequestFaults } from './faults.js';
 import type { NotificationSocketServer } from './notifications/socket-server.js';
 import { RateLimiter, rateLimitedResponse } from './rate-limit.js';
 import { validateRouteRequest } from './request-validation.js';
@@ -29,6 +29,8 @@ export interface ShellDependencies {
   tokens: TokenStore;
   limiter: RateLimiter;
   requestFaults: RequestFaults;
+  /** While active, every connection but the admin routes' is cut. */
+  blackout: NetworkBlackout;
   settings: Pick<EmulatorSettings, 'maxBodyBytes'>;
   sockets: NotificationSocketServer;
   logger: Logger;
@@ -82,6 +84,10 @@ function findRoute(router: Router, method: string, path: string): ReturnType<Rou
 /** Creates the HTTP server (not yet listening). */
 export function createEmulatorServer(deps: ShellDependencies): Server {
   const server = createServer((request, response) => {
+    if (deps.blackout.active && !(request.url ?? '').startsWith(ADMIN_PREFIX)) {
+      request.socket.destroy();
+      return;
+    }
     handle(deps, request, response).catch((error: unknown) => {
       deps.logger.error({ err: error }, 'emulator request failed outside a handler');
       if (!response.headersSent) {
@@ -89,7 +95,10 @@ export function createEmulatorServer(deps: ShellDependencies): Server {
       } else response.destroy();
     });
   });
-  server.on('upgrade', (request, socket, head) => deps.sockets.handleUpgrade(request, socket, head));
+  server.on('upgrade', (request, socket, head) => {
+    if (deps.blackout.active) socket.destroy();
+    else deps.sockets.handleUpgrade(request, socket, head);
+  });
   server.on('clientError', (_error, socket) => socket.destroy());
   return server;
 }

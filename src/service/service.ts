@@ -79,6 +79,7 @@ export const DEMO_FAULTS = new Set([
   'stop-heartbeats',
   'socket-closing',
   'expire-channels',
+  'blackout',
   'revoke-tokens',
   'fail-requests',
   'rate-limit',

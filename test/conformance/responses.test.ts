@@ -204,6 +204,23 @@ const PROBES: Record<string, Probe> = {
       },
     ];
   },
+  'GET /api/v2/analytics/conversations/details': (w) => {
+    const ids = w.conversations().map((c) => c.id);
+    const calls: ProbeCall[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const query = ids
+        .slice(i, i + 100)
+        .map((id) => `id=${id}`)
+        .join('&');
+      calls.push({ path: `/api/v2/analytics/conversations/details?${query}` });
+    }
+    return calls;
+  },
+  'GET /api/v2/analytics/conversations/{conversationId}/details': (w) =>
+    w
+      .conversations()
+      .slice(0, 30)
+      .map((c) => ({ path: `/api/v2/analytics/conversations/${c.id}/details` })),
   'POST /api/v2/analytics/conversations/details/query': (w) => [
     {
       path: '/api/v2/analytics/conversations/details/query',

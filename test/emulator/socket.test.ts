@@ -180,6 +180,27 @@ describe('notification WebSocket', () => {
     assert.equal(head.status, 200);
   });
 
+  it('blackout cuts every socket and refuses REST and WebSocket until it ends; the channel stays valid', async () => {
+    const channel = await createChannel(emulator, token);
+    const probe = await open(channel.connectUri);
+    const applied = await api(emulator, 'POST', '/__emulator/faults', {
+      body: { type: 'blackout', seconds: 0.6 },
+    });
+    assert.deepEqual(applied.body, { type: 'blackout', affected: 1 });
+    const closed = await probe.closedWithin(1000);
+    assert.equal(closed.code, 1006, 'cut without a close frame');
+    await assert.rejects(api(emulator, 'HEAD', `/api/v2/notifications/channels/${channel.id}`, { token }));
+    await assert.rejects(SocketProbe.open(channel.connectUri));
+    // The oracles stay reachable.
+    assert.equal((await api(emulator, 'GET', '/__emulator/status')).status, 200);
+    await sleep(700);
+    const head = await api(emulator, 'HEAD', `/api/v2/notifications/channels/${channel.id}`, { token });
+    assert.equal(head.status, 200);
+    const again = await open(channel.connectUri);
+    again.send({ message: 'ping' });
+    await again.next(isPong, 1000);
+  });
+
   it('expire-channels ends a channel: socket closed, HEAD 404, upgrade refused', async () => {
     const channel = await createChannel(emulator, token);
     const probe = await open(channel.connectUri);

@@ -4,7 +4,13 @@
  */
 import type { Command } from 'commander';
 import { parseClientSpec } from '../../emulator/auth/clients.js';
-import { type Emulator, type StartEmulatorOptions, startEmulator } from '../../emulator/index.js';
+import {
+  type Emulator,
+  PROFILES,
+  type ProfileName,
+  type StartEmulatorOptions,
+  startEmulator,
+} from '../../emulator/index.js';
 import { ConfigError } from '../../errors.js';
 import { createLogger } from '../../logging.js';
 import { nextStopSignal } from '../../service/signals.js';
@@ -27,6 +33,8 @@ export interface EmulatorCliOptions {
   timeScale?: string;
   client?: string[];
   world?: boolean;
+  profile?: string;
+  analyticsLag?: string;
 }
 
 function number(
@@ -61,7 +69,15 @@ export function emulatorOptionsFromCli(cli: EmulatorCliOptions): StartEmulatorOp
     historyDays: number('history-days', cli.historyDays),
     timeScale: number('time-scale', cli.timeScale, { integer: false, min: Number.MIN_VALUE }),
     clients: (cli.client ?? []).map(parseClientSpec),
+    analyticsLagMs: number('analytics-lag', cli.analyticsLag),
   };
+  if (cli.profile !== undefined) {
+    if (!(cli.profile in PROFILES))
+      throw new ConfigError(
+        `--profile must be one of ${Object.keys(PROFILES).join(', ')}, got "${cli.profile}".`,
+      );
+    candidates.profile = cli.profile as ProfileName;
+  }
   if (cli.world === false) candidates.world = false;
   // Unset options must not reach the world as `undefined` overrides.
   return Object.fromEntries(
@@ -109,6 +125,14 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--queues <n>', 'queues in the emulated org')
     .option('--history-days <n>', 'days of seeded conversation history')
     .option('--time-scale <x>', 'emulated time runs this many times faster')
+    .option(
+      '--profile <name>',
+      'a named world: large (3,000 agents, ~1,000 new conversations a minute, ~5,000 live)',
+    )
+    .option(
+      '--analytics-lag <ms>',
+      'how long a change takes to show in analytics (default 3000, plus up to 2000 jitter)',
+    )
     .option('--client <id:secret[:perm,perm]>', 'accept another OAuth client (repeatable)', collect, [])
     .option('--no-world', 'run without the emulated world (notifications and faults only)')
     .action(async (cli: EmulatorCliOptions) => {

@@ -20,6 +20,10 @@ interface Lookup {
 export function runConversationQuery(
   store: ConversationStore,
   query: ParsedQuery,
+  view: {
+    visible(c: SimConversation): boolean;
+    recordOf(c: SimConversation): Models.AnalyticsConversationWithoutAttributes | undefined;
+  } = { visible: () => true, recordOf: renderAnalyticsConversation },
 ): Models.AnalyticsConversationQueryResponse {
   // The platform answers with conversations that started on a day the interval touches and is known to be loose at
   // day boundaries; here a conversation matches when its start lies inside [start, end). Clients that query in
@@ -27,6 +31,8 @@ export function runConversationQuery(
   const matching = store
     .startedBetween(query.from, query.to)
     .filter(() => !query.neverMatches)
+    // Conversations analytics has not caught up with yet are not found at all.
+    .filter((c) => view.visible(c))
     .filter(
       (c) =>
         query.conversationFilters.every((f) => evaluate(f, conversationLookup(c))) &&
@@ -49,7 +55,8 @@ export function runConversationQuery(
   const offset = (query.pageNumber - 1) * query.pageSize;
   const page = matching.slice(offset, offset + query.pageSize);
   const response: Models.AnalyticsConversationQueryResponse = { totalHits: matching.length };
-  if (page.length > 0) response.conversations = page.map(renderAnalyticsConversation);
+  // Filters read the conversation as it is now, the answer shows the record analytics has: a record can be behind.
+  if (page.length > 0) response.conversations = page.map((c) => view.recordOf(c)!);
   return response;
 }
 

@@ -18,6 +18,7 @@ import {
 } from './agentless.js';
 import { runConversationQuery } from './analytics.js';
 import { parseConversationQuery } from './analytics-query.js';
+import { AnalyticsView } from './analytics-view.js';
 import { type Clock, systemClock } from './clock.js';
 import { type GroundTruthFact, GroundTruthLog } from './ground-truth.js';
 import { seedHistory } from './history.js';
@@ -74,6 +75,8 @@ export interface World {
   sendAgentless(body: unknown, caller: AgentlessCaller): AgentlessResult;
   /** Runs an analytics conversation detail query; throws {@link QueryError} for a bad body. */
   queryConversations(body: unknown): Models.AnalyticsConversationQueryResponse;
+  /** The analytics records of these conversations as analytics shows them now (lag included); unknown ids are left out. */
+  analyticsRecords(ids: readonly string[]): Models.AnalyticsConversationWithoutAttributes[];
   /** Sends `textBody` on `communicationId` as the caller, who must be a user with a connected leg on it. */
   sendConversationMessage(
     conversationId: string,
@@ -97,6 +100,7 @@ const TEXT_LIMIT = 2000;
 class EmulatedWorld implements World {
   readonly org: Org;
   readonly conversations: ConversationStore;
+  readonly analytics: AnalyticsView;
   readonly errors: unknown[] = [];
   private readonly truth: GroundTruthLog;
   private readonly scheduler: Scheduler;
@@ -110,7 +114,11 @@ class EmulatedWorld implements World {
     private readonly clock: Clock,
   ) {
     const now = clock.now();
-    this.conversations = new ConversationStore(settings.maxConversations);
+    this.analytics = new AnalyticsView(
+      { lagMs: settings.analyticsLagMs, jitterMs: settings.analyticsLagJitterMs },
+      new Random(hashSeed(settings.seed, 'analytics-lag')),
+    );
+    this.conversations = new ConversationStore(settings.maxConversations, (id) => this.analytics.forget(id));
     this.truth = new GroundTruthLog(settings.maxGroundTruthFacts);
     this.org = generateOrg(settings, new Random(settings.seed), now);
     this.scheduler = new Scheduler(clock, (error) => {
@@ -124,6 +132,7 @@ class EmulatedWorld implements World {
       store: this.conversations,
       truth: this.truth,
       publisher,
+      analytics: this.analytics,
     });
     seedHistory(settings, this.org, this.simulation, now);
     this.agentless = new AgentlessSender(
@@ -184,7 +193,13 @@ class EmulatedWorld implements World {
   }
 
   sendAgentless(body: unknown, caller: AgentlessCaller): AgentlessResult {
-    return this.agentless.send(body, caller, this.clock.now());
+    const now = this.clock.now();
+    const result = this.agentless.send(body, caller, now);
+    if (result.ok) {
+      const conversation = this.conversations.get(result.record.conversationId);
+      if (conversation) this.analytics.changed(conversation, now);
+    }
+    return result;
   }
 
   queryConversations(body: unknown): Models.AnalyticsConversationQueryResponse {
@@ -192,7 +207,22 @@ class EmulatedWorld implements World {
       maxPageSize: this.settings.analyticsMaxPageSize,
       maxResults: this.settings.analyticsMaxResults,
     });
-    return runConversationQuery(this.conversations, query);
+    const now = this.clock.now();
+    return runConversationQuery(this.conversations, query, {
+      visible: (c) => this.analytics.visible(c, now),
+      recordOf: (c) => this.analytics.recordAt(c, now),
+    });
+  }
+
+  analyticsRecords(ids: readonly string[]): Models.AnalyticsConversationWithoutAttributes[] {
+    const now = this.clock.now();
+    const records: Models.AnalyticsConversationWithoutAttributes[] = [];
+    for (const id of ids) {
+      const conversation = this.conversations.get(id);
+      const record = conversation && this.analytics.recordAt(conversation, now);
+      if (record) records.push(record);
+    }
+    return records;
   }
 
   sendConversationMessage(
@@ -270,6 +300,7 @@ class EmulatedWorld implements World {
       sentBy: { userId },
     });
     this.simulation.publish(conversation);
+    this.analytics.changed(conversation, now);
     return renderMessageData(message);
   }
 }

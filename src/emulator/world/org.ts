@@ -121,7 +121,10 @@ export function generateOrg(settings: WorldSettings, random: Random, createdAt: 
   const usedNames = new Set<string>();
   for (let i = 0; i < settings.agents; i++) {
     let name = `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
-    while (usedNames.has(name)) name = `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}`;
+    // A big org has more agents than first × last names: past a few tries, a number makes the name unique.
+    for (let tries = 0; usedNames.has(name); tries++) {
+      name = `${rng.pick(FIRST_NAMES)} ${rng.pick(LAST_NAMES)}${tries >= 20 ? ` ${usedNames.size}` : ''}`;
+    }
     usedNames.add(name);
     const user: OrgUser = {
       id: rng.uuid(),

@@ -38,6 +38,14 @@ export interface WorldSettings {
   analyticsMaxPageSize: number;
   /** Analytics stops paging after this many results. */
   analyticsMaxResults: number;
+  /**
+   * How long a change takes to show in analytics (the platform: seconds, unverified how many), plus a uniform jitter
+   * of up to `analyticsLagJitterMs`. Seeded history is visible at once.
+   */
+  analyticsLagMs: number;
+  analyticsLagJitterMs: number;
+  /** Ids the analytics multi-get (`GET /api/v2/analytics/conversations/details?id=…`) takes at once (unverified). */
+  analyticsMultiGetMax: number;
   /** Hours after a customer's last inbound WhatsApp message during which free text may be sent. */
   whatsappWindowHours: number;
   /** Mix of live and historical traffic. */
@@ -63,6 +71,9 @@ export const defaultWorldSettings: WorldSettings = {
   duplicateSnapshotDelayMs: 150,
   analyticsMaxPageSize: 100,
   analyticsMaxResults: 100_000,
+  analyticsLagMs: 3000,
+  analyticsLagJitterMs: 2000,
+  analyticsMultiGetMax: 100,
   whatsappWindowHours: 24,
   mix: { voice: 35, webmessaging: 25, sms: 8, whatsapp: 10, open: 6, email: 10, callback: 6 },
   maxConversations: 50_000,
@@ -81,6 +92,7 @@ export function resolveSettings(partial: Partial<WorldSettings>): WorldSettings 
     'queues',
     'timeScale',
     'analyticsMaxPageSize',
+    'analyticsMultiGetMax',
     'maxConversations',
     'maxGroundTruthFacts',
   ];
@@ -93,6 +105,8 @@ export function resolveSettings(partial: Partial<WorldSettings>): WorldSettings 
     'historyDays',
     'historyConversationsPerDay',
     'conversationsPerMinute',
+    'analyticsLagMs',
+    'analyticsLagJitterMs',
     'duplicateSnapshotProbability',
     'duplicateSnapshotDelayMs',
     'whatsappWindowHours',

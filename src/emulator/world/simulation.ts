@@ -7,6 +7,7 @@
  * future of the process that receives them. Arrivals follow a Poisson process in emulated time drawn from the
  * seed; each conversation draws from its own stream, so the sequence does not depend on timer jitter.
  */
+import type { AnalyticsView } from './analytics-view.js';
 import type { Clock } from './clock.js';
 import { buildFact, type GroundTruthLog } from './ground-truth.js';
 import { allLegsEnded, appendMessage, CHANNELS, type Channel, type SimConversation } from './model.js';
@@ -37,6 +38,8 @@ export interface SimulationDeps {
   store: ConversationStore;
   truth: GroundTruthLog;
   publisher: NotificationPublisher;
+  /** Told of every change of a live conversation (analytics shows it after its lag). */
+  analytics: AnalyticsView;
 }
 
 /** The topics a conversation's snapshot goes to: every queue and every user it involves. */
@@ -172,6 +175,8 @@ export class Simulation {
       conversation.endTime = t;
       if (record) truth.add(buildFact(conversation, 'conversation.ended', t));
     }
+    // Live changes reach analytics late; seeded history (not recorded) is old and shows as it is.
+    if (record) this.deps.analytics.changed(conversation, t);
   }
 
   /** Publishes the conversation's current snapshot on all its topics. */

@@ -11,8 +11,14 @@ export class ConversationStore {
   private sorted = true;
   private readonly lastInboundWhatsApp = new Map<string, number>();
 
-  /** Keeps at most about `maxConversations`; beyond that the oldest ended ones are forgotten. */
-  constructor(private readonly maxConversations = Number.POSITIVE_INFINITY) {}
+  /**
+   * Keeps at most about `maxConversations`; beyond that the oldest ended ones are forgotten (and `onForget` told,
+   * so that views kept beside the store can let go too).
+   */
+  constructor(
+    private readonly maxConversations = Number.POSITIVE_INFINITY,
+    private readonly onForget: (conversationId: string) => void = () => {},
+  ) {}
 
   /** Adds a conversation whose `startTime` is set. */
   add(conversation: SimConversation): void {
@@ -31,6 +37,7 @@ export class ConversationStore {
     for (const c of this.ordered()) {
       if (excess > 0 && c.endTime !== undefined) {
         this.byId.delete(c.id);
+        this.onForget(c.id);
         excess--;
       } else {
         kept.push(c);

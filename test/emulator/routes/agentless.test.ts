@@ -230,7 +230,7 @@ describe('agentless outbound: Open Messaging', () => {
 
   it('creates message conversations that analytics finds', async () => {
     const res = await send({ ...base, toAddress: 'visitor-analytics', textBody: 'Your order has shipped' });
-    clock.advance(1000);
+    clock.advance(world.settings.analyticsLagMs + world.settings.analyticsLagJitterMs); // analytics catches up
     const query = await call(router, 'POST', '/api/v2/analytics/conversations/details/query', {
       body: {
         interval: `${new Date(world.now() - 3_600_000).toISOString()}/${new Date(world.now() + 1000).toISOString()}`,

@@ -327,7 +327,7 @@ describe('analytics details query: filters and shape', () => {
 
   it('includes live conversations, ongoing ones without conversationEnd', async () => {
     world.startScriptedConversation({ kind: 'voice', durationMs: 600_000, transfer: 'none' });
-    clock.advance(2_000);
+    clock.advance(2_000 + world.settings.analyticsLagMs + world.settings.analyticsLagJitterMs); // past the lag
     const ongoing = await query({
       interval: `${iso(NOW)}/${iso(world.now() + 1)}`,
       conversationFilters: [
