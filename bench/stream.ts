@@ -9,7 +9,9 @@ import { LifecycleDeriver, parseConversationSnapshot } from '../src/conversation
 import { EventPipeline } from '../src/pipeline/event-pipeline.js';
 import { parseFrame } from '../src/stream/frames.js';
 
-const noRest = (): Promise<unknown> => new Promise(() => undefined);
+/** Reads that never answer: the bench measures the pipeline, not REST. */
+const never = (): Promise<never> => new Promise(() => undefined);
+const noRest = { readAnalytics: never, readConversation: never };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -35,7 +37,7 @@ function jsonParseRound(frames: string[]): void {
 
 function pipelineRound(frames: string[]): number {
   const pipeline = new EventPipeline({
-    fetchConversation: noRest,
+    reader: noRest,
     deriver: { maxConversations: frames.length },
   });
   for (const text of frames) pipeline.receiveFrame(text);
@@ -104,7 +106,7 @@ export async function benchLatency(
   durationSeconds = 4,
 ): Promise<LatencyResult> {
   const total = Math.min(frames.length, rate * durationSeconds);
-  const pipeline = new EventPipeline({ fetchConversation: noRest, deriver: { maxConversations: total } });
+  const pipeline = new EventPipeline({ reader: noRest, deriver: { maxConversations: total } });
   const latencies: number[] = new Array(total);
   const start = performance.now();
   let next = 0;

@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from '../logging.js';
 import type { ConversationStreamOptions, LiveStream, StreamHealth } from '../pipeline/conversation-stream.js';
 import { EventHub } from '../pipeline/event-hub.js';
 import { RecentIds } from '../pipeline/recent-ids.js';
+import type { BackfillProgress } from '../stream/backfiller.js';
 import type { PoolHealth } from '../stream/channel-pool.js';
 import { createNotificationsPort } from '../stream/platform-port.js';
 import type { NotificationsPort } from '../stream/port.js';
@@ -260,6 +261,7 @@ export class ClusterStream implements LiveStream {
           .filter((gap) => gap !== undefined)
           .at(-1),
         backfilling: healths.some(({ health }) => health.gaps.backfilling),
+        recovery: mergeRecovery(healths.map(({ health }) => health.gaps.recovery)),
       },
       lookups: mergeLookups(healths.map(({ health }) => health.lookups)),
       checkpoint: { key: 'stream:shard-*', lastWrittenAt: undefined },
@@ -292,17 +294,57 @@ export class ClusterStream implements LiveStream {
   }
 }
 
+/** Counters add up; the batch size is the smallest any shard learnt; the oldest lookup is the oldest of all. */
 function mergeLookups(all: StreamHealth['lookups'][]): StreamHealth['lookups'] {
   const [first, ...rest] = all;
   if (!first) return {} as StreamHealth['lookups'];
-  const merged = { ...first } as Record<string, unknown>;
+  const merged = { ...first };
   for (const lookups of rest) {
-    for (const [key, value] of Object.entries(lookups)) {
-      if (typeof value === 'number' && typeof merged[key] === 'number')
-        merged[key] = (merged[key] as number) + value;
-    }
+    merged.queued += lookups.queued;
+    merged.inFlight += lookups.inFlight;
+    merged.retrying += lookups.retrying;
+    merged.batches += lookups.batches;
+    merged.fetched += lookups.fetched;
+    merged.fetchFailures += lookups.fetchFailures;
+    merged.notCaughtUp += lookups.notCaughtUp;
+    merged.restReads += lookups.restReads;
+    merged.fallbacks += lookups.fallbacks;
+    merged.batchSize = Math.min(merged.batchSize, lookups.batchSize);
+    merged.oldestSince = earliestOf(merged.oldestSince, lookups.oldestSince);
   }
-  return merged as unknown as StreamHealth['lookups'];
+  return merged;
+}
+
+/** One replica's recovery over all its shards. */
+function mergeRecovery(all: Array<BackfillProgress | undefined>): BackfillProgress | undefined {
+  const present = all.filter((p): p is BackfillProgress => p !== undefined);
+  if (present.length === 0) return undefined;
+  const oldest = present
+    .map((p) => p.oldestUnrecovered)
+    .filter((t): t is string => t !== undefined)
+    .sort()[0];
+  const etas = present.map((p) => p.etaSeconds);
+  return {
+    openGaps: present.reduce((n, p) => n + p.openGaps, 0),
+    conversationsPending: present.reduce((n, p) => n + p.conversationsPending, 0),
+    oldestUnrecovered: oldest,
+    backlogCalls: present.reduce((n, p) => n + p.backlogCalls, 0),
+    etaSeconds: etas.some((e) => e === undefined) ? undefined : Math.max(...(etas as number[])),
+    running: present.some((p) => p.running),
+    totals: {
+      windows: present.reduce((n, p) => n + p.totals.windows, 0),
+      calls: present.reduce((n, p) => n + p.totals.calls, 0),
+      failures: present.reduce((n, p) => n + p.totals.failures, 0),
+      recovered: present.reduce((n, p) => n + p.totals.recovered, 0),
+    },
+    last: present.map((p) => p.last).find((r) => r !== undefined),
+  };
+}
+
+function earliestOf(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }
 
 function emptyCoordinatorHealth(replicaId: string): CoordinatorHealth {

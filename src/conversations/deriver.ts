@@ -13,8 +13,10 @@ import type {
   ParticipantJoinedEvent,
   ParticipantLeftEvent,
 } from '../events.js';
+import { type AnalyticsConversationRecord, legsFromAnalytics } from './analytics-legs.js';
 import { type DeriveResult, EventBatch, type WrapupLookup } from './batch.js';
 import { type DeriverCheckpoint, recordFromCheckpoint, recordToCheckpoint } from './checkpoint.js';
+import { type ConversationLegs, snapshotOfLegs } from './leg-record.js';
 import {
   conversationEnded,
   conversationEndTime,
@@ -112,6 +114,25 @@ export class LifecycleDeriver {
   }
 
   /**
+   * Derives from a conversation described leg by leg (analytics records, per-media topics, detail events): the same
+   * facts, with the same ids, as from a snapshot. A leg's missing code is never taken as "no code": only a code
+   * settles an outstanding lookup.
+   */
+  ingestLegs(legs: ConversationLegs, source: EventSource, observedAt?: string): DeriveResult {
+    return this.derive(snapshotOfLegs(legs), source, observedAt, false);
+  }
+
+  /** {@link ingestLegs} for an analytics record (details query, multi-get); nothing for a record without an id. */
+  ingestAnalytics(
+    record: AnalyticsConversationRecord,
+    source: EventSource,
+    observedAt?: string,
+  ): DeriveResult {
+    const legs = legsFromAnalytics(record);
+    return legs ? this.ingestLegs(legs, source, observedAt) : { events: [], wrapupLookups: [] };
+  }
+
+  /**
    * Answers a lookup from `wrapupLookups`: emits the wrap-up once, with the code given; with none, emits it
    * codeless when after-call work completed (flagged when `lookupFailed`), and nothing when it was skipped.
    */
@@ -138,9 +159,12 @@ export class LifecycleDeriver {
     return batch.result().events;
   }
 
-  /** Ids of the conversations tracked as not yet ended (what a backfill refreshes after a gap). */
-  liveConversationIds(): string[] {
-    return this.table.liveIds();
+  /**
+   * Ids of the conversations tracked as not yet ended; with `notSeenSince` (clock ms), only those no snapshot has
+   * refreshed since then (what a backfill reads back after a gap: a later snapshot already showed the rest whole).
+   */
+  liveConversationIds(notSeenSince?: number): string[] {
+    return this.table.liveIds(notSeenSince);
   }
 
   /** Gives up on every outstanding lookup of a conversation: {@link completeWrapup} without a code, flagged. */

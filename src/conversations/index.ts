@@ -1,14 +1,24 @@
 /**
  * The lifecycle deriver: from whole-conversation notification snapshots to typed lifecycle events.
  */
+export {
+  type AnalyticsConversationRecord,
+  type AnalyticsParticipant,
+  type AnalyticsSegment,
+  type AnalyticsSession,
+  legsFromAnalytics,
+} from './analytics-legs.js';
 export type { DeriveResult, WrapupLookup } from './batch.js';
 export type { CheckpointConversation, CheckpointPendingWrapup, DeriverCheckpoint } from './checkpoint.js';
 export { LifecycleDeriver, type LifecycleDeriverOptions, type WrapupInput } from './deriver.js';
+export { type ConversationLegs, type LegRecord, snapshotOfLegs } from './leg-record.js';
 export { parseConversationSnapshot } from './parse.js';
 export {
   ConversationProcessor,
   type ConversationProcessorOptions,
+  type ConversationReader,
   type ProcessorStats,
+  type ProcessorTimers,
 } from './processor.js';
 export type {
   AfterCallWorkSnapshot,

@@ -163,8 +163,11 @@ export class ConversationTable {
   }
 
   /** Ids of the conversations not yet ended. */
-  liveIds(): string[] {
-    return [...this.maps[0].keys()];
+  liveIds(notSeenSince?: number): string[] {
+    if (notSeenSince === undefined) return [...this.maps[0].keys()];
+    const ids: string[] = [];
+    for (const rec of this.maps[0].values()) if (rec.lastSeen < notSeenSince) ids.push(rec.id);
+    return ids;
   }
 
   /** Forgets every record. */

@@ -17,6 +17,13 @@ import { type Logger, silentLogger } from '../logging.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { EventDispatcher, SinkHealth } from '../sinks/index.js';
 import type { CheckpointStore } from '../store/index.js';
+import type {
+  Backfiller,
+  BackfillerOptions,
+  BackfillProgress,
+  BackfillReport,
+  BackfillState,
+} from '../stream/backfiller.js';
 import type { ChannelPoolOptions, PoolHealth } from '../stream/channel-pool.js';
 import { createNotificationsPort } from '../stream/platform-port.js';
 import type { NotificationsPort } from '../stream/port.js';
@@ -26,14 +33,30 @@ import type { Gap } from '../stream/status.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 import { WebSocketSource } from '../stream/websocket-source.js';
 import type { EventHandler } from './event-hub.js';
-import { EventPipeline, type PipelineStats } from './event-pipeline.js';
+import { EventPipeline, type EventPipelineOptions, type PipelineStats } from './event-pipeline.js';
 
-/** What is checkpointed: the deriver's state and the last moment the stream was known to be covered. */
+/**
+ * What is checkpointed: the deriver's state, the last moment the stream was known to be covered, and the recovery
+ * still to do (gaps not recovered yet, conversations analytics did not show yet), so a restart — or the next owner
+ * of a shard — resumes it. Version 1 (before recovery was kept) is read as having none open.
+ */
 export interface StreamCheckpoint {
-  version: 1;
+  version: 2;
   deriver: DeriverCheckpoint;
   /** Epoch ms of the last frame of any kind (heartbeats included): coverage is known up to here. */
   coveredUntil: number | undefined;
+  recovery: BackfillState;
+}
+
+/** A checkpoint as any version wrote it. */
+type StoredCheckpoint = StreamCheckpoint | (Omit<StreamCheckpoint, 'version' | 'recovery'> & { version: 1 });
+
+/** Reads a checkpoint of any known version as the current one; undefined for an unknown version. */
+export function upgradeCheckpoint(stored: { version?: unknown }): StreamCheckpoint | undefined {
+  const value = stored as StoredCheckpoint;
+  if (value.version === 2) return value;
+  if (value.version === 1) return { ...value, version: 2, recovery: { gaps: [], conversations: [] } };
+  return undefined;
 }
 
 export interface ConversationStreamOptions {
@@ -60,6 +83,8 @@ export interface ConversationStreamOptions {
   /** Backfill after gaps (default on when live). */
   backfill?: boolean;
   deriver?: LifecycleDeriverOptions;
+  /** How wrap-up codes are looked for in analytics (first look, batch size, horizon): see `ConversationProcessor`. */
+  lookups?: EventPipelineOptions['lookups'];
   timing?: ChannelPoolOptions['timing'];
   plan?: ChannelPoolOptions['plan'];
   /**
@@ -87,6 +112,13 @@ export interface ConversationStreamOptions {
   onFenced?: () => void;
   /** Called with each event just before it goes to the sinks. */
   onDeliver?: (event: LifecycleEvent) => void;
+  /** Told of every gap recovery: recovered (`complete`), or left open to be tried again. */
+  onBackfill?: (report: BackfillReport, complete: boolean) => void;
+  /** How gaps are recovered (settle time, margins, horizon, batch size): see `Backfiller`. */
+  backfillSettings?: Omit<
+    BackfillerOptions,
+    'port' | 'logger' | 'trackedConversations' | 'onRecovered' | 'currentTopics' | 'onReport'
+  >;
   rediscoverEveryMs?: number;
   logger?: Logger;
 }
@@ -96,7 +128,14 @@ export interface StreamHealth {
   pipeline: PipelineStats;
   pool: PoolHealth | undefined;
   sinks: SinkHealth[];
-  gaps: { total: number; backfilledEvents: number; last: Gap | undefined; backfilling: boolean };
+  gaps: {
+    total: number;
+    backfilledEvents: number;
+    last: Gap | undefined;
+    backfilling: boolean;
+    /** Recovery: open gaps, conversations looked for again, the oldest moment not recovered, an estimate. */
+    recovery: BackfillProgress | undefined;
+  };
   lookups: ReturnType<EventPipeline['processor']['stats']>;
   checkpoint: { key: string; lastWrittenAt: string | undefined };
   /** One replica of a set: shard ownership, leases and hand-overs (see `src/cluster`). */
@@ -131,8 +170,6 @@ export class ConversationStream implements LiveStream {
   private backfilledEvents = 0;
   private started = false;
   private heldSince: number | undefined;
-  /** Start of the earliest gap not yet known backfilled (cleared when the backfiller is found idle). */
-  private unbackfilledSince: number | undefined;
   /** Work kept while held, replayed in order by activate(). */
   private held: Array<() => void> | undefined;
 
@@ -141,11 +178,13 @@ export class ConversationStream implements LiveStream {
     this.key = options.checkpointKey ?? 'stream';
     this.port = options.port ?? (options.platform ? createNotificationsPort(options.platform) : undefined);
     const port = this.port;
+    const offline = () => Promise.reject(new Error('no platform client to read wrap-up codes'));
     this.pipeline = new EventPipeline({
-      fetchConversation: (id) =>
-        port
-          ? port.getConversation(id)
-          : Promise.reject(new Error('no platform client to read wrap-up codes')),
+      reader: {
+        readAnalytics: (ids) => (port ? port.getConversationDetails(ids, 'enrichment') : offline()),
+        readConversation: (id) => (port ? port.getConversation(id, 'enrichment') : offline()),
+      },
+      ...(options.lookups ? { lookups: options.lookups } : {}),
       deliver: (event) => {
         if (event.source.kind === 'backfill') this.backfilledEvents++;
         options.onDeliver?.(event);
@@ -198,6 +237,10 @@ export class ConversationStream implements LiveStream {
     else await this.restore();
     // Built after the restore: the checkpoint's coverage time becomes the pool's restart gap.
     this.sourceInUse = this.options.source ?? this.liveSource();
+    if (this.restoredRecovery && this.backfiller) {
+      this.backfiller.importState(this.restoredRecovery);
+      this.restoredRecovery = undefined;
+    }
     this.sourceInUse?.onNotification((notification) => {
       this.coveredUntil = notification.receivedAt ?? Date.now();
       if (this.held) this.held.push(() => this.pipeline.receive(notification));
@@ -262,46 +305,55 @@ export class ConversationStream implements LiveStream {
     // Coverage as it stood before the channels close: the last checkpoint says the topics were covered until here
     // (a quiet shard receives no notification, so this is often the only proof of coverage it has).
     const coveredAt = this.pool?.health().connected ? Date.now() : undefined;
-    const backfillPending = this.backfilling();
+    // What recovery is still open goes into the last checkpoint before the source (and its backfiller) stops.
+    const recovery = this.recoveryState();
     await this.source?.stop();
     const drainMs = options.drainMs ?? 5000;
+    // A bounded wait that holds the process: wrap-up lookups still open after it stay in the checkpoint.
+    let drained: NodeJS.Timeout | undefined;
     await Promise.race([
       this.pipeline.idle(),
-      new Promise((resolve) => setTimeout(resolve, drainMs).unref()),
+      new Promise((resolve) => {
+        drained = setTimeout(resolve, drainMs);
+      }),
     ]);
+    clearTimeout(drained);
     this.pipeline.close();
     if (this.options.store && options.checkpoint !== false && !this.held) {
-      await this.checkpoint({ ...(coveredAt === undefined ? {} : { coveredAt }), backfillPending });
+      await this.checkpoint({ ...(coveredAt === undefined ? {} : { coveredAt }), recovery });
     }
     await this.options.sinks?.flush({ timeoutMs: drainMs });
   }
 
-  /** Whether a gap is waiting for (or in) its backfill. */
+  private get backfiller(): Backfiller | undefined {
+    return (this.source as WebSocketSource | undefined)?.backfiller;
+  }
+
+  /** Whether a gap is waiting for (or in) its recovery. */
   private backfilling(): boolean {
-    return (this.source as WebSocketSource | undefined)?.backfiller?.busy ?? false;
+    return this.backfiller?.busy ?? false;
+  }
+
+  /** The recovery still open: the backfiller's, plus gaps closed but not handed to it yet. */
+  private recoveryState(): BackfillState {
+    return this.backfiller?.exportState() ?? this.restoredRecovery ?? { gaps: [], conversations: [] };
   }
 
   /**
-   * Writes the deriver's state and coverage time through the store. The coverage time never passes the start of a
-   * gap whose backfill has not finished: a successor resuming from this checkpoint backfills that gap again.
+   * Writes the deriver's state, the coverage time and the recovery still open through the store: a successor (or a
+   * restart) resuming from this checkpoint backfills from the coverage time and takes up the open gaps.
    */
-  async checkpoint(at: { coveredAt?: number; backfillPending?: boolean } = {}): Promise<void> {
+  async checkpoint(at: { coveredAt?: number; recovery?: BackfillState } = {}): Promise<void> {
     if (!this.options.store) return;
     const takenAt = Date.now();
     // With every channel connected and subscribed, nothing up to now can have been missed.
     if (at.coveredAt !== undefined) this.coveredUntil = Math.max(this.coveredUntil ?? 0, at.coveredAt);
     else if (this.pool?.health().connected) this.coveredUntil = takenAt;
-    let coveredUntil = this.coveredUntil;
-    if (at.backfillPending ?? this.backfilling()) {
-      if (this.unbackfilledSince !== undefined && coveredUntil !== undefined)
-        coveredUntil = Math.min(coveredUntil, this.unbackfilledSince);
-    } else {
-      this.unbackfilledSince = undefined;
-    }
     const value: StreamCheckpoint = {
-      version: 1,
+      version: 2,
       deriver: this.pipeline.processor.deriver.exportState(),
-      coveredUntil,
+      coveredUntil: this.coveredUntil,
+      recovery: at.recovery ?? this.recoveryState(),
     };
     if (this.options.checkpointAfterDelivery && this.options.sinks) {
       // Every event derived from the state just taken must be delivered before the state is written.
@@ -345,6 +397,7 @@ export class ConversationStream implements LiveStream {
         backfilledEvents: this.backfilledEvents,
         last: this.lastGap,
         backfilling: this.backfilling(),
+        recovery: this.backfiller?.progress(),
       },
       lookups: this.pipeline.processor.stats(),
       checkpoint: { key: this.key, lastWrittenAt: this.lastCheckpointAt },
@@ -352,24 +405,36 @@ export class ConversationStream implements LiveStream {
   }
 
   private resumeFrom: number | undefined;
+  /** Recovery a checkpoint left open, until the backfiller takes it (or when there is none to take it). */
+  private restoredRecovery: BackfillState | undefined;
 
   private async restore(): Promise<void> {
-    const stored = await this.options.store?.getCheckpoint<StreamCheckpoint>(this.key);
+    const stored = await this.options.store?.getCheckpoint<{ version?: unknown }>(this.key);
     if (!stored) return;
-    if (stored.value.version !== 1) {
-      this.log.warn({ key: this.key }, 'checkpoint of an unknown version ignored');
+    const checkpoint = upgradeCheckpoint(stored.value);
+    if (!checkpoint) {
+      this.log.warn(
+        { key: this.key, version: stored.value.version },
+        'checkpoint of an unknown version ignored',
+      );
       return;
     }
-    this.pipeline.processor.deriver.importState(stored.value.deriver);
+    this.pipeline.processor.deriver.importState(checkpoint.deriver);
     this.pipeline.processor.resumePendingLookups();
-    this.resumeFrom = stored.value.coveredUntil;
-    this.coveredUntil = stored.value.coveredUntil;
+    this.resumeFrom = checkpoint.coveredUntil;
+    this.coveredUntil = checkpoint.coveredUntil;
+    this.restoredRecovery = checkpoint.recovery;
+    const backfiller = this.backfiller;
+    if (backfiller) {
+      backfiller.importState(checkpoint.recovery);
+      this.restoredRecovery = undefined;
+    }
     this.log.info(
       {
-        conversations: stored.value.deriver.conversations.length,
-        coveredUntil: stored.value.coveredUntil
-          ? new Date(stored.value.coveredUntil).toISOString()
-          : undefined,
+        conversations: checkpoint.deriver.conversations.length,
+        coveredUntil: checkpoint.coveredUntil ? new Date(checkpoint.coveredUntil).toISOString() : undefined,
+        openGaps: checkpoint.recovery.gaps.length,
+        conversationsToRecover: checkpoint.recovery.conversations.length,
       },
       'restored checkpoint',
     );
@@ -396,21 +461,25 @@ export class ConversationStream implements LiveStream {
         ? {}
         : {
             backfill: {
-              trackedConversations: () => this.pipeline.liveConversationIds(),
+              ...this.options.backfillSettings,
+              trackedConversations: (since) => this.pipeline.liveConversationIds(since),
               onRecovered: (recovered) => {
-                const conversation = recovered.conversation;
-                if (!conversation) return;
-                const work = () => this.pipeline.receiveRecovered(conversation, recovered.source);
+                const { analytics, conversation, source } = recovered;
+                const work = analytics
+                  ? () => this.pipeline.receiveAnalytics(analytics, source)
+                  : conversation
+                    ? () => this.pipeline.receiveRecovered(conversation, source)
+                    : undefined;
+                if (!work) return;
                 if (this.held) this.held.push(work);
                 else work();
               },
+              ...(this.options.onBackfill ? { onReport: this.options.onBackfill } : {}),
             },
           }),
       onGap: (gap) => {
         this.gapCount++;
         this.lastGap = gap;
-        const start = Date.parse(gap.start);
-        if (Number.isFinite(start)) this.unbackfilledSince = Math.min(this.unbackfilledSince ?? start, start);
         this.log.info(
           { reason: gap.reason, start: gap.start, end: gap.end, topics: gap.topics.length },
           'gap closed; backfilling',

@@ -5,7 +5,10 @@
  * callback (the sinks). Bad input is counted and logged without customer data; it never stops the stream.
  */
 import {
+  type AnalyticsConversationRecord,
   ConversationProcessor,
+  type ConversationProcessorOptions,
+  type ConversationReader,
   LifecycleDeriver,
   type LifecycleDeriverOptions,
 } from '../conversations/index.js';
@@ -21,17 +24,15 @@ import { RecentIds } from './recent-ids.js';
 const CONVERSATION_TOPIC = /^v2\.(?:routing\.queues|users)\.[^.]+\.conversations$/;
 
 export interface EventPipelineOptions {
-  /** Reads one conversation over REST (`GET /api/v2/conversations/{id}`), for wrap-up codes. */
-  fetchConversation: (conversationId: string) => Promise<unknown>;
+  /** Reads conversations for wrap-up codes: analytics in batches, REST past the horizon. */
+  reader: ConversationReader;
+  /** How wrap-up codes are looked for (first look, batch window and size, horizon). */
+  lookups?: Omit<ConversationProcessorOptions, 'reader' | 'onEvents' | 'deriver' | 'logger'>;
   /** Receives every new event after the hub (e.g. the sink dispatcher). */
   deliver?: (event: LifecycleEvent) => void;
   deriver?: LifecycleDeriverOptions;
   /** How many delivered ids to remember to drop repeats the deriver can no longer see (default 50,000). */
   recentIds?: number;
-  /** Concurrent wrap-up code reads (default 4). */
-  lookupConcurrency?: number;
-  /** Delay before retrying a wrap-up code read (default 2,000 ms). */
-  lookupRetryDelayMs?: number;
   logger?: Logger;
   /** Clock for `observedAt` (default `Date.now`). */
   now?: () => number;
@@ -89,11 +90,10 @@ export class EventPipeline {
     });
     this.processor = new ConversationProcessor({
       deriver: new LifecycleDeriver(options.deriver),
-      fetchConversation: options.fetchConversation,
+      ...options.lookups,
+      reader: options.reader,
       onEvents: (events) => this.deliverAll(events),
       logger: this.log,
-      ...(options.lookupConcurrency === undefined ? {} : { concurrency: options.lookupConcurrency }),
-      ...(options.lookupRetryDelayMs === undefined ? {} : { retryDelayMs: options.lookupRetryDelayMs }),
     });
   }
 
@@ -142,9 +142,19 @@ export class EventPipeline {
     }
   }
 
-  /** Ids of the conversations the deriver considers live (for the backfiller's refresh). */
-  liveConversationIds(): string[] {
-    return this.processor.deriver.liveConversationIds();
+  /** Feeds a conversation's analytics record recovered by a backfill. */
+  receiveAnalytics(record: AnalyticsConversationRecord, source: EventSource): void {
+    this.counters.recovered++;
+    try {
+      this.processor.ingestAnalytics(record, source, new Date(this.now()).toISOString());
+    } catch (error) {
+      this.countMalformed(error, 'backfill');
+    }
+  }
+
+  /** Ids of the conversations the deriver considers live; with `notSeenSince`, those not refreshed since. */
+  liveConversationIds(notSeenSince?: number): string[] {
+    return this.processor.deriver.liveConversationIds(notSeenSince);
   }
 
   stats(): PipelineStats {

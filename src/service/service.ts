@@ -27,6 +27,7 @@ import { type RunningHttpServer, startHttpServer } from '../server/http-server.j
 import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
 import { createSink, EventDispatcher, type EventSink } from '../sinks/index.js';
 import { ledgerOf, openStore, type SwitchboardStore } from '../store/index.js';
+import type { BackfillReport } from '../stream/backfiller.js';
 import type { WebSocketSource } from '../stream/index.js';
 import { checkServerAccess, isPostgresUrl, type ServiceConfig } from './config.js';
 import { DecisionLines } from './decision-lines.js';
@@ -239,6 +240,8 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       ...(sinks ? { sinks } : {}),
       backfill: config.stream.backfill,
       timing: config.stream.timing,
+      // One line per gap recovered (or left open to be tried again), for every stream of this process.
+      onBackfill: (run: BackfillReport, complete: boolean) => report.line(describeBackfill(run, complete)),
       logger,
     };
     const rediscover =
@@ -319,7 +322,6 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     const health = stream.health();
     if (health.pool && single) for (const line of describePool(health.pool)) report.line(line);
 
-    const backfills = watchBackfills(single, report);
     void loadQueueNames(platform, state, logger);
     // New queues are subscribed at each re-discovery; their names follow on the same rhythm.
     const queueNames = setInterval(
@@ -347,7 +349,6 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       stop(reason = 'stop requested') {
         stopped ??= (async () => {
           stopping = `shutting down (${reason})`;
-          clearInterval(backfills);
           clearInterval(queueNames);
           const engineDone = engineRun?.finally(() => decisionLines.close());
           const result = await shutdownService({
@@ -438,20 +439,6 @@ async function listen(
     }
     throw error;
   }
-}
-
-/** Prints a line for every finished backfill run. */
-function watchBackfills(stream: ConversationStream | undefined, report: Reporter): NodeJS.Timeout {
-  let seen = 0;
-  const timer = setInterval(() => {
-    const backfiller = (stream?.source as WebSocketSource | undefined)?.backfiller;
-    if (!backfiller) return;
-    const history = backfiller.history();
-    for (const run of history.slice(seen)) report.line(describeBackfill(run));
-    seen = history.length;
-  }, 1000);
-  timer.unref();
-  return timer;
 }
 
 /** Queue names for the dashboard; without `routing:queue:view` it shows ids. */

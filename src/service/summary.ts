@@ -112,8 +112,8 @@ export function describeStatus(status: StreamStatus): string | undefined {
   }
 }
 
-/** A line for a finished backfill run. */
-export function describeBackfill(report: BackfillReport): string {
+/** A line for a gap recovered, or tried and left open to be tried again. */
+export function describeBackfill(report: BackfillReport, complete = true): string {
   const ms = Date.parse(report.gapEnd) - Date.parse(report.gapStart);
-  return `backfill of ${report.gaps} gap(s) over ${seconds(ms)}: ${report.refreshed} live conversation(s) refreshed, ${report.queries} analytics quer${report.queries === 1 ? 'y' : 'ies'}, ${report.found} found${report.failures > 0 ? `, ${report.failures} failure(s)` : ''}${report.truncated ? ' (truncated: some may be missing)' : ''}`;
+  return `${complete ? 'recovered' : 'still recovering'} ${report.gaps} gap(s) over ${seconds(ms)}: ${report.refreshed} followed conversation(s) read back, ${report.queries} analytics call(s), ${report.found} found in the gap${report.failures > 0 ? `, ${report.failures} failure(s)` : ''}${report.splits > 0 ? `, ${report.splits} interval(s) split` : ''}`;
 }

@@ -1,18 +1,19 @@
 /**
- * Filling gaps from REST, as the platform advises (nothing is replayed on the WebSocket): after a gap closes,
- * refresh every conversation known to be live with `GET /api/v2/conversations/{id}`, and find the conversations
- * that started or changed in the gap on the affected queues and users with the analytics details query (the gap
- * widened by a safety margin, cut into short intervals, paged through). What is found goes to a callback marked
- * as recovered; event ids downstream make anything already seen a duplicate that is dropped.
+ * Filling gaps from REST, as the platform advises (nothing is replayed on the WebSocket), at a cost that does not
+ * grow with the org: after a gap closes and analytics has had time to catch up, the conversations the stream was
+ * following that no live notification has refreshed since are read back from analytics in batches (the multi-get,
+ * up to 100 per call), and the conversations that started in the gap on the affected queues and users are found
+ * with the details query — whose records are derived from directly, without a read per hit.
  *
- * Gaps that close together (a network blip drops every channel at once) are coalesced into one run, and every
- * call goes through a small concurrency limit: the rate budget is shared with everything else.
+ * Nothing is concluded from a miss: a conversation analytics does not show yet is looked for again with backoff over
+ * a horizon of minutes, and read over REST only when the horizon passes. A window whose query fails stays open and
+ * is tried again; one with more results than a query pages through is split. Gaps that close together are
+ * coalesced; the oldest work goes first. What is still open is exported for the checkpoint, so a restart resumes it.
  */
-
-import { forEachLimited } from '../concurrency.js';
 import type { EventSource } from '../events.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
+import { realTimers, type Timers } from '../timers.js';
 import type { AnalyticsConversation, ConversationDetailsQuery, NotificationsPort } from './port.js';
 import { describeError } from './retry.js';
 import type { Gap } from './status.js';
@@ -20,303 +21,639 @@ import { topicSubject } from './topics.js';
 
 export type BackfillSource = Extract<EventSource, { kind: 'backfill' }>;
 
-/** A conversation fetched to fill a gap. */
+/** A conversation recovered to fill a gap: its analytics record, or (past the horizon) its REST view. */
 export interface RecoveredConversation {
   conversationId: string;
-  /** The whole conversation from `GET /api/v2/conversations/{id}`; absent when `fetchFound` is off. */
-  conversation?: Record<string, unknown>;
-  /** The analytics record that pointed at the conversation, when the details query found it. */
   analytics?: AnalyticsConversation;
+  /** `GET /api/v2/conversations/{id}`, read only for a conversation analytics never showed within the horizon. */
+  conversation?: Record<string, unknown>;
   source: BackfillSource;
 }
 
 export interface BackfillerOptions {
   port: NotificationsPort;
-  /** Ids of the conversations currently known to be live (e.g. the lifecycle deriver's open conversations). */
-  trackedConversations: () => Iterable<string> | Promise<Iterable<string>>;
+  /** Live conversations the stream follows that no snapshot has refreshed since `since` (epoch ms). */
+  trackedConversations: (since: number) => Iterable<string> | Promise<Iterable<string>>;
+  /** The topics being covered now: what a gap restored from a checkpoint is searched on. */
+  currentTopics?: () => Iterable<string>;
   /** Receives every recovered conversation. Awaited, so a slow consumer slows the backfill, not the reverse. */
   onRecovered: (recovered: RecoveredConversation) => void | Promise<void>;
-  /** Widening of the gap on both sides for the analytics query (default 60 s). */
+  /** Widening of a gap on both sides for the details query, against clock skew (default 30 s). */
   marginMs?: number;
-  /** REST calls in flight at once (default 2). */
-  concurrency?: number;
+  /** Wait after a gap closes before reading, so analytics has caught up (default 10 s). */
+  settleMs?: number;
   /** Analytics page size (default 100; the platform's maximum is unverified, 100 is safe). */
   pageSize?: number;
-  /** Longest interval of one analytics query (default 1 h); longer windows are cut. */
+  /** Longest interval of one details query (default 1 h); longer windows are cut. */
   maxIntervalMs?: number;
-  /** Pages read per query before giving up on completeness (default 50). */
+  /** Pages read per query; an interval with more results is split in two (default 20). */
   maxPages?: number;
+  /** Shortest interval a split makes (default 1 min). */
+  minIntervalMs?: number;
   /** Queue/user predicates per query (default 50). */
   predicatesPerQuery?: number;
-  /** Fetch the whole conversation for each analytics hit (default true). */
-  fetchFound?: boolean;
-  /** Time to wait for more gaps to close before a run starts (default 250 ms). */
+  /** Conversation ids per multi-get (default 100; halved when the platform refuses a batch). */
+  batchSize?: number;
+  /** How long a conversation missing from analytics is looked for before its REST read (default 10 min). */
+  horizonMs?: number;
+  /** First delay before a window or a conversation is tried again; doubles, at most 60 s (default 5 s). */
+  retryDelayMs?: number;
+  /** Time to wait for more gaps to close before work starts (default 250 ms). */
   coalesceMs?: number;
+  /** Told of every window recovered (`complete`) or tried and left open for another try. */
+  onReport?: (report: BackfillReport, complete: boolean) => void;
+  timers?: Timers;
   logger?: Logger;
 }
 
-/** What one backfill run did. */
+/** What one window's recovery did. */
 export interface BackfillReport {
   gapStart: string;
   gapEnd: string;
   gaps: number;
+  /** Tracked conversations read back (multi-get). */
   refreshed: number;
+  /** Calls made: multi-gets and details query pages. */
   queries: number;
+  /** Conversations found by the details query. */
   found: number;
+  /** Calls that failed (the window, or the conversations, are tried again). */
   failures: number;
-  /** An analytics window hit `maxPages`: some conversations in it may not have been recovered. */
-  truncated: boolean;
+  /** Intervals split because they held more than a query pages through. */
+  splits: number;
+}
+
+/** Where recovery stands, for health, the dashboard and metrics. */
+export interface BackfillProgress {
+  /** Gaps (merged into windows) not recovered yet. */
+  openGaps: number;
+  /** Conversations looked for again because analytics did not show them yet. */
+  conversationsPending: number;
+  /** The oldest moment not known recovered: the start of the oldest open gap (ISO-8601). */
+  oldestUnrecovered: string | undefined;
+  /** Calls still to make, estimated, and at the recent pace, how long that takes. */
+  backlogCalls: number;
+  etaSeconds: number | undefined;
+  /** Work is under way now. */
+  running: boolean;
+  totals: { windows: number; calls: number; failures: number; recovered: number };
+  last: BackfillReport | undefined;
+}
+
+/** What a checkpoint keeps of the recovery still to do. */
+export interface BackfillState {
+  gaps: Array<{ start: number; end: number }>;
+  conversations: Array<{ id: string; since: number; gapStart: number; gapEnd: number }>;
 }
 
 interface Window {
   start: number;
   end: number;
+  gaps: number;
   topics: Set<string>;
+  /** Searched on every topic covered now (restored from a checkpoint, whose topics are not kept). */
+  allTopics: boolean;
+  dueAt: number;
+  attempts: number;
+  /** Tracked conversations were read back already (only discovery is left). */
+  refreshed: boolean;
+  /** Intervals already searched in full (kept across a retry after a failure). */
+  searched: Set<string>;
 }
 
-/** Runs a backfill after each gap. */
+interface Missing {
+  id: string;
+  since: number;
+  dueAt: number;
+  attempts: number;
+  gapStart: number;
+  gapEnd: number;
+}
+
+const MAX_RETRY_MS = 60_000;
+
+/** Runs the recovery of every gap. */
 export class Backfiller {
   private readonly port: NotificationsPort;
   private readonly log: Logger;
+  private readonly timers: Timers;
   private readonly settings: Required<
     Pick<
       BackfillerOptions,
       | 'marginMs'
-      | 'concurrency'
+      | 'settleMs'
       | 'pageSize'
       | 'maxIntervalMs'
       | 'maxPages'
+      | 'minIntervalMs'
       | 'predicatesPerQuery'
-      | 'fetchFound'
+      | 'horizonMs'
+      | 'retryDelayMs'
       | 'coalesceMs'
     >
   >;
-  private pending: Gap[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
-  private readonly reports: BackfillReport[] = [];
+  private batchSize: number;
+  private windows: Window[] = [];
+  private readonly missing = new Map<string, Missing>();
+  private arriving: Gap[] = [];
+  private coalesceTimer: unknown;
+  private wakeTimer: unknown;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private working = false;
   private stopped = false;
-  private runs = 0;
+  private idleWaiters: Array<() => void> = [];
+  private last: BackfillReport | undefined;
+  private readonly totals = { windows: 0, calls: 0, failures: 0, recovered: 0 };
+  /** Recent call times, for the pace behind the estimate. */
+  private readonly recentCalls: number[] = [];
 
   constructor(private readonly options: BackfillerOptions) {
     this.port = options.port;
     this.log = (options.logger ?? silentLogger()).child({ component: 'backfill' });
+    this.timers = options.timers ?? realTimers;
     this.settings = {
-      marginMs: options.marginMs ?? 60_000,
-      concurrency: options.concurrency ?? 2,
+      marginMs: options.marginMs ?? 30_000,
+      settleMs: options.settleMs ?? 10_000,
       pageSize: options.pageSize ?? 100,
-      maxIntervalMs: options.maxIntervalMs ?? 3600_000,
-      maxPages: options.maxPages ?? 50,
+      maxIntervalMs: options.maxIntervalMs ?? 3_600_000,
+      maxPages: options.maxPages ?? 20,
+      minIntervalMs: options.minIntervalMs ?? 60_000,
       predicatesPerQuery: options.predicatesPerQuery ?? 50,
-      fetchFound: options.fetchFound ?? true,
+      horizonMs: options.horizonMs ?? 10 * 60_000,
+      retryDelayMs: options.retryDelayMs ?? 5000,
       coalesceMs: options.coalesceMs ?? 250,
     };
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 100));
   }
 
-  /** Queues a closed gap; gaps closing within `coalesceMs` of each other are handled in one run. */
+  /** Queues a closed gap; gaps closing within `coalesceMs` of each other become one window. */
   enqueue(gap: Gap): void {
     if (this.stopped) return;
-    this.pending.push(gap);
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const gaps = this.pending;
-      this.pending = [];
-      this.runs++;
-      this.running = this.running
-        .then(() => this.run(gaps))
-        .finally(() => {
-          this.runs--;
-        })
-        .then(
-          () => undefined,
-          (error) => this.log.error({ err: describeError(error) }, 'backfill failed'),
-        );
+    this.arriving.push(gap);
+    if (this.coalesceTimer !== undefined) return;
+    this.coalesceTimer = this.timers.setTimeout(() => {
+      this.coalesceTimer = undefined;
+      const gaps = this.arriving;
+      this.arriving = [];
+      for (const gap of gaps) this.addWindow(gap);
+      this.wake();
     }, this.settings.coalesceMs);
   }
 
-  /** Whether a gap is queued or being backfilled now. */
+  /** Whether any gap is queued, open, or being recovered. */
   get busy(): boolean {
-    return this.timer !== undefined || this.pending.length > 0 || this.runs > 0;
+    return this.arriving.length > 0 || this.windows.length > 0 || this.missing.size > 0 || this.working;
   }
 
-  /** Resolves when every queued gap has been handled. */
-  async idle(): Promise<void> {
-    while (this.timer || this.pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    await this.running;
+  /** Resolves when every gap is recovered and every missing conversation found (or read past the horizon). */
+  idle(): Promise<void> {
+    if (!this.busy || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Reports of the runs so far, oldest first (the last 100). */
-  history(): BackfillReport[] {
-    return [...this.reports];
+  /** Where recovery stands. */
+  progress(): BackfillProgress {
+    const now = this.timers.now();
+    const oldest = Math.min(
+      ...this.windows.map((w) => w.start + this.settings.marginMs),
+      ...this.arriving.map((g) => Date.parse(g.start)),
+      ...[...this.missing.values()].map((m) => m.gapStart),
+    );
+    const backlogCalls =
+      this.windows.reduce((sum, w) => sum + (w.refreshed ? 0 : 1) + this.intervalsOf(w).length, 0) +
+      Math.ceil(this.missing.size / this.batchSize);
+    while (this.recentCalls.length > 0 && this.recentCalls[0]! < now - 60_000) this.recentCalls.shift();
+    const pace = this.recentCalls.length / 60; // calls per second over the last minute
+    return {
+      openGaps: this.windows.length + this.arriving.length,
+      conversationsPending: this.missing.size,
+      oldestUnrecovered: Number.isFinite(oldest) ? new Date(oldest).toISOString() : undefined,
+      backlogCalls,
+      etaSeconds: backlogCalls === 0 ? 0 : pace > 0 ? Math.ceil(backlogCalls / pace) : undefined,
+      running: this.working,
+      totals: { ...this.totals },
+      last: this.last,
+    };
   }
 
-  /** Drops queued gaps and stops starting new work. */
+  /** The recovery still to do, for a checkpoint. */
+  exportState(): BackfillState {
+    return {
+      gaps: [
+        ...this.windows.map((w) => ({
+          start: w.start + this.settings.marginMs,
+          end: w.end - this.settings.marginMs,
+        })),
+        ...this.arriving.map((g) => ({ start: Date.parse(g.start), end: Date.parse(g.end) })),
+      ],
+      conversations: [...this.missing.values()].map(({ id, since, gapStart, gapEnd }) => ({
+        id,
+        since,
+        gapStart,
+        gapEnd,
+      })),
+    };
+  }
+
+  /** Takes up the recovery a checkpoint left open: its gaps are searched on every topic covered now. */
+  importState(state: BackfillState): void {
+    const now = this.timers.now();
+    for (const gap of state.gaps) {
+      this.addWindow(
+        {
+          start: new Date(gap.start).toISOString(),
+          end: new Date(gap.end).toISOString(),
+          topics: [],
+          reason: 'restart',
+        },
+        true,
+      );
+    }
+    for (const c of state.conversations) {
+      if (!this.missing.has(c.id)) this.missing.set(c.id, { ...c, dueAt: now, attempts: 0 });
+    }
+    this.wake();
+  }
+
+  /** Drops queued work and stops starting new work (what is open stays in the last checkpoint). */
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending = [];
+    if (this.coalesceTimer !== undefined) this.timers.clearTimeout(this.coalesceTimer);
+    if (this.wakeTimer !== undefined) this.timers.clearTimeout(this.wakeTimer);
+    this.coalesceTimer = undefined;
+    this.wakeTimer = undefined;
+    this.settleIdle(true);
   }
 
-  /** Backfills `gaps` now: one refresh of the tracked conversations, and analytics for each merged window. */
-  async run(gaps: Gap[]): Promise<BackfillReport> {
-    const windows = this.windows(gaps);
-    const gapStart = new Date(Math.min(...gaps.map((g) => Date.parse(g.start)))).toISOString();
-    const gapEnd = new Date(Math.max(...gaps.map((g) => Date.parse(g.end)))).toISOString();
+  /** Adds a gap as a window (widened by the margin), merged with any window it overlaps. */
+  private addWindow(gap: Gap, allTopics = false): void {
+    const margin = this.settings.marginMs;
+    const start = Date.parse(gap.start) - margin;
+    const end = Date.parse(gap.end) + margin;
+    if (!Number.isFinite(start) || !Number.isFinite(end)) return;
+    const dueAt = Date.parse(gap.end) + this.settings.settleMs;
+    const overlapping = this.windows.find((w) => start <= w.end && end >= w.start && !w.refreshed);
+    if (overlapping) {
+      overlapping.start = Math.min(overlapping.start, start);
+      overlapping.end = Math.max(overlapping.end, end);
+      overlapping.gaps++;
+      overlapping.allTopics ||= allTopics;
+      for (const t of gap.topics) overlapping.topics.add(t);
+      overlapping.dueAt = Math.max(overlapping.dueAt, dueAt);
+      overlapping.searched.clear();
+      return;
+    }
+    this.windows.push({
+      start,
+      end,
+      gaps: 1,
+      topics: new Set(gap.topics),
+      allTopics,
+      dueAt,
+      attempts: 0,
+      refreshed: false,
+      searched: new Set(),
+    });
+    this.windows.sort((a, b) => a.start - b.start);
+  }
+
+  private wake(): void {
+    if (this.stopped || this.working) return;
+    void this.work();
+  }
+
+  /** Runs due work, oldest first, one piece at a time; then sleeps until the next piece is due. */
+  private async work(): Promise<void> {
+    this.working = true;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const now = this.timers.now();
+        const window = this.windows.find((w) => w.dueAt <= now);
+        if (window) {
+          await this.recoverWindow(window);
+          continue;
+        }
+        const due = [...this.missing.values()].filter((m) => m.dueAt <= now);
+        if (due.length > 0) {
+          await this.lookAgain(due);
+          continue;
+        }
+        break;
+      }
+    } finally {
+      this.working = false;
+    }
+    this.sleep();
+    this.settleIdle(false);
+  }
+
+  private sleep(): void {
+    if (this.stopped) return;
+    const next = Math.min(
+      ...this.windows.map((w) => w.dueAt),
+      ...[...this.missing.values()].map((m) => m.dueAt),
+    );
+    if (!Number.isFinite(next)) return;
+    if (this.wakeTimer !== undefined && this.wakeAt <= next) return;
+    if (this.wakeTimer !== undefined) this.timers.clearTimeout(this.wakeTimer);
+    this.wakeAt = next;
+    this.wakeTimer = this.timers.setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = Number.POSITIVE_INFINITY;
+        this.wake();
+      },
+      Math.max(0, next - this.timers.now()),
+    );
+  }
+
+  /** One window: read back the tracked conversations, then search the window; done, or tried again later. */
+  private async recoverWindow(window: Window): Promise<void> {
     const report: BackfillReport = {
-      gapStart,
-      gapEnd,
-      gaps: gaps.length,
+      gapStart: new Date(window.start + this.settings.marginMs).toISOString(),
+      gapEnd: new Date(window.end - this.settings.marginMs).toISOString(),
+      gaps: window.gaps,
       refreshed: 0,
       queries: 0,
       found: 0,
       failures: 0,
-      truncated: false,
+      splits: 0,
     };
-    const seen = new Set<string>();
+    const source: BackfillSource = {
+      kind: 'backfill',
+      via: 'analytics',
+      gapStart: report.gapStart,
+      gapEnd: report.gapEnd,
+    };
+    let complete = true;
+    if (!window.refreshed) {
+      const since = window.end - this.settings.marginMs;
+      const tracked = [...(await this.options.trackedConversations(since))];
+      complete = await this.refresh(tracked, window, source, report);
+      if (complete) window.refreshed = true;
+    }
+    if (complete && !this.stopped) complete = await this.search(window, source, report);
+    this.last = report;
+    this.log.info(
+      { ...report, complete },
+      complete ? 'gap recovered' : 'gap recovery incomplete; trying again',
+    );
+    this.options.onReport?.(report, complete);
+    if (complete) {
+      this.windows = this.windows.filter((w) => w !== window);
+      this.totals.windows++;
+    } else {
+      window.attempts++;
+      window.dueAt = this.timers.now() + this.retryDelay(window.attempts);
+    }
+  }
 
-    const tracked = [...(await this.options.trackedConversations())];
-    await forEachLimited(tracked, this.settings.concurrency, async (conversationId) => {
-      if (this.stopped || seen.has(conversationId)) return;
-      seen.add(conversationId);
-      const conversation = await this.fetch(conversationId, report);
-      if (!conversation) return;
-      report.refreshed++;
-      await this.deliver({
-        conversationId,
-        conversation,
-        source: { kind: 'backfill', via: 'conversation', gapStart, gapEnd },
-      });
-    });
+  /** Reads back tracked conversations in batches; those analytics does not show yet are looked for again later. */
+  private async refresh(
+    ids: string[],
+    window: Window,
+    source: BackfillSource,
+    report: BackfillReport,
+  ): Promise<boolean> {
+    const now = this.timers.now();
+    for (let i = 0; i < ids.length && !this.stopped; ) {
+      const batch = ids.slice(i, i + this.batchSize);
+      const read = await this.readBatch(batch, report);
+      if (read === 'smaller') continue;
+      if (read === 'failed') return false;
+      const found = new Set<string>();
+      for (const record of read) {
+        if (!record.conversationId) continue;
+        found.add(record.conversationId);
+        report.refreshed++;
+        await this.deliver({ conversationId: record.conversationId, analytics: record, source });
+      }
+      for (const id of batch) {
+        if (found.has(id) || this.missing.has(id)) continue;
+        this.missing.set(id, {
+          id,
+          since: now,
+          dueAt: now + this.settings.retryDelayMs,
+          attempts: 0,
+          gapStart: window.start + this.settings.marginMs,
+          gapEnd: window.end - this.settings.marginMs,
+        });
+      }
+      i += batch.length;
+    }
+    return true;
+  }
 
-    for (const window of windows) {
-      const found = await this.search(window, report);
-      const fresh = found.filter((c) => c.conversationId && !seen.has(c.conversationId));
-      for (const c of fresh) seen.add(c.conversationId!);
+  /** One multi-get: the records, `smaller` after learning a smaller batch size, or `failed`. */
+  private async readBatch(
+    ids: string[],
+    report: BackfillReport,
+  ): Promise<AnalyticsConversation[] | 'smaller' | 'failed'> {
+    this.countCall(report);
+    try {
+      return await this.port.getConversationDetails(ids, 'backfill');
+    } catch (error) {
+      if ((error as { status?: number }).status === 400 && ids.length > 1) {
+        this.batchSize = Math.max(1, Math.floor(ids.length / 2));
+        this.log.warn(
+          { batchSize: this.batchSize },
+          'analytics refused a batch of ids; reading fewer at once',
+        );
+        return 'smaller';
+      }
+      report.failures++;
+      this.totals.failures++;
+      this.log.warn({ conversations: ids.length, err: describeError(error) }, 'backfill read failed');
+      return 'failed';
+    }
+  }
+
+  /** Conversations analytics did not show: read again (in batches); past the horizon, over REST. */
+  private async lookAgain(due: Missing[]): Promise<void> {
+    const now = this.timers.now();
+    const report: BackfillReport = {
+      gapStart: new Date(Math.min(...due.map((m) => m.gapStart))).toISOString(),
+      gapEnd: new Date(Math.max(...due.map((m) => m.gapEnd))).toISOString(),
+      gaps: 0,
+      refreshed: 0,
+      queries: 0,
+      found: 0,
+      failures: 0,
+      splits: 0,
+    };
+    const expired = due.filter((m) => now - m.since >= this.settings.horizonMs);
+    for (const m of expired) {
+      if (this.stopped) return;
       const source: BackfillSource = {
         kind: 'backfill',
-        via: 'analytics',
-        gapStart: new Date(window.start).toISOString(),
-        gapEnd: new Date(window.end).toISOString(),
+        via: 'conversation',
+        gapStart: new Date(m.gapStart).toISOString(),
+        gapEnd: new Date(m.gapEnd).toISOString(),
       };
-      await forEachLimited(fresh, this.settings.concurrency, async (analytics) => {
-        if (this.stopped) return;
-        const conversationId = analytics.conversationId!;
-        if (!this.settings.fetchFound) {
-          report.found++;
-          await this.deliver({ conversationId, analytics, source });
-          return;
-        }
-        const conversation = await this.fetch(conversationId, report);
-        if (!conversation) return;
-        report.found++;
-        await this.deliver({ conversationId, conversation, analytics, source });
-      });
-    }
-
-    this.reports.push(report);
-    if (this.reports.length > 100) this.reports.shift();
-    this.log.info(report, 'backfill done');
-    return report;
-  }
-
-  /** Merges gaps whose widened intervals overlap into windows. */
-  private windows(gaps: Gap[]): Window[] {
-    const margin = this.settings.marginMs;
-    const sorted = gaps
-      .map((g) => ({
-        start: Date.parse(g.start) - margin,
-        end: Date.parse(g.end) + margin,
-        topics: new Set(g.topics),
-      }))
-      .sort((a, b) => a.start - b.start);
-    const merged: Window[] = [];
-    for (const window of sorted) {
-      const last = merged[merged.length - 1];
-      if (last && window.start <= last.end) {
-        last.end = Math.max(last.end, window.end);
-        for (const t of window.topics) last.topics.add(t);
-      } else {
-        merged.push(window);
-      }
-    }
-    return merged;
-  }
-
-  /** Finds the conversations of a window on its queues and users, in short intervals, all pages. */
-  private async search(window: Window, report: BackfillReport): Promise<AnalyticsConversation[]> {
-    const predicates: Array<{ dimension: string; value: string }> = [];
-    for (const topic of window.topics) {
-      const subject = topicSubject(topic);
-      if (subject.kind === 'queue') predicates.push({ dimension: 'queueId', value: subject.id });
-      if (subject.kind === 'user') predicates.push({ dimension: 'userId', value: subject.id });
-    }
-    if (predicates.length === 0) return [];
-    const found = new Map<string, AnalyticsConversation>();
-    for (let from = window.start; from < window.end; from += this.settings.maxIntervalMs) {
-      const to = Math.min(window.end, from + this.settings.maxIntervalMs);
-      const interval = `${new Date(from).toISOString()}/${new Date(to).toISOString()}`;
-      for (let i = 0; i < predicates.length; i += this.settings.predicatesPerQuery) {
-        const chunk = predicates.slice(i, i + this.settings.predicatesPerQuery);
-        for (const c of await this.pages(interval, chunk, report)) {
-          if (c.conversationId && !found.has(c.conversationId)) found.set(c.conversationId, c);
-        }
-      }
-    }
-    return [...found.values()];
-  }
-
-  private async pages(
-    interval: string,
-    predicates: Array<{ dimension: string; value: string }>,
-    report: BackfillReport,
-  ): Promise<AnalyticsConversation[]> {
-    const all: AnalyticsConversation[] = [];
-    const { pageSize, maxPages } = this.settings;
-    for (let pageNumber = 1; pageNumber <= maxPages && !this.stopped; pageNumber++) {
-      const query: ConversationDetailsQuery = {
-        interval,
-        order: 'asc',
-        orderBy: 'conversationStart',
-        paging: { pageSize, pageNumber },
-        segmentFilters: [{ type: 'or', predicates: predicates.map((p) => ({ type: 'dimension', ...p })) }],
-      };
-      report.queries++;
-      let page: Awaited<ReturnType<NotificationsPort['queryConversationDetails']>>;
+      this.countCall(report);
       try {
-        page = await this.port.queryConversationDetails(query);
+        const conversation = await this.port.getConversation(m.id, 'backfill');
+        await this.deliver({ conversationId: m.id, conversation, source });
+        this.missing.delete(m.id);
       } catch (error) {
         report.failures++;
-        this.log.warn({ interval, err: describeError(error) }, 'backfill query failed');
-        return all;
-      }
-      const conversations = page.conversations ?? [];
-      all.push(...conversations);
-      const total = page.totalHits ?? 0;
-      if (conversations.length < pageSize || pageNumber * pageSize >= total) return all;
-      if (pageNumber === maxPages) {
-        report.truncated = true;
-        this.log.warn({ interval, total }, 'backfill window has more conversations than maxPages reads');
+        this.totals.failures++;
+        // Not found even over REST: the conversation is gone (a 404); anything else is tried again.
+        if ((error as { status?: number }).status === 404) {
+          this.log.warn({ conversationId: m.id }, 'a conversation followed before the gap no longer exists');
+          this.missing.delete(m.id);
+        } else this.postpone(m, now);
       }
     }
-    return all;
+    const pending = due.filter((m) => !expired.includes(m)).slice(0, this.batchSize);
+    if (pending.length === 0 || this.stopped) return;
+    const read = await this.readBatch(
+      pending.map((m) => m.id),
+      report,
+    );
+    if (read === 'smaller') return;
+    if (read === 'failed') {
+      for (const m of pending) this.postpone(m, now);
+      return;
+    }
+    const found = new Set<string>();
+    for (const record of read) {
+      const m = record.conversationId ? this.missing.get(record.conversationId) : undefined;
+      if (!m) continue;
+      found.add(m.id);
+      this.missing.delete(m.id);
+      report.refreshed++;
+      await this.deliver({
+        conversationId: m.id,
+        analytics: record,
+        source: {
+          kind: 'backfill',
+          via: 'analytics',
+          gapStart: new Date(m.gapStart).toISOString(),
+          gapEnd: new Date(m.gapEnd).toISOString(),
+        },
+      });
+    }
+    for (const m of pending) if (!found.has(m.id)) this.postpone(m, now);
   }
 
-  private async fetch(
-    conversationId: string,
-    report: BackfillReport,
-  ): Promise<Record<string, unknown> | undefined> {
-    try {
-      return await this.port.getConversation(conversationId);
-    } catch (error) {
-      report.failures++;
-      this.log.warn({ conversationId, err: describeError(error) }, 'backfill fetch failed');
-      return undefined;
+  private postpone(m: Missing, now: number): void {
+    m.attempts++;
+    m.dueAt = Math.min(now + this.retryDelay(m.attempts), m.since + this.settings.horizonMs);
+  }
+
+  private retryDelay(attempts: number): number {
+    return Math.min(MAX_RETRY_MS, this.settings.retryDelayMs * 2 ** Math.max(0, attempts - 1));
+  }
+
+  /** The queue/user predicates of a window: its topics, or every topic covered now. */
+  private predicatesOf(window: Window): Array<{ dimension: string; value: string }> {
+    const topics = window.allTopics
+      ? [...(this.options.currentTopics?.() ?? []), ...window.topics]
+      : window.topics;
+    const predicates = new Map<string, { dimension: string; value: string }>();
+    for (const topic of topics) {
+      const subject = topicSubject(topic);
+      if (subject.kind === 'queue')
+        predicates.set(`q${subject.id}`, { dimension: 'queueId', value: subject.id });
+      if (subject.kind === 'user')
+        predicates.set(`u${subject.id}`, { dimension: 'userId', value: subject.id });
     }
+    return [...predicates.values()];
+  }
+
+  /** The window's intervals not searched yet (cut at `maxIntervalMs`). */
+  private intervalsOf(window: Window): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let from = window.start; from < window.end; from += this.settings.maxIntervalMs) {
+      const to = Math.min(window.end, from + this.settings.maxIntervalMs);
+      if (!window.searched.has(`${from}/${to}`)) out.push([from, to]);
+    }
+    return out;
+  }
+
+  /** Finds the conversations that started in the window on its queues and users, and derives from their records. */
+  private async search(window: Window, source: BackfillSource, report: BackfillReport): Promise<boolean> {
+    const predicates = this.predicatesOf(window);
+    if (predicates.length === 0) return true;
+    const intervals = this.intervalsOf(window);
+    while (intervals.length > 0 && !this.stopped) {
+      const [from, to] = intervals.shift()!;
+      const outcome = await this.searchInterval(from, to, predicates, source, report);
+      if (outcome === 'failed') return false;
+      if (outcome === 'split') {
+        const middle = Math.floor((from + to) / 2);
+        intervals.unshift([from, middle], [middle, to]);
+        report.splits++;
+        continue;
+      }
+      window.searched.add(`${from}/${to}`);
+    }
+    return !this.stopped;
+  }
+
+  private async searchInterval(
+    from: number,
+    to: number,
+    predicates: Array<{ dimension: string; value: string }>,
+    source: BackfillSource,
+    report: BackfillReport,
+  ): Promise<'done' | 'split' | 'failed'> {
+    const interval = `${new Date(from).toISOString()}/${new Date(to).toISOString()}`;
+    const found = new Map<string, AnalyticsConversation>();
+    for (let i = 0; i < predicates.length; i += this.settings.predicatesPerQuery) {
+      const chunk = predicates.slice(i, i + this.settings.predicatesPerQuery);
+      const { pageSize, maxPages } = this.settings;
+      for (let pageNumber = 1; ; pageNumber++) {
+        if (this.stopped) return 'failed';
+        const query: ConversationDetailsQuery = {
+          interval,
+          order: 'asc',
+          orderBy: 'conversationStart',
+          paging: { pageSize, pageNumber },
+          segmentFilters: [{ type: 'or', predicates: chunk.map((p) => ({ type: 'dimension', ...p })) }],
+        };
+        this.countCall(report);
+        let page: Awaited<ReturnType<NotificationsPort['queryConversationDetails']>>;
+        try {
+          page = await this.port.queryConversationDetails(query);
+        } catch (error) {
+          report.failures++;
+          this.totals.failures++;
+          this.log.warn({ interval, err: describeError(error) }, 'backfill query failed');
+          return 'failed';
+        }
+        const conversations = page.conversations ?? [];
+        for (const c of conversations) if (c.conversationId) found.set(c.conversationId, c);
+        const total = page.totalHits ?? 0;
+        if (conversations.length < pageSize || pageNumber * pageSize >= total) break;
+        if (pageNumber >= maxPages) {
+          // More than one query pages through: search the two halves instead, unless it is already short.
+          if (to - from > this.settings.minIntervalMs) return 'split';
+          this.log.warn(
+            { interval, total },
+            'a short interval holds more conversations than maxPages reads; reading on',
+          );
+        }
+      }
+    }
+    for (const [conversationId, analytics] of found) {
+      report.found++;
+      await this.deliver({ conversationId, analytics, source });
+    }
+    return 'done';
+  }
+
+  private countCall(report: BackfillReport): void {
+    report.queries++;
+    this.totals.calls++;
+    this.recentCalls.push(this.timers.now());
+    if (this.recentCalls.length > 10_000) this.recentCalls.splice(0, 5000);
   }
 
   private async deliver(recovered: RecoveredConversation): Promise<void> {
+    this.totals.recovered++;
     try {
       await this.options.onRecovered(recovered);
     } catch (error) {
@@ -325,5 +662,12 @@ export class Backfiller {
         'onRecovered failed',
       );
     }
+  }
+
+  private settleIdle(force: boolean): void {
+    if (this.idleWaiters.length === 0 || (!force && this.busy)) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

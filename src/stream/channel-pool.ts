@@ -179,6 +179,11 @@ export class ChannelPool {
     return [...this.gaps];
   }
 
+  /** The topics the pool covers now. */
+  topicList(): string[] {
+    return this.plan.topics();
+  }
+
   /** The whole pool at a glance. */
   health(): PoolHealth {
     const channels = [...this.connections.values()].map((c) => c.health()).sort((a, b) => a.slot - b.slot);

@@ -9,11 +9,13 @@ import { collectAll } from '../platform/paginate.js';
 import type { PlatformClient } from '../platform/platform-client.js';
 import { PURPOSE_HEADER } from '../platform/sdk-http-client.js';
 import type {
+  AnalyticsConversation,
   ChannelInfo,
   ConversationDetailsPage,
   ConversationDetailsQuery,
   DirectoryEntry,
   NotificationsPort,
+  ReadPurpose,
   TopicSubscriptionResult,
 } from './port.js';
 
@@ -30,6 +32,7 @@ export function createNotificationsPort(
   const pageSize = options.pageSize ?? 100;
   const channel = { customHeaders: { [PURPOSE_HEADER]: 'channel' } };
   const backfill = { customHeaders: { [PURPOSE_HEADER]: 'backfill' } };
+  const forPurpose = (purpose: ReadPurpose) => ({ customHeaders: { [PURPOSE_HEADER]: purpose } });
 
   return {
     async createChannel(): Promise<ChannelInfo> {
@@ -83,11 +86,25 @@ export function createNotificationsPort(
       return directory(users);
     },
 
-    async getConversation(conversationId: string): Promise<Record<string, unknown>> {
-      return (await client.conversations.getConversation(conversationId, backfill)) as unknown as Record<
-        string,
-        unknown
-      >;
+    async getConversation(
+      conversationId: string,
+      purpose: ReadPurpose = 'backfill',
+    ): Promise<Record<string, unknown>> {
+      return (await client.conversations.getConversation(
+        conversationId,
+        forPurpose(purpose),
+      )) as unknown as Record<string, unknown>;
+    },
+
+    async getConversationDetails(
+      conversationIds: readonly string[],
+      purpose: ReadPurpose,
+    ): Promise<AnalyticsConversation[]> {
+      const reply = await client.analytics.getAnalyticsConversationsDetails({
+        id: [...conversationIds],
+        ...forPurpose(purpose),
+      });
+      return (reply?.conversations ?? []) as unknown as AnalyticsConversation[];
     },
 
     async queryConversationDetails(query: ConversationDetailsQuery): Promise<ConversationDetailsPage> {

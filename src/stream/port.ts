@@ -54,6 +54,9 @@ export interface ConversationDetailsPage {
   totalHits?: number;
 }
 
+/** Why the stream reads a conversation: wrap-up codes of the live stream, or recovery of a gap. */
+export type ReadPurpose = 'enrichment' | 'backfill';
+
 /** What the stream needs from Genesys Cloud. */
 export interface NotificationsPort {
   /** `POST /api/v2/notifications/channels`. */
@@ -66,8 +69,16 @@ export interface NotificationsPort {
   listQueues(): Promise<DirectoryEntry[]>;
   /** Every user, all pages. */
   listUsers(): Promise<DirectoryEntry[]>;
-  /** `GET /api/v2/conversations/{id}`. */
-  getConversation(conversationId: string): Promise<Record<string, unknown>>;
+  /** `GET /api/v2/conversations/{id}`, as live enrichment or gap recovery (its place in the rate budget). */
+  getConversation(conversationId: string, purpose?: ReadPurpose): Promise<Record<string, unknown>>;
+  /**
+   * `GET /api/v2/analytics/conversations/details?id=…`: the analytics records of several conversations in one call;
+   * conversations analytics does not have (yet) are left out.
+   */
+  getConversationDetails(
+    conversationIds: readonly string[],
+    purpose: ReadPurpose,
+  ): Promise<AnalyticsConversation[]>;
   /** `POST /api/v2/analytics/conversations/details/query`. */
   queryConversationDetails(query: ConversationDetailsQuery): Promise<ConversationDetailsPage>;
   /** Epoch milliseconds at which the token the next call will use expires; undefined when unknown. */

@@ -23,7 +23,7 @@ export interface WebSocketSourceOptions
   /** Records every received frame; closed when the source stops. */
   recorder?: FrameRecorder;
   /** Backfills every gap when given. */
-  backfill?: Omit<BackfillerOptions, 'port' | 'logger'>;
+  backfill?: Omit<BackfillerOptions, 'port' | 'logger' | 'currentTopics'>;
   /** Every closed gap (also handed to the backfiller). */
   onGap?: (gap: Gap) => void;
   logger?: Logger;
@@ -41,7 +41,12 @@ export class WebSocketSource implements NotificationSource {
     }
     const logger = options.logger ?? silentLogger();
     this.backfiller = options.backfill
-      ? new Backfiller({ ...options.backfill, port: options.port, logger })
+      ? new Backfiller({
+          ...options.backfill,
+          port: options.port,
+          logger,
+          currentTopics: () => this.pool.topicList(),
+        })
       : undefined;
     const recorder = options.recorder;
     this.pool = new ChannelPool({

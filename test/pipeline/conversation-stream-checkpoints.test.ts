@@ -152,10 +152,13 @@ class ControlledSink implements EventSink {
   }
 }
 
-/** Answers wrap-up code reads with the conversation as REST returns it once over. */
+/** Answers wrap-up code reads with the conversation as REST returns it (the recorded fixture has no analytics). */
 const restPort = {
   getConversation: async () => loadRestConversation(FIXTURE),
+  getConversationDetails: async () => [],
 } as unknown as NotificationsPort;
+/** With no analytics record to wait for, lookups go straight to the REST read. */
+const NO_ANALYTICS = { firstLookAfterMs: 0, batchWindowMs: 0, horizonMs: 0 };
 
 interface Run {
   stream: ConversationStream;
@@ -165,7 +168,13 @@ interface Run {
 
 async function startStream(options: Partial<ConversationStreamOptions> = {}): Promise<Run> {
   const source = new ManualSource();
-  const stream = createConversationStream({ port: restPort, source, checkpointKey: KEY, ...options });
+  const stream = createConversationStream({
+    port: restPort,
+    source,
+    checkpointKey: KEY,
+    lookups: NO_ANALYTICS,
+    ...options,
+  });
   const events: LifecycleEvent[] = [];
   stream.onAny((event) => {
     events.push(event);
@@ -280,9 +289,10 @@ describe('ConversationStream: restart gap on activation (live pool)', { timeout:
 
   /** A checkpoint with an empty deriver state, covered until `coveredUntil`. */
   const checkpointAt = (coveredUntil: number): StreamCheckpoint => ({
-    version: 1,
+    version: 2,
     deriver: createConversationStream({}).pipeline.processor.deriver.exportState(),
     coveredUntil,
+    recovery: { gaps: [], conversations: [] },
   });
 
   it('notes a restart gap from the checkpoint when it is older than the moment the held stream connected', async () => {

@@ -18,10 +18,11 @@ function pipeline(
   fetchConversation: (id: string) => Promise<unknown> = () => Promise.reject(new Error('offline')),
 ) {
   const delivered: LifecycleEvent[] = [];
+  // The recorded fixtures have no analytics records: lookups go straight to the REST read (no horizon to wait).
   const p = new EventPipeline({
-    fetchConversation,
+    reader: { readAnalytics: async () => [], readConversation: fetchConversation },
+    lookups: { firstLookAfterMs: 0, batchWindowMs: 0, horizonMs: 0 },
     deliver: (event) => delivered.push(event),
-    lookupRetryDelayMs: 1,
   });
   return { p, delivered };
 }

@@ -13,6 +13,7 @@ import {
   createConversationStream,
 } from '../../src/pipeline/conversation-stream.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/index.js';
+import type { WebSocketSource } from '../../src/stream/websocket-source.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -47,10 +48,16 @@ export async function startScenario(
   const emulator = await startEmulator({
     port: 0,
     seed: 11,
-    timeScale: 30,
-    conversationsPerMinute: 40,
+    // About 1,200 new conversations a real minute, each over within 15 s or so: the comparison waits for the last
+    // wrap-ups, so shorter conversations keep the test short.
+    timeScale: 60,
+    conversationsPerMinute: 20,
     historyDays: 0,
     heartbeatIntervalMs: FAST_TIMING.heartbeatIntervalMs,
+    // Analytics half a second to a second behind: these tests are about faults on the socket, not the lag (which
+    // test/conversations/processor.test.ts and test/stream/backfiller.test.ts cover); the stream waits past it.
+    analyticsLagMs: 500,
+    analyticsLagJitterMs: 500,
     ...emulatorOptions,
   });
   const platform = createPlatformClient({
@@ -63,6 +70,8 @@ export async function startScenario(
     platform,
     selection: { queues: 'all', users: 'all' },
     timing: FAST_TIMING,
+    lookups: { firstLookAfterMs: 1500 },
+    backfillSettings: { settleMs: 1500 },
     ...streamOptions,
   });
   const events: LifecycleEvent[] = [];
@@ -98,7 +107,7 @@ export interface Coverage {
 export async function settleAndCompare(scenario: Scenario, settleMs = 4000): Promise<Coverage> {
   scenario.emulator.world!.setTraffic(0);
   await sleep(settleMs);
-  await scenario.stream.pipeline.idle();
+  await recovered(scenario.stream);
   const truth = scenario.emulator.world!.groundTruth();
   const seen = new Map<string, number>();
   for (const event of scenario.events) seen.set(event.id, (seen.get(event.id) ?? 0) + 1);
@@ -112,6 +121,16 @@ export async function settleAndCompare(scenario: Scenario, settleMs = 4000): Pro
     duplicates: [...seen.values()].filter((count) => count > 1).length,
     unknown: scenario.events.filter((event) => !truthIds.has(event.id)).length,
   };
+}
+
+/** Waits until no gap is being recovered and no wrap-up code is being looked for (each can start the other). */
+export async function recovered(stream: ConversationStream): Promise<void> {
+  const backfiller = (stream.source as WebSocketSource | undefined)?.backfiller;
+  for (;;) {
+    await backfiller?.idle();
+    await stream.pipeline.idle();
+    if (!backfiller?.busy) return;
+  }
 }
 
 /** Everything that happened was delivered, once, and nothing else was. */

@@ -1,253 +1,251 @@
+/**
+ * The backfiller against the emulator over real HTTP, through the platform client and its paced budget: tracked
+ * conversations read back in batches, conversations that started in the gap found and derived from their records,
+ * misses looked for again, failures and truncations retried or split, progress reported, and open recovery carried
+ * through a checkpoint.
+ */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { Backfiller, type RecoveredConversation } from '../../src/stream/backfiller.js';
+import { after, before, describe, it } from 'node:test';
+import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { createPlatformClient, type PlatformClient } from '../../src/platform/index.js';
+import {
+  Backfiller,
+  type BackfillerOptions,
+  type RecoveredConversation,
+} from '../../src/stream/backfiller.js';
+import { createNotificationsPort } from '../../src/stream/platform-port.js';
+import type { NotificationsPort } from '../../src/stream/port.js';
 import type { Gap } from '../../src/stream/status.js';
-import { queueTopic, userTopic } from '../../src/stream/topics.js';
-import { FakePlatform } from './helpers/fake-platform.js';
-import { HttpPort } from './helpers/http-port.js';
+import { queueTopic } from '../../src/stream/topics.js';
+import { waitFor } from './helpers/wait.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function platformWith(conversations: string[]): Promise<FakePlatform> {
-  const platform = await FakePlatform.start();
-  cleanups.push(() => platform.stop());
-  for (const id of conversations) platform.conversations.set(id, { id, participants: [] });
-  return platform;
+interface Calls {
+  multiGets: number[];
+  multiGetAt: number[];
+  queries: number;
+  rest: number;
 }
 
-const T0 = Date.parse('2024-05-01T10:00:00.000Z');
-const iso = (offsetMs: number): string => new Date(T0 + offsetMs).toISOString();
-const gap = (startMs: number, endMs: number, topics: string[]): Gap => ({
-  start: iso(startMs),
-  end: iso(endMs),
-  topics,
-  reason: 'disconnected',
-});
-
-interface QueryBody {
-  interval: string;
-  order: string;
-  orderBy: string;
-  paging: { pageSize: number; pageNumber: number };
-  segmentFilters: Array<{ type: string; predicates: Array<{ dimension: string; value: string }> }>;
+/** The port over the platform client, counting what the backfiller asks of it. */
+function countingPort(client: PlatformClient): { port: NotificationsPort; calls: Calls } {
+  const inner = createNotificationsPort(client);
+  const calls: Calls = { multiGets: [], multiGetAt: [], queries: 0, rest: 0 };
+  return {
+    calls,
+    port: {
+      ...inner,
+      getConversationDetails: (ids, purpose) => {
+        calls.multiGets.push(ids.length);
+        calls.multiGetAt.push(Date.now());
+        return inner.getConversationDetails(ids, purpose);
+      },
+      queryConversationDetails: (query) => {
+        calls.queries++;
+        return inner.queryConversationDetails(query);
+      },
+      getConversation: (id, purpose) => {
+        calls.rest++;
+        return inner.getConversation(id, purpose);
+      },
+    },
+  };
 }
 
 describe('Backfiller', () => {
-  it('refreshes tracked conversations and finds new ones on the gap queues and users, all pages', async () => {
-    const ids = ['t-1', 't-2', 'a-1', 'a-2', 'a-3', 'a-4', 'a-5', 'u-conv', 'elsewhere'];
-    const platform = await platformWith(ids);
-    platform.analyticsConversations = [
-      ...['a-1', 'a-2', 'a-3', 'a-4', 'a-5'].map((id, i) => ({
-        conversationId: id,
-        conversationStart: iso(1000 + i),
-        queueId: 'q1',
-      })),
-      // Tracked already: found again, delivered once.
-      { conversationId: 't-1', conversationStart: iso(1500), queueId: 'q1' },
-      { conversationId: 'u-conv', conversationStart: iso(2000), userId: 'user-7' },
-      { conversationId: 'elsewhere', conversationStart: iso(2000), queueId: 'q-other' },
-      // Outside the widened gap.
-      { conversationId: 'a-1', conversationStart: iso(-120_000), queueId: 'q1' },
-    ];
+  let emulator: Emulator;
+  let client: PlatformClient;
+  before(async () => {
+    // Analytics a short second behind, so the tests wait little; the lag itself is what the settle time is for.
+    emulator = await startEmulator({
+      seed: 31,
+      agents: 20,
+      queues: 3,
+      historyDays: 0,
+      conversationsPerMinute: 0,
+      timeScale: 120,
+      analyticsLagMs: 300,
+      analyticsLagJitterMs: 200,
+    });
+    client = createPlatformClient({
+      region: emulator.url,
+      clientId: 'switchboard-demo',
+      clientSecret: 'switchboard-demo-secret',
+      retry: { baseDelayMs: 20, maxDelayMs: 200 },
+    });
+  });
+  after(async () => {
+    await client.close();
+    await emulator.stop();
+  });
+
+  const queues = () => emulator.world!.org.queues.map((q) => queueTopic(q.id));
+  const script = async (n: number, extra: Record<string, unknown> = {}): Promise<string[]> => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++)
+      ids.push(
+        emulator.world!.startScriptedConversation({
+          kind: 'voice',
+          transfer: 'none',
+          durationMs: 600_000,
+          ...extra,
+        }).conversationId,
+      );
+    return ids;
+  };
+  const gapAround = (startMs: number, endMs: number, topics = queues()): Gap => ({
+    start: new Date(startMs).toISOString(),
+    end: new Date(endMs).toISOString(),
+    topics,
+    reason: 'disconnected',
+  });
+  const backfiller = (
+    port: NotificationsPort,
+    options: Partial<BackfillerOptions> & Pick<BackfillerOptions, 'trackedConversations'>,
+  ) => {
     const recovered: RecoveredConversation[] = [];
-    const backfiller = new Backfiller({
-      port: new HttpPort(platform.url),
-      trackedConversations: () => ['t-1', 't-2'],
+    const b = new Backfiller({
+      port,
       onRecovered: (r) => {
         recovered.push(r);
       },
-      marginMs: 30_000,
-      pageSize: 2,
+      settleMs: 1000,
+      retryDelayMs: 200,
+      coalesceMs: 20,
+      currentTopics: queues,
+      ...options,
     });
-    const report = await backfiller.run([gap(0, 5000, [queueTopic('q1'), userTopic('user-7')])]);
+    return { b, recovered };
+  };
 
-    const queries = platform.callsTo(/details\/query$/).map((c) => c.body as QueryBody);
-    assert.equal(queries.length, 4, '7 hits at 2 a page');
-    assert.deepEqual(
-      queries.map((q) => q.paging.pageNumber),
-      [1, 2, 3, 4],
-    );
-    assert.equal(queries[0]!.interval, `${iso(-30_000)}/${iso(35_000)}`);
-    assert.equal(queries[0]!.orderBy, 'conversationStart');
-    assert.deepEqual(queries[0]!.segmentFilters, [
-      {
-        type: 'or',
-        predicates: [
-          { type: 'dimension', dimension: 'queueId', value: 'q1' },
-          { type: 'dimension', dimension: 'userId', value: 'user-7' },
-        ],
-      },
-    ]);
-    assert.deepEqual(
-      recovered.map((r) => [r.conversationId, r.source.via]),
-      [
-        ['t-1', 'conversation'],
-        ['t-2', 'conversation'],
-        ['a-1', 'analytics'],
-        ['a-2', 'analytics'],
-        ['a-3', 'analytics'],
-        ['a-4', 'analytics'],
-        ['a-5', 'analytics'],
-        ['u-conv', 'analytics'],
-      ],
-    );
-    const a1 = recovered.find((r) => r.conversationId === 'a-1')!;
-    assert.deepEqual(a1.conversation, { id: 'a-1', participants: [] });
-    assert.equal(a1.analytics?.queueId, 'q1');
-    assert.deepEqual(a1.source, {
-      kind: 'backfill',
-      via: 'analytics',
-      gapStart: iso(-30_000),
-      gapEnd: iso(35_000),
-    });
-    assert.deepEqual(recovered[0]!.source, {
-      kind: 'backfill',
-      via: 'conversation',
-      gapStart: iso(0),
-      gapEnd: iso(5000),
-    });
-    assert.deepEqual(
-      {
-        refreshed: report.refreshed,
-        found: report.found,
-        queries: report.queries,
-        failures: report.failures,
-      },
-      { refreshed: 2, found: 6, queries: 4, failures: 0 },
-    );
+  it('reads back 250 followed conversations in three calls, and finds the ones that started in the gap', async () => {
+    const { port, calls } = countingPort(client);
+    const before = Date.now();
+    const tracked = await script(250);
+    const inGap = await script(40);
+    const { b, recovered } = backfiller(port, { trackedConversations: () => tracked });
+    b.enqueue(gapAround(before, Date.now()));
+    await b.idle();
+    assert.deepEqual(calls.multiGets, [100, 100, 50]);
+    assert.equal(calls.rest, 0);
+    const viaRecords = new Set(recovered.filter((r) => r.analytics).map((r) => r.conversationId));
+    for (const id of [...tracked, ...inGap]) assert.ok(viaRecords.has(id), `${id} recovered`);
+    assert.ok(recovered.every((r) => r.source.kind === 'backfill' && r.source.via === 'analytics'));
+    const progress = b.progress();
+    assert.equal(progress.openGaps, 0);
+    assert.equal(progress.conversationsPending, 0);
+    assert.equal(progress.totals.windows, 1);
   });
 
-  it('cuts a long gap into short query intervals', async () => {
-    const platform = await platformWith([]);
-    const backfiller = new Backfiller({
-      port: new HttpPort(platform.url),
+  it('reads nothing before analytics has had its settle time, and looks again for what it did not show', async () => {
+    const { port, calls } = countingPort(client);
+    const [id] = await script(1);
+    // Analytics five seconds behind, the backfiller waiting only one: the first read misses the conversation.
+    emulator.world!.settings.analyticsLagMs = 5000;
+    try {
+      const fresh = (await script(1))[0]!;
+      const { b, recovered } = backfiller(port, {
+        trackedConversations: () => [id!, fresh],
+        retryDelayMs: 1000,
+      });
+      const gapEnd = Date.now();
+      b.enqueue(gapAround(gapEnd - 1000, gapEnd));
+      await waitFor(
+        () => b.progress().conversationsPending >= 1,
+        'a conversation analytics did not show yet',
+        5000,
+      );
+      assert.ok(calls.multiGetAt[0]! - gapEnd >= 1000, 'the first read waited for the settle time');
+      await b.idle();
+      assert.ok(
+        recovered.some((r) => r.conversationId === fresh && r.analytics),
+        'found once analytics caught up',
+      );
+      assert.ok(calls.multiGets.length >= 2);
+      assert.equal(calls.rest, 0);
+    } finally {
+      emulator.world!.settings.analyticsLagMs = 300;
+    }
+  });
+
+  it('reads a conversation over REST only when analytics never shows it within the horizon', async () => {
+    const { port, calls } = countingPort(client);
+    emulator.world!.settings.analyticsLagMs = 3_600_000;
+    try {
+      const [id] = await script(1);
+      const { b, recovered } = backfiller(port, { trackedConversations: () => [id!], horizonMs: 2000 });
+      b.enqueue(gapAround(Date.now() - 1000, Date.now()));
+      await b.idle();
+      assert.equal(calls.rest, 1);
+      const rest = recovered.find((r) => r.conversationId === id && r.conversation);
+      assert.ok(rest, 'recovered from the REST view');
+      assert.equal(rest.source.via, 'conversation');
+    } finally {
+      emulator.world!.settings.analyticsLagMs = 300;
+    }
+  });
+
+  it('keeps a gap open when its query fails, and recovers it on a later try', async () => {
+    const { port } = countingPort(client);
+    const start = Date.now();
+    const ids = await script(5);
+    emulator.faults.failRequests({
+      path: '/api/v2/analytics/conversations/details/query',
+      status: 503,
+      count: 12,
+    });
+    const reports: boolean[] = [];
+    const { b, recovered } = backfiller(port, {
       trackedConversations: () => [],
-      onRecovered: () => {},
-      marginMs: 0,
-      maxIntervalMs: 3600_000,
+      onReport: (_report, complete) => reports.push(complete),
     });
-    await backfiller.run([gap(0, 2.5 * 3600_000, [queueTopic('q1')])]);
-    const intervals = platform.callsTo(/details\/query$/).map((c) => (c.body as QueryBody).interval);
-    assert.deepEqual(intervals, [
-      `${iso(0)}/${iso(3600_000)}`,
-      `${iso(3600_000)}/${iso(7200_000)}`,
-      `${iso(7200_000)}/${iso(9000_000)}`,
-    ]);
+    b.enqueue(gapAround(start, Date.now()));
+    await waitFor(() => reports.includes(false), 'a failed try', 20_000);
+    assert.equal(b.progress().openGaps, 1, 'the gap stays open');
+    assert.ok(b.progress().oldestUnrecovered);
+    await b.idle();
+    assert.equal(reports.at(-1), true);
+    for (const id of ids) assert.ok(recovered.some((r) => r.conversationId === id));
   });
 
-  it('splits many queues over several queries', async () => {
-    const platform = await platformWith([]);
-    const topics = Array.from({ length: 7 }, (_, i) => queueTopic(`q${i}`));
-    const backfiller = new Backfiller({
-      port: new HttpPort(platform.url),
+  it('splits an interval that holds more conversations than it pages through', async () => {
+    const { port } = countingPort(client);
+    const start = Date.now();
+    const ids = await script(30);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const more = await script(30);
+    const { b, recovered } = backfiller(port, {
       trackedConversations: () => [],
-      onRecovered: () => {},
-      predicatesPerQuery: 3,
+      pageSize: 10,
+      maxPages: 2,
+      minIntervalMs: 10,
     });
-    await backfiller.run([gap(0, 1000, topics)]);
-    const sizes = platform
-      .callsTo(/details\/query$/)
-      .map((c) => (c.body as QueryBody).segmentFilters[0]!.predicates.length);
-    assert.deepEqual(sizes, [3, 3, 1]);
+    b.enqueue(gapAround(start, Date.now()));
+    await b.idle();
+    assert.ok((b.progress().last?.splits ?? 0) > 0, 'the interval was split');
+    for (const id of [...ids, ...more])
+      assert.ok(
+        recovered.some((r) => r.conversationId === id),
+        `${id} found`,
+      );
   });
 
-  it('skips the analytics query when no queue or user topic was in the gap', async () => {
-    const platform = await platformWith(['t-1']);
-    const recovered: string[] = [];
-    const backfiller = new Backfiller({
-      port: new HttpPort(platform.url),
-      trackedConversations: () => ['t-1'],
-      onRecovered: (r) => {
-        recovered.push(r.conversationId);
-      },
-    });
-    await backfiller.run([gap(0, 1000, ['v2.analytics.queues.q1.observations'])]);
-    assert.equal(platform.callsTo(/details\/query$/).length, 0);
-    assert.deepEqual(recovered, ['t-1']);
-  });
-
-  it('keeps the number of calls in flight bounded', async () => {
-    const ids = Array.from({ length: 12 }, (_, i) => `c-${i}`);
-    const platform = await platformWith(ids);
-    let inFlight = 0;
-    let peak = 0;
-    const port = new HttpPort(platform.url);
-    const get = port.getConversation.bind(port);
-    port.getConversation = async (id) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        return await get(id);
-      } finally {
-        inFlight--;
-      }
-    };
-    const recovered: string[] = [];
-    const backfiller = new Backfiller({
-      port,
-      trackedConversations: () => ids,
-      onRecovered: (r) => {
-        recovered.push(r.conversationId);
-      },
-      concurrency: 3,
-    });
-    await backfiller.run([gap(0, 1000, [])]);
-    assert.equal(peak, 3);
-    assert.deepEqual([...recovered].sort(), [...ids].sort());
-  });
-
-  it('counts failures instead of throwing, and carries on', async () => {
-    const platform = await platformWith(['ok-1']);
-    platform.overrides.push((call) =>
-      call.path.endsWith('details/query')
-        ? { status: 503, body: { code: 'service.unavailable' } }
-        : undefined,
-    );
-    const recovered: string[] = [];
-    const backfiller = new Backfiller({
-      port: new HttpPort(platform.url),
-      trackedConversations: () => ['gone-1', 'ok-1'],
-      onRecovered: (r) => {
-        recovered.push(r.conversationId);
-      },
-    });
-    const report = await backfiller.run([gap(0, 1000, [queueTopic('q1')])]);
-    assert.deepEqual(recovered, ['ok-1']);
-    assert.equal(report.failures, 2, 'the 404 conversation and the failed query');
-  });
-
-  it('coalesces gaps that close together into one run, merging overlapping windows', async () => {
-    const platform = await platformWith(['t-1']);
-    const recovered: string[] = [];
-    const backfiller = new Backfiller({
-      port: new HttpPort(platform.url),
-      trackedConversations: () => ['t-1'],
-      onRecovered: (r) => {
-        recovered.push(r.conversationId);
-      },
-      marginMs: 1000,
-      coalesceMs: 30,
-    });
-    backfiller.enqueue(gap(0, 500, [queueTopic('q1')]));
-    backfiller.enqueue(gap(200, 900, [queueTopic('q2')]));
-    backfiller.enqueue(gap(600_000, 601_000, [queueTopic('q3')]));
-    await backfiller.idle();
-    assert.deepEqual(recovered, ['t-1'], 'tracked conversations refreshed once');
-    const queries = platform.callsTo(/details\/query$/).map((c) => c.body as QueryBody);
-    assert.deepEqual(
-      queries.map((q) => [q.interval, q.segmentFilters[0]!.predicates.map((p) => p.value)]),
-      [
-        [`${iso(-1000)}/${iso(1900)}`, ['q1', 'q2']],
-        [`${iso(599_000)}/${iso(602_000)}`, ['q3']],
-      ],
-    );
-    const [report] = backfiller.history();
-    assert.equal(report?.gaps, 3);
-    assert.equal(report?.gapStart, iso(0));
-    assert.equal(report?.gapEnd, iso(601_000));
+  it('hands open recovery to a checkpoint, and the next run takes it up on the topics covered then', async () => {
+    const { port } = countingPort(client);
+    const start = Date.now();
+    const ids = await script(4);
+    const first = backfiller(port, { trackedConversations: () => [], settleMs: 60_000 });
+    first.b.enqueue(gapAround(start, Date.now()));
+    await waitFor(() => first.b.exportState().gaps.length === 1, 'the gap to be queued', 2000);
+    const state = first.b.exportState();
+    first.b.stop();
+    assert.equal(first.recovered.length, 0, 'nothing read before the settle time');
+    const next = backfiller(port, { trackedConversations: () => [] });
+    next.b.importState(state);
+    await next.b.idle();
+    for (const id of ids)
+      assert.ok(
+        next.recovered.some((r) => r.conversationId === id),
+        `${id} recovered after the restart`,
+      );
   });
 });

@@ -284,6 +284,8 @@ describe('ChannelPool', () => {
       },
       marginMs: 1000,
       coalesceMs: 20,
+      // The platform double's analytics has no lag to wait for.
+      settleMs: 0,
     });
     platform.conversations.set('live-1', { id: 'live-1', participants: [] });
     platform.conversations.set('new-1', { id: 'new-1', participants: [] });
@@ -320,16 +322,17 @@ describe('ChannelPool', () => {
     assert.equal(Date.parse(from!), Date.parse(gap.start) - 1000);
     assert.equal(Date.parse(to!), Date.parse(gap.end) + 1000);
     assert.deepEqual(body.segmentFilters[0]!.predicates.map((p) => p.value).sort(), [QID(3), QID(4)]);
+    // The followed conversation is read back from analytics (the multi-get), the new one found by the query.
     assert.deepEqual(
       recovered.map((r) => [r.conversationId, r.source.via]),
       [
-        ['live-1', 'conversation'],
+        ['live-1', 'analytics'],
         ['new-1', 'analytics'],
       ],
     );
     assert.deepEqual(recovered[0]!.source, {
       kind: 'backfill',
-      via: 'conversation',
+      via: 'analytics',
       gapStart: gap.start,
       gapEnd: gap.end,
     });

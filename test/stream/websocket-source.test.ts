@@ -69,6 +69,7 @@ describe('WebSocketSource', () => {
           recovered.push(r);
         },
         coalesceMs: 10,
+        settleMs: 0,
       },
     });
     cleanups.push(async () => {
@@ -82,7 +83,8 @@ describe('WebSocketSource', () => {
     assert.equal(recovered[0]!.conversationId, 'live-1');
     assert.equal(recovered[0]!.source.kind, 'backfill');
     assert.equal(platform.callsTo(/details\/query$/).length, 1);
-    assert.equal(source.backfiller?.history().length, 1);
+    assert.equal(source.backfiller?.progress().totals.windows, 1);
+    assert.equal(platform.callsTo(/analytics\/conversations\/details$/).length, 1, 'one multi-get');
   });
 
   it('refuses a selection and a fixed topic set together', () => {

@@ -24,11 +24,12 @@ export function registerReplayCommand(program: Command): void {
       const logger = createLogger({ level: options.logLevel });
       const sinks = createSinks(options.sink?.length ? options.sink : ['stdout'], { logger });
       // No network: wrap-up codes that notifications never carry cannot be read, so those wrap-ups go out
-      // flagged `codeLookupFailed` instead of waiting.
+      // flagged `codeLookupFailed` at once instead of waiting for analytics.
+      const offline = () => Promise.reject(new Error('replay reads no REST'));
       const pipeline = new EventPipeline({
-        fetchConversation: () => Promise.reject(new Error('replay reads no REST')),
+        reader: { readAnalytics: offline, readConversation: offline },
+        lookups: { firstLookAfterMs: 0, batchWindowMs: 0, horizonMs: 0 },
         deliver: (event) => sinks.publish(event),
-        lookupRetryDelayMs: 0,
         logger,
       });
       const source = new ReplaySource({

@@ -32,8 +32,9 @@ export interface AnalyticsLag {
 export class AnalyticsView {
   private readonly versions = new Map<string, Versions>();
 
+  /** `lag` is read at each change, so a running world's lag can be changed. */
   constructor(
-    private readonly lag: AnalyticsLag,
+    private readonly lag: () => AnalyticsLag,
     private readonly random: Random,
   ) {}
 
@@ -44,7 +45,8 @@ export class AnalyticsView {
       entry = { list: [] };
       this.versions.set(conversation.id, entry);
     }
-    const delay = this.lag.lagMs + (this.lag.jitterMs > 0 ? this.random.next() * this.lag.jitterMs : 0);
+    const { lagMs, jitterMs } = this.lag();
+    const delay = lagMs + (jitterMs > 0 ? this.random.next() * jitterMs : 0);
     // Versions become visible in the order they happened.
     const previous = entry.list.at(-1)?.visibleAt ?? 0;
     entry.list.push({

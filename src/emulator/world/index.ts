@@ -115,7 +115,7 @@ class EmulatedWorld implements World {
   ) {
     const now = clock.now();
     this.analytics = new AnalyticsView(
-      { lagMs: settings.analyticsLagMs, jitterMs: settings.analyticsLagJitterMs },
+      () => ({ lagMs: settings.analyticsLagMs, jitterMs: settings.analyticsLagJitterMs }),
       new Random(hashSeed(settings.seed, 'analytics-lag')),
     );
     this.conversations = new ConversationStore(settings.maxConversations, (id) => this.analytics.forget(id));

@@ -263,6 +263,7 @@ export class FakePlatform {
     }
     if (method === 'POST' && path === '/api/v2/analytics/conversations/details/query')
       return this.analytics(call);
+    if (method === 'GET' && path === '/api/v2/analytics/conversations/details') return this.multiGet(call);
     return notFound();
   }
 
@@ -307,6 +308,16 @@ export class FakePlatform {
         pageCount: Math.ceil(items.length / pageSize),
       },
     };
+  }
+
+  /** The multi-get: a record for every known id (the analytics ones as given, others with their id alone). */
+  private multiGet(call: RecordedCall): ReturnType<Responder> {
+    const conversations = call.query.getAll('id').flatMap((id) => {
+      const known = this.analyticsConversations.find((c) => c.conversationId === id);
+      if (known) return [known];
+      return this.conversations.has(id) ? [{ conversationId: id }] : [];
+    });
+    return { status: 200, body: { conversations } };
   }
 
   private analytics(call: RecordedCall): ReturnType<Responder> {

@@ -2,6 +2,7 @@
 import { GenesysApiError } from '../../../src/errors.js';
 import { collectAll } from '../../../src/platform/paginate.js';
 import type {
+  AnalyticsConversation,
   ChannelInfo,
   ConversationDetailsPage,
   ConversationDetailsQuery,
@@ -77,6 +78,14 @@ export class HttpPort implements NotificationsPort {
 
   async getConversation(conversationId: string): Promise<Record<string, unknown>> {
     return (await this.call('GET', `/api/v2/conversations/${conversationId}`)) as Record<string, unknown>;
+  }
+
+  async getConversationDetails(conversationIds: readonly string[]): Promise<AnalyticsConversation[]> {
+    const query = conversationIds.map((id) => `id=${encodeURIComponent(id)}`).join('&');
+    const body = (await this.call('GET', `/api/v2/analytics/conversations/details?${query}`)) as {
+      conversations?: AnalyticsConversation[];
+    };
+    return body.conversations ?? [];
   }
 
   async queryConversationDetails(query: ConversationDetailsQuery): Promise<ConversationDetailsPage> {
