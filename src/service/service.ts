@@ -28,7 +28,6 @@ import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
 import { createSink, EventDispatcher, type EventSink } from '../sinks/index.js';
 import { ledgerOf, openStore, type SwitchboardStore } from '../store/index.js';
 import type { BackfillReport } from '../stream/backfiller.js';
-import type { WebSocketSource } from '../stream/index.js';
 import { checkServerAccess, isPostgresUrl, type ServiceConfig } from './config.js';
 import { DecisionLines } from './decision-lines.js';
 import type { ProactiveRuntime, ProactiveRuntimeFactory } from './proactive-runtime.js';
