@@ -24,6 +24,7 @@ export interface ReplicaHealth {
     pipeline: { eventsTotal: number };
     sinks: Array<{ depth: number; inFlight: number }>;
     gaps: { backfilling: boolean };
+    lookups: { queued: number };
     pool?: { channels: Array<{ slot: number; state: string; channelId?: string }> };
     cluster?: {
       replicaId: string;
@@ -136,7 +137,7 @@ logging: { level: info }
 
   /**
    * Whether the set is at rest: every shard active on exactly one replica, no move under way, nothing waiting in
-   * a sink, and no event derived since the previous call.
+   * a sink, no gap being recovered or wrap-up code looked for, and no event derived since the previous call.
    */
   async atRest(ids: string[], shards: number, previous: { total: number }): Promise<boolean> {
     const owners = await this.owners(ids);
@@ -150,6 +151,8 @@ logging: { level: info }
       if (health.stream.cluster?.incoming) busy = true;
       if (health.stream.sinks.some((sink) => sink.depth + sink.inFlight > 0)) busy = true;
       if (health.stream.gaps.backfilling) busy = true;
+      // Wrap-up codes still being looked for in analytics.
+      if (health.stream.lookups.queued > 0) busy = true;
     }
     const quiet = total === previous.total;
     previous.total = total;

@@ -48,10 +48,10 @@ export async function startScenario(
   const emulator = await startEmulator({
     port: 0,
     seed: 11,
-    // About 1,200 new conversations a real minute, each over within 15 s or so: the comparison waits for the last
+    // About 1,200 new conversations a real minute, each over within 8 s or so: the comparison waits for the last
     // wrap-ups, so shorter conversations keep the test short.
-    timeScale: 60,
-    conversationsPerMinute: 20,
+    timeScale: 120,
+    conversationsPerMinute: 10,
     historyDays: 0,
     heartbeatIntervalMs: FAST_TIMING.heartbeatIntervalMs,
     // Analytics half a second to a second behind: these tests are about faults on the socket, not the lag (which
