@@ -40,7 +40,10 @@ export interface RateBudgetOptions {
   windowMs?: number;
   /** Take the limit the platform reports in `inin-ratelimit-allowed` (default true). */
   adoptServerLimit?: boolean;
-  /** Fraction of every window only channel calls may take (default 0.1: 30 of 300). */
+  /**
+   * Fraction of every window only channel calls may take (default 0.05: 15 of 300). Pacing already leaves a slot
+   * free every few hundred ms; the reserve guarantees a reconnect its HEAD and subscribe even when nothing else does.
+   */
   channelReserve?: number;
   /** Minimum shares of the other purposes when they compete (weights; defaults {@link DEFAULT_SHARES}). */
   shares?: Partial<Record<SharedPurpose, number>>;
@@ -182,7 +185,7 @@ export class RateBudget {
     this.limit = Math.max(1, Math.floor(options.requestsPerWindow ?? 300));
     this.windowMs = Math.max(1, options.windowMs ?? 60_000);
     this.adoptServerLimit = options.adoptServerLimit ?? true;
-    this.channelReserve = Math.min(0.9, Math.max(0, options.channelReserve ?? 0.1));
+    this.channelReserve = Math.min(0.9, Math.max(0, options.channelReserve ?? 0.05));
     this.shares = { ...DEFAULT_SHARES };
     for (const purpose of SHARED) {
       const share = options.shares?.[purpose];
