@@ -287,6 +287,14 @@ export class DashboardState implements DashboardBackend {
             duplicatesDropped: health.pipeline.duplicatesDropped,
             gaps: health.gaps.total,
             backfilledEvents: health.gaps.backfilledEvents,
+            recovery: health.gaps.recovery
+              ? {
+                  openGaps: health.gaps.recovery.openGaps,
+                  conversationsPending: health.gaps.recovery.conversationsPending,
+                  oldestUnrecovered: health.gaps.recovery.oldestUnrecovered,
+                  etaSeconds: health.gaps.recovery.etaSeconds,
+                }
+              : undefined,
           }
         : undefined,
       rates: this.rates.view(),

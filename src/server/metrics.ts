@@ -248,12 +248,28 @@ export class ServiceMetrics {
       const ms = source.platform()?.budget.pausedForMs;
       return ms === undefined ? undefined : ms / 1000;
     });
+    const recovery = () => source.stream()?.gaps.recovery;
+    gauge('switchboard_recovery_open_gaps', 'Gaps not recovered yet', () => recovery()?.openGaps);
+    gauge(
+      'switchboard_recovery_conversations_pending',
+      'Conversations a recovery looks for again (analytics did not show them yet)',
+      () => recovery()?.conversationsPending,
+    );
+    gauge('switchboard_recovery_behind_seconds', 'Age of the oldest moment not known recovered', () => {
+      const oldest = recovery()?.oldestUnrecovered;
+      return oldest === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(oldest)) / 1000);
+    });
+    gauge(
+      'switchboard_recovery_eta_seconds',
+      'Estimated time until every open gap is recovered',
+      () => recovery()?.etaSeconds,
+    );
     gauge(
       'switchboard_wrapup_lookups_pending',
-      'Wrap-up code reads queued, in flight or waiting to retry',
+      'Wrap-up codes being looked for in analytics (waiting for a batch, in a read, or looked for again)',
       () => {
-        const lookups = source.stream()?.lookups;
-        return lookups ? lookups.queued + lookups.inFlight + lookups.retrying : undefined;
+        // Every open lookup, whether waiting for its batch, in a read, or looked for again.
+        return source.stream()?.lookups.queued;
       },
     );
 

@@ -159,9 +159,22 @@ function renderCards(o) {
       : '',
   );
   setText('k-gaps', count(o.totals?.gaps ?? 0));
-  setText('k-gaps-note', o.totals ? `${count(o.totals.backfilledEvents)} event(s) recovered` : '');
+  setText('k-gaps-note', o.totals ? gapsNote(o.totals) : '');
   setText('k-api', count(o.api?.requests ?? 0));
   setText('k-api-note', o.api ? `${count(o.api.rateLimited)} × 429 · ${count(o.api.retries)} retries` : '');
+}
+
+/** Events recovered so far; while a gap is open, how far back recovery is and how long it should take. */
+function gapsNote(totals) {
+  const recovered = `${count(totals.backfilledEvents)} event(s) recovered`;
+  const r = totals.recovery;
+  if (!r || (r.openGaps === 0 && r.conversationsPending === 0)) return recovered;
+  const behind = r.oldestUnrecovered ? ` since ${clock(r.oldestUnrecovered)}` : '';
+  const eta =
+    r.etaSeconds !== undefined && r.etaSeconds !== null
+      ? `, about ${duration(r.etaSeconds * 1000)} left`
+      : '';
+  return `recovering ${count(r.openGaps)} gap(s)${behind}${eta} · ${recovered}`;
 }
 
 function renderInProgress(inProgress) {
