@@ -158,6 +158,7 @@ export interface ReplicaHealth {
     pipeline: { eventsTotal: number; notifications: number };
     sinks: Array<{ depth: number; inFlight: number; delivered: number }>;
     gaps: { backfilling: boolean };
+    lookups: { queued: number };
     cluster?: {
       replicaId: string;
       members: string[];
@@ -327,6 +328,8 @@ logging: { level: ${o.logLevel ?? 'warn'} }
     for (const [id, health] of healths) {
       const stream = health.stream;
       if (!stream?.cluster || stream.cluster.incoming || stream.gaps.backfilling) return false;
+      // Wrap-up codes still being looked for in analytics.
+      if (stream.lookups.queued > 0) return false;
       if (ids.some((member) => !stream.cluster?.members.includes(member))) return false;
       if (stream.sinks.some((sink) => sink.depth + sink.inFlight > 0)) return false;
       for (const shard of stream.cluster.shards)

@@ -4,7 +4,8 @@
  * from notifications — with the emulator in its own process (`switchboard emulator --profile large`).
  *
  * - Steady state: about 1,000 new conversations a minute and about 5,000 live. Every fact delivered (checked against
- *   the emulator's ground truth), p99 from `occurredAt` to emit for wrap-ups and for everything else, REST requests
+ *   the emulator's ground truth), p99 from when each fact was knowable to emit — its `occurredAt`, or for a start
+ *   in the IVR its first notification (`observableAt`: no topic shows it before) — for wrap-ups and the rest, REST requests
  *   per conversation (every call the stream makes).
  * - Recovery: the same load, a 30 s network blackout (every socket cut, every connection refused). p99 of the waits
  *   of channel calls for a budget slot, and the time from reconnecting until every fact of the gap is delivered.
@@ -24,7 +25,12 @@ interface Fact {
   id: string;
   type: string;
   occurredAt: string;
+  /** When a client following topics could first know it (later than `occurredAt` for what happened in the IVR). */
+  observableAt?: string;
 }
+
+/** From when a fact's latency counts: the first moment any client could have known it. */
+const knowableAt = (fact: Fact) => Date.parse(fact.observableAt ?? fact.occurredAt);
 
 export interface SteadyResult {
   liveConversations: number;
@@ -50,6 +56,7 @@ export interface RecoveryResult {
   gapCompleteAfterReconnectMs: number | undefined;
   gapFacts: number;
   missing: number;
+  missingByType: Record<string, number>;
   /** REST requests from the blackout until the gap was complete. */
   requests: number;
   channelWaitP99Ms: number;
@@ -194,8 +201,11 @@ async function rampUp(run: Run, target: number, limitMs: number): Promise<number
   return live;
 }
 
-/** Facts of [from, to) against what was emitted: missing, duplicates, and latencies by kind. */
-function compare(run: Run, facts: Fact[], from: number, to: number) {
+/**
+ * Facts of [from, to) against what was emitted: missing, and latencies by kind (from when each fact was knowable);
+ * duplicates and events that match no fact, over everything emitted against every fact.
+ */
+function compare(run: Run, facts: Fact[], allFacts: Fact[], from: number, to: number) {
   const inWindow = facts.filter((f) => {
     const t = Date.parse(f.occurredAt);
     return t >= from && t < to;
@@ -206,13 +216,13 @@ function compare(run: Run, facts: Fact[], from: number, to: number) {
     counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
     if (!firstAt.has(event.id)) firstAt.set(event.id, at);
   }
-  const truthIds = new Set(facts.map((f) => f.id));
+  const truthIds = new Set(allFacts.map((f) => f.id));
   const wrapup: number[] = [];
   const other: number[] = [];
   for (const fact of inWindow) {
     const at = firstAt.get(fact.id);
     if (at === undefined) continue;
-    (fact.type === 'conversation.wrapup' ? wrapup : other).push(at - Date.parse(fact.occurredAt));
+    (fact.type === 'conversation.wrapup' ? wrapup : other).push(at - knowableAt(fact));
   }
   return {
     facts: inWindow.length,
@@ -234,8 +244,9 @@ async function measureSteady(run: Run, windowMs: number): Promise<SteadyResult> 
   const requests = run.platform.stats().requests - requestsBefore;
   // Wrap-ups of the window may still be on their way: give them their 30 s before comparing.
   await sleep(35_000);
-  const facts = await run.truth(start - 60_000);
-  const result = compare(run, facts, start, end);
+  const allFacts = await run.truth();
+  const result = compare(run, allFacts, allFacts, start, end);
+  const facts = allFacts;
   const conversations = facts.filter(
     (f) =>
       f.type === 'conversation.started' &&
@@ -279,12 +290,15 @@ async function measureRecovery(run: Run, blackoutSeconds: number): Promise<Recov
   let complete: number | undefined;
   let facts: Fact[] = [];
   let missing = 0;
+  let missingByType: Record<string, number> = {};
   while (Date.now() - reconnected < 300_000) {
     facts = (await run.truth(from, until)).filter(
       (f) => f.type !== 'conversation.wrapup' || Date.parse(f.occurredAt) < until - 5000,
     );
     const emitted = new Set(run.emitted.map((e) => e.event.id));
     missing = facts.filter((f) => !emitted.has(f.id)).length;
+    missingByType = {};
+    for (const f of facts) if (!emitted.has(f.id)) missingByType[f.type] = (missingByType[f.type] ?? 0) + 1;
     if (missing === 0 && Date.now() > until) {
       complete = Date.now();
       break;
@@ -301,6 +315,7 @@ async function measureRecovery(run: Run, blackoutSeconds: number): Promise<Recov
     gapCompleteAfterReconnectMs: complete === undefined ? undefined : complete - reconnected,
     gapFacts: facts.length,
     missing,
+    missingByType,
     requests: run.platform.stats().requests - requestsBefore,
     channelWaitP99Ms: Math.round(percentile(channelWaits, 99)),
     channelWaitMaxMs: Math.round(Math.max(0, ...channelWaits)),
@@ -350,8 +365,8 @@ export function describeScale(result: ScaleResult): string[] {
   const s = result.steady;
   const r = result.recovery;
   return [
-    `scale, steady: ${s.liveConversations} live, ${s.newConversationsPerMinute} new/min over ${s.windowSeconds} s: ${s.factsInWindow} facts, ${s.missing} missing, ${s.duplicates} duplicate ids, ${s.unknown} unknown; p99 to emit ${s.p99NonWrapupMs} ms (wrap-ups ${s.p99WrapupMs} ms); ${s.requests} requests for ${s.conversations} conversations = ${s.requestsPerConversation} per conversation; ${s.rateLimited} 429s`,
-    `scale, recovery from a ${r.blackoutSeconds} s blackout with ${r.liveConversations} live: reconnected ${r.reconnectedAfterMs} ms after, gap complete ${r.gapCompleteAfterReconnectMs ?? 'never'} ms after reconnecting (${r.gapFacts} facts, ${r.missing} missing), ${r.requests} requests, channel waits p99 ${r.channelWaitP99Ms} ms (max ${r.channelWaitMaxMs}), ${r.rateLimited} 429s`,
+    `scale, steady: ${s.liveConversations} live, ${s.newConversationsPerMinute} new/min over ${s.windowSeconds} s: ${s.factsInWindow} facts, ${s.missing} missing, ${s.duplicates} duplicate ids, ${s.unknown} unknown; p99 from knowable to emit ${s.p99NonWrapupMs} ms (wrap-ups ${s.p99WrapupMs} ms); ${s.requests} requests for ${s.conversations} conversations = ${s.requestsPerConversation} per conversation; ${s.rateLimited} 429s`,
+    `scale, recovery from a ${r.blackoutSeconds} s blackout with ${r.liveConversations} live: reconnected ${r.reconnectedAfterMs} ms after, gap complete ${r.gapCompleteAfterReconnectMs ?? 'never'} ms after reconnecting (${r.gapFacts} facts, ${r.missing} missing${r.missing > 0 ? ` ${JSON.stringify(r.missingByType)}` : ''}), ${r.requests} requests, channel waits p99 ${r.channelWaitP99Ms} ms (max ${r.channelWaitMaxMs}), ${r.rateLimited} 429s`,
     'scale, growth (live → recovery requests, time to complete):',
     ...result.growth.map(
       (g) =>

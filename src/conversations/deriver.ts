@@ -167,6 +167,14 @@ export class LifecycleDeriver {
     return this.table.liveIds(notSeenSince);
   }
 
+  /**
+   * What a gap may have changed: conversations not ended, and ended ones whose after-call work (and so wrap-up) is
+   * still to come, that no snapshot has refreshed since `notSeenSince` (clock ms).
+   */
+  followedConversationIds(notSeenSince: number): string[] {
+    return this.table.followedIds(notSeenSince);
+  }
+
   /** Gives up on every outstanding lookup of a conversation: {@link completeWrapup} without a code, flagged. */
   failWrapupLookups(conversationId: string, observedAt?: string): LifecycleEvent[] {
     const rec = this.table.get(conversationId);

@@ -165,8 +165,20 @@ export class ConversationTable {
   /** Ids of the conversations not yet ended. */
   liveIds(notSeenSince?: number): string[] {
     if (notSeenSince === undefined) return [...this.maps[0].keys()];
+    return this.idsNotSeenSince(this.maps[0], notSeenSince);
+  }
+
+  /** Conversations not ended, and ended ones still owing a wrap-up, not seen since `notSeenSince`. */
+  followedIds(notSeenSince: number): string[] {
+    return [
+      ...this.idsNotSeenSince(this.maps[0], notSeenSince),
+      ...this.idsNotSeenSince(this.maps[1], notSeenSince),
+    ];
+  }
+
+  private idsNotSeenSince(map: Map<string, ConversationRecord>, since: number): string[] {
     const ids: string[] = [];
-    for (const rec of this.maps[0].values()) if (rec.lastSeen < notSeenSince) ids.push(rec.id);
+    for (const rec of map.values()) if (rec.lastSeen < since) ids.push(rec.id);
     return ids;
   }
 

@@ -462,7 +462,7 @@ export class ConversationStream implements LiveStream {
         : {
             backfill: {
               ...this.options.backfillSettings,
-              trackedConversations: (since) => this.pipeline.liveConversationIds(since),
+              trackedConversations: (since) => this.pipeline.followedConversationIds(since),
               onRecovered: (recovered) => {
                 const { analytics, conversation, source } = recovered;
                 const work = analytics

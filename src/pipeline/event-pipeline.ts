@@ -152,9 +152,14 @@ export class EventPipeline {
     }
   }
 
-  /** Ids of the conversations the deriver considers live; with `notSeenSince`, those not refreshed since. */
-  liveConversationIds(notSeenSince?: number): string[] {
-    return this.processor.deriver.liveConversationIds(notSeenSince);
+  /** Ids of the conversations the deriver considers live. */
+  liveConversationIds(): string[] {
+    return this.processor.deriver.liveConversationIds();
+  }
+
+  /** Conversations a gap may have changed (live, or owing a wrap-up) that no snapshot refreshed since then. */
+  followedConversationIds(notSeenSince: number): string[] {
+    return this.processor.deriver.followedConversationIds(notSeenSince);
   }
 
   stats(): PipelineStats {

@@ -573,14 +573,20 @@ export class Backfiller {
     return out;
   }
 
-  /** Finds the conversations that started in the window on its queues and users, and derives from their records. */
+  /**
+   * Finds the conversations that started in the window on its queues and users, and derives from their records.
+   * A window over more queues and users than one query names (a whole pool lost at once) is searched without a
+   * filter and its records filtered here: the calls then follow the conversations in the window, not the topics.
+   */
   private async search(window: Window, source: BackfillSource, report: BackfillReport): Promise<boolean> {
     const predicates = this.predicatesOf(window);
     if (predicates.length === 0) return true;
+    const wide = predicates.length > this.settings.predicatesPerQuery;
+    const subjects = wide ? subjectsOf(predicates) : undefined;
     const intervals = this.intervalsOf(window);
     while (intervals.length > 0 && !this.stopped) {
       const [from, to] = intervals.shift()!;
-      const outcome = await this.searchInterval(from, to, predicates, source, report);
+      const outcome = await this.searchInterval(from, to, wide ? [] : predicates, source, report, subjects);
       if (outcome === 'failed') return false;
       if (outcome === 'split') {
         const middle = Math.floor((from + to) / 2);
@@ -599,11 +605,16 @@ export class Backfiller {
     predicates: Array<{ dimension: string; value: string }>,
     source: BackfillSource,
     report: BackfillReport,
+    subjects?: Subjects,
   ): Promise<'done' | 'split' | 'failed'> {
     const interval = `${new Date(from).toISOString()}/${new Date(to).toISOString()}`;
     const found = new Map<string, AnalyticsConversation>();
-    for (let i = 0; i < predicates.length; i += this.settings.predicatesPerQuery) {
-      const chunk = predicates.slice(i, i + this.settings.predicatesPerQuery);
+    // No predicates: one unfiltered query, its records filtered by `subjects`.
+    const chunks: Array<Array<{ dimension: string; value: string }>> = [];
+    for (let i = 0; i < predicates.length; i += this.settings.predicatesPerQuery)
+      chunks.push(predicates.slice(i, i + this.settings.predicatesPerQuery));
+    if (chunks.length === 0) chunks.push([]);
+    for (const chunk of chunks) {
       const { pageSize, maxPages } = this.settings;
       for (let pageNumber = 1; ; pageNumber++) {
         if (this.stopped) return 'failed';
@@ -612,7 +623,16 @@ export class Backfiller {
           order: 'asc',
           orderBy: 'conversationStart',
           paging: { pageSize, pageNumber },
-          segmentFilters: [{ type: 'or', predicates: chunk.map((p) => ({ type: 'dimension', ...p })) }],
+          ...(chunk.length > 0
+            ? {
+                segmentFilters: [
+                  {
+                    type: 'or' as const,
+                    predicates: chunk.map((p) => ({ type: 'dimension' as const, ...p })),
+                  },
+                ],
+              }
+            : {}),
         };
         this.countCall(report);
         let page: Awaited<ReturnType<NotificationsPort['queryConversationDetails']>>;
@@ -625,7 +645,8 @@ export class Backfiller {
           return 'failed';
         }
         const conversations = page.conversations ?? [];
-        for (const c of conversations) if (c.conversationId) found.set(c.conversationId, c);
+        for (const c of conversations)
+          if (c.conversationId && (!subjects || touches(c, subjects))) found.set(c.conversationId, c);
         const total = page.totalHits ?? 0;
         if (conversations.length < pageSize || pageNumber * pageSize >= total) break;
         if (pageNumber >= maxPages) {
@@ -670,4 +691,32 @@ export class Backfiller {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Queues and users a window covers, for filtering unfiltered query results. */
+interface Subjects {
+  queues: Set<string>;
+  users: Set<string>;
+}
+
+function subjectsOf(predicates: Array<{ dimension: string; value: string }>): Subjects {
+  const subjects: Subjects = { queues: new Set(), users: new Set() };
+  for (const p of predicates)
+    (p.dimension === 'queueId' ? subjects.queues : subjects.users).add(p.value.toLowerCase());
+  return subjects;
+}
+
+/** Whether a conversation record passed one of the queues or users (a segment's queue, a participant's user). */
+function touches(record: AnalyticsConversation, subjects: Subjects): boolean {
+  const participants = (record.participants ?? []) as Array<{
+    userId?: string;
+    sessions?: Array<{ segments?: Array<{ queueId?: string }> }>;
+  }>;
+  for (const p of participants) {
+    if (p.userId && subjects.users.has(p.userId.toLowerCase())) return true;
+    for (const s of p.sessions ?? [])
+      for (const segment of s.segments ?? [])
+        if (segment.queueId && subjects.queues.has(segment.queueId.toLowerCase())) return true;
+  }
+  return false;
 }

@@ -36,7 +36,7 @@ export const DEFAULT_TIMING: ConnectionTiming = {
   pingAfterMs: 36_000,
   watchdogMultiple: 2.5,
   connectTimeoutMs: 10_000,
-  backoff: { initialMs: 500, maxMs: 30_000 },
+  backoff: { initialMs: 500, maxMs: 15_000 },
   stableAfterMs: 60_000,
   rotateBeforeMs: 10 * 60_000,
   rotationJitterMs: 60_000,

@@ -229,6 +229,26 @@ describe('Backfiller', () => {
       );
   });
 
+  it('searches a window over many queues and users without a filter, keeping only the conversations on them', async () => {
+    const { port, calls } = countingPort(client);
+    const org = emulator.world!.org;
+    const start = Date.now();
+    const [onFirst] = await script(1, { queueId: org.queues[0]!.id });
+    const [onSecond] = await script(1, { queueId: org.queues[1]!.id });
+    // A window over the first queue and three users who do not serve the second: more topics than one query names.
+    const users = org.users.filter((u) => !u.queueIds.includes(org.queues[1]!.id)).slice(0, 3);
+    const topics = [queueTopic(org.queues[0]!.id), ...users.map((u) => `v2.users.${u.id}.conversations`)];
+    const { b, recovered } = backfiller(port, { trackedConversations: () => [], predicatesPerQuery: 2 });
+    b.enqueue(gapAround(start, Date.now(), topics));
+    await b.idle();
+    assert.equal(calls.queries, 1, 'one unfiltered query, not one per two topics');
+    assert.ok(
+      recovered.some((r) => r.conversationId === onFirst),
+      'the conversation on the window’s queue',
+    );
+    assert.ok(!recovered.some((r) => r.conversationId === onSecond), 'not the one on another queue');
+  });
+
   it('hands open recovery to a checkpoint, and the next run takes it up on the topics covered then', async () => {
     const { port } = countingPort(client);
     const start = Date.now();

@@ -30,6 +30,11 @@ export interface GroundTruthFact {
   afterCallWork?: 'complete' | 'skipped';
   /** Where the conversation came from: spontaneous live traffic, a scripted conversation, or a burst. */
   origin: Origin;
+  /**
+   * The first moment a client following topics could know the fact: when it happened, or — for what happened before
+   * the conversation reached a queue or a user (a `conversation.started` in the IVR) — its first notification.
+   */
+  observableAt?: string;
 }
 
 export type FactDetail = Partial<

@@ -20,6 +20,7 @@ import { runConversationQuery } from './analytics.js';
 import { parseConversationQuery } from './analytics-query.js';
 import { AnalyticsView } from './analytics-view.js';
 import { type Clock, systemClock } from './clock.js';
+import { iso } from './format.js';
 import { type GroundTruthFact, GroundTruthLog } from './ground-truth.js';
 import { seedHistory } from './history.js';
 import { appendMessage, isEnded, type SimConversation } from './model.js';
@@ -175,7 +176,11 @@ class EmulatedWorld implements World {
   }
 
   groundTruth(window: { since?: number; until?: number } = {}): GroundTruthFact[] {
-    return this.truth.list(window.since, window.until);
+    return this.truth.list(window.since, window.until).map((fact) => {
+      const published = this.conversations.get(fact.conversationId)?.firstPublishedAt;
+      if (published === undefined || iso(published) <= fact.occurredAt) return fact;
+      return { ...fact, observableAt: iso(published) };
+    });
   }
 
   outbound(): OutboundRecord[] {

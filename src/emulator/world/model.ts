@@ -135,6 +135,8 @@ export interface SimTransfer {
 }
 
 export interface SimConversation {
+  /** When a snapshot of it was first published on a topic: the first moment a client following topics can know of it. */
+  firstPublishedAt?: number;
   id: string;
   channel: Channel;
   media: SimMedia;

@@ -183,6 +183,7 @@ export class Simulation {
   publish(conversation: SimConversation, limit = Number.POSITIVE_INFINITY): Published {
     const body = renderNotification(conversation, this.deps.settings.wrapupInNotifications);
     const topics = topicsOf(conversation).slice(0, limit);
+    if (topics.length > 0) conversation.firstPublishedAt ??= this.deps.clock.now();
     for (const topic of topics) this.deps.publisher.publish(topic, body);
     this.published += topics.length;
     return { body, topics };
