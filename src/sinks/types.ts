@@ -20,8 +20,13 @@ export type OverflowPolicy = 'block' | 'drop-oldest' | 'spill';
 export interface SinkHealth {
   name: string;
   kind: string;
-  /** `degraded` while retrying, over capacity, blocking the producer or after a recent failure. */
-  status: 'ok' | 'degraded' | 'closed';
+  /**
+   * `degraded` while retrying or after a recent failure; `failed` while its outbox is past its bound (the
+   * service is not ready then, and the overflow policy applies); `closed` after close.
+   */
+  status: 'ok' | 'degraded' | 'failed' | 'closed';
+  /** Why the sink is failed, when it is (no payloads, no secrets). */
+  failedBecause?: string;
   policy: OverflowPolicy;
   /** Events accepted and not yet handed to the transport (memory queue plus those held for ordering). */
   depth: number;
