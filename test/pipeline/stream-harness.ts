@@ -14,16 +14,13 @@ import {
 } from '../../src/pipeline/conversation-stream.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/index.js';
 import type { WebSocketSource } from '../../src/stream/websocket-source.js';
+import { waitFor as sharedWaitFor } from '../helpers/wait-for.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until the condition holds; fails the test after `timeoutMs`. */
 export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
+  await sharedWaitFor(condition, what, { timeoutMs, intervalMs: 100 });
 }
 
 export interface Scenario {

@@ -13,6 +13,7 @@ import {
 } from '../../src/emulator/index.js';
 import type { ServiceConfig } from '../../src/service/config.js';
 import type { Reporter } from '../../src/service/reporter.js';
+import { waitForAsync } from '../helpers/wait-for.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,11 +23,7 @@ export async function waitFor(
   timeoutMs: number,
   what: string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
+  await waitForAsync(condition, what, { timeoutMs, intervalMs: 50 });
 }
 
 /** Heartbeats every 400 ms: the watchdog notices silence within about a second. */

@@ -1,19 +1,14 @@
 /** Waiting helpers for tests: poll a condition, bounded in time. */
 import type { StreamStatus, StreamStatusInput } from '../../../src/stream/status.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, waitFor as sharedWaitFor } from '../../helpers/wait-for.js';
 
 /** Resolves once `condition()` is truthy; rejects after `timeoutMs` with `what` in the message. */
-export async function waitFor<T>(
+export function waitFor<T>(
   condition: () => T,
   what: string,
-  timeoutMs = 5000,
+  timeoutMs = DEFAULT_WAIT_TIMEOUT_MS,
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = condition();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  return sharedWaitFor(condition, what, { timeoutMs, intervalMs: 5 });
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
