@@ -5,13 +5,12 @@
  *
  * Events of one conversation are published one after the other, each after the previous one's ack: pipelining them
  * could reorder them around a reconnect (what was buffered goes out before what was lost in the dead socket).
- * Different conversations proceed in parallel. Any failure but an oversized event is retryable, so the queue
+ * Different conversations proceed in parallel. Any failure but an oversized event is retryable, so the sink
  * retries and a NATS restart loses nothing.
  *
  * A `stamp` hook, called right before each publish, adds headers (shard, epoch, replica) and may refuse the publish:
  * a replica that lost its shard lease stops publishing as owner. Refused events are counted as `fenced`.
  */
-import { join } from 'node:path';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { headers as natsHeaders, TimeoutError } from '@nats-io/transport-node';
 import type { LifecycleEvent } from '../events.js';
@@ -211,7 +210,7 @@ export class NatsTransport implements SinkTransport {
         this.lastSetupProblem = message;
         this.logger.error(
           { target: this.target, err: message, hint: (error as { hint?: string }).hint },
-          'NATS event stream not available; events wait in the queue',
+          'NATS event stream not available; events wait in the outbox',
         );
       }
       throw new DeliveryError(message.slice(0, 300), { retryable: true, code: 'nats_unavailable' });
@@ -385,18 +384,13 @@ export function createNatsSink(config: NatsSinkConfig, options: NatsSinkOptions 
     ...(options.logger ? { logger: options.logger.child({ sink: name }) } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  let queue = config.queue;
-  if (config.spillDir && !queue?.spillPath) {
-    const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
-    queue = { ...queue, spillPath: join(config.spillDir, `${safe}.spill.jsonl`) };
-  }
   return new NatsSink(
     {
       name,
       ordering: 'conversation',
       concurrency: config.concurrency ?? DEFAULT_CONCURRENCY,
       batchSize: BATCH_SIZE,
-      ...(queue ? { queue } : {}),
+      ...(config.outbox ? { outbox: config.outbox } : {}),
       ...(config.retry ? { retry: config.retry } : {}),
       ...(config.closeTimeoutMs !== undefined ? { closeTimeoutMs: config.closeTimeoutMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),

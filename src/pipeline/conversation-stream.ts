@@ -104,8 +104,10 @@ export interface ConversationStreamOptions {
    */
   checkpointEpoch?: () => number | undefined;
   /**
-   * Write a checkpoint only once the sinks have delivered every event derived before it, so that a crash right
-   * after the write loses nothing (a replica's successor resumes from it). Default false.
+   * A checkpoint is written only once every event derived before it is safe: by default, durable in each sink's
+   * outbox (a sink whose outbox is in memory must have delivered it), so a crash right after the write loses
+   * nothing — the next run delivers what the outboxes hold. With `true`, only once every sink delivered it: for a
+   * replica, whose successor on another machine cannot read this one's disk.
    */
   checkpointAfterDelivery?: boolean;
   /** Called when the store refused a checkpoint because a newer epoch wrote one: this writer lost its shard. */
@@ -123,11 +125,26 @@ export interface ConversationStreamOptions {
   logger?: Logger;
 }
 
+/**
+ * Whether the stream reads notifications: it stops while a sink is past its bound (policy `stop`), and backfills
+ * the time it did not read once the sinks have room again.
+ */
+export interface IntakeHealth {
+  paused: boolean;
+  /** ISO-8601: since when it has not read, while paused. */
+  pausedSince: string | undefined;
+  /** Notifications not read while paused (their time is backfilled). */
+  skippedNotifications: number;
+  pauses: number;
+}
+
 /** Everything an operator wants to see about the stream. */
 export interface StreamHealth {
   pipeline: PipelineStats;
   pool: PoolHealth | undefined;
   sinks: SinkHealth[];
+  /** Whether notifications are being read (absent where a stream does not say, e.g. a replica set's summary). */
+  intake?: IntakeHealth;
   gaps: {
     total: number;
     backfilledEvents: number;
@@ -172,6 +189,10 @@ export class ConversationStream implements LiveStream {
   private heldSince: number | undefined;
   /** Work kept while held, replayed in order by activate(). */
   private held: Array<() => void> | undefined;
+  /** Set while a sink past its bound asked the stream to stop reading (see {@link pauseIntake}). */
+  private paused: { since: number; skipped: number; abort: AbortController } | undefined;
+  private pauses = 0;
+  private skippedNotifications = 0;
 
   constructor(private readonly options: ConversationStreamOptions) {
     this.log = (options.logger ?? silentLogger()).child({ component: 'stream' });
@@ -188,7 +209,7 @@ export class ConversationStream implements LiveStream {
       deliver: (event) => {
         if (event.source.kind === 'backfill') this.backfilledEvents++;
         options.onDeliver?.(event);
-        options.sinks?.publish(event);
+        if (options.sinks && !options.sinks.publish(event)) this.pauseIntake();
       },
       ...(options.deriver ? { deriver: options.deriver } : {}),
       logger: this.log,
@@ -242,6 +263,12 @@ export class ConversationStream implements LiveStream {
       this.restoredRecovery = undefined;
     }
     this.sourceInUse?.onNotification((notification) => {
+      if (this.paused) {
+        // Not read: the time from the pause on is backfilled once the sinks have room again.
+        this.paused.skipped += 1;
+        this.skippedNotifications += 1;
+        return;
+      }
       this.coveredUntil = notification.receivedAt ?? Date.now();
       if (this.held) this.held.push(() => this.pipeline.receive(notification));
       else this.pipeline.receive(notification);
@@ -297,14 +324,49 @@ export class ConversationStream implements LiveStream {
   }
 
   /**
+   * A sink is past its bound and asks the stream to take no more events (policy `stop`): the stream stops reading
+   * notifications — events already derived still go out (lookups, a recovery under way), and nothing is dropped —
+   * and once every sink has room again, the time it did not read becomes a gap, which the backfill recovers. A
+   * stream without a live pool has no way to recover skipped time, so it keeps reading (the sinks keep everything).
+   */
+  private pauseIntake(): void {
+    const sinks = this.options.sinks;
+    if (this.paused || !sinks || !this.pool) return;
+    const paused = { since: Date.now(), skipped: 0, abort: new AbortController() };
+    this.paused = paused;
+    this.pauses += 1;
+    const full = sinks.health().filter((sink) => sink.status === 'failed');
+    this.log.error(
+      { key: this.key, sinks: full.map((sink) => sink.name) },
+      'a sink is past its bound: the stream stops reading notifications until it has room, then backfills that time',
+    );
+    void sinks.whenWritable({ signal: paused.abort.signal }).then((writable) => {
+      if (writable && this.paused === paused) this.resumeIntake();
+    });
+  }
+
+  private resumeIntake(): void {
+    const paused = this.paused;
+    if (!paused) return;
+    this.paused = undefined;
+    this.log.info(
+      { key: this.key, skipped: paused.skipped, pausedMs: Date.now() - paused.since },
+      'the sinks have room again: reading notifications, backfilling the time not read',
+    );
+    this.pool?.noteGap(paused.since, 'sinks-full');
+  }
+
+  /**
    * Stops the source, waits briefly for wrap-up lookups, writes a last checkpoint and flushes the sinks. With
    * `checkpoint: false` (a replica that lost its shard) nothing is written: the new owner's state stands.
    */
   async stop(options: { drainMs?: number; checkpoint?: boolean } = {}): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    this.paused?.abort.abort();
     // Coverage as it stood before the channels close: the last checkpoint says the topics were covered until here
-    // (a quiet shard receives no notification, so this is often the only proof of coverage it has).
-    const coveredAt = this.pool?.health().connected ? Date.now() : undefined;
+    // (a quiet shard receives no notification, so this is often the only proof of coverage it has). Not while the
+    // stream is not reading: the time since the pause is for the next run to backfill.
+    const coveredAt = this.pool?.health().connected && !this.paused ? Date.now() : undefined;
     // What recovery is still open goes into the last checkpoint before the source (and its backfiller) stops.
     const recovery = this.recoveryState();
     await this.source?.stop();
@@ -346,25 +408,28 @@ export class ConversationStream implements LiveStream {
   async checkpoint(at: { coveredAt?: number; recovery?: BackfillState } = {}): Promise<void> {
     if (!this.options.store) return;
     const takenAt = Date.now();
-    // With every channel connected and subscribed, nothing up to now can have been missed.
+    // With every channel connected and subscribed (and read), nothing up to now can have been missed.
     if (at.coveredAt !== undefined) this.coveredUntil = Math.max(this.coveredUntil ?? 0, at.coveredAt);
-    else if (this.pool?.health().connected) this.coveredUntil = takenAt;
+    else if (this.pool?.health().connected && !this.paused) this.coveredUntil = takenAt;
     const value: StreamCheckpoint = {
       version: 2,
       deriver: this.pipeline.processor.deriver.exportState(),
       coveredUntil: this.coveredUntil,
       recovery: at.recovery ?? this.recoveryState(),
     };
-    if (this.options.checkpointAfterDelivery && this.options.sinks) {
-      // Every event derived from the state just taken must be delivered before the state is written.
-      const delivered = await this.options.sinks.flush({
+    if (this.options.sinks) {
+      // Every event derived from the state just taken must be safe before the state is written: durable in every
+      // outbox (memory outboxes: delivered), or for a replica delivered everywhere.
+      const until = this.options.checkpointAfterDelivery ? 'delivered' : 'durable';
+      const safe = await this.options.sinks.flush({
         timeoutMs: this.options.checkpointEveryMs ?? 5000,
         acceptedUpTo: takenAt,
+        until,
       });
-      if (!delivered) {
+      if (!safe) {
         this.log.warn(
-          { key: this.key },
-          'checkpoint postponed: the sinks have not delivered every event yet',
+          { key: this.key, until },
+          `checkpoint postponed: the sinks have not ${until === 'durable' ? 'made every event safe' : 'delivered every event'} yet`,
         );
         return;
       }
@@ -392,6 +457,12 @@ export class ConversationStream implements LiveStream {
       pipeline: this.pipeline.stats(),
       pool: this.pool?.health(),
       sinks: this.options.sinks?.health() ?? [],
+      intake: {
+        paused: this.paused !== undefined,
+        pausedSince: this.paused ? new Date(this.paused.since).toISOString() : undefined,
+        skippedNotifications: this.skippedNotifications,
+        pauses: this.pauses,
+      },
       gaps: {
         total: this.gapCount,
         backfilledEvents: this.backfilledEvents,

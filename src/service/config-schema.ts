@@ -109,11 +109,16 @@ const clusterSchema = z.strictObject({
   bucket: text.optional(),
 });
 
-const queueSchema = z.strictObject({
+/** A sink's outbox: where it keeps what it has not delivered (on disk in `dir`), its bound, and past the bound what. */
+const outboxSchema = z.strictObject({
+  dir: text.optional(),
   capacity: z.number().int().positive().optional(),
-  policy: z.enum(['block', 'drop-oldest', 'spill']).optional(),
-  maxBlockMs: z.number().int().nonnegative().optional(),
-  spillMaxBytes: z.number().int().positive().optional(),
+  maxBytes: z.number().int().positive().optional(),
+  // `block` and `spill` are earlier names of what `stop` does now.
+  policy: z
+    .enum(['stop', 'drop-oldest', 'block', 'spill'])
+    .transform((policy) => (policy === 'block' || policy === 'spill' ? 'stop' : policy))
+    .optional(),
 });
 
 const retrySchema = z.strictObject({
@@ -124,10 +129,9 @@ const retrySchema = z.strictObject({
 
 const commonSink = {
   name: text.optional(),
-  queue: queueSchema.optional(),
+  outbox: outboxSchema.optional(),
   retry: retrySchema.optional(),
   closeTimeoutMs: z.number().int().nonnegative().optional(),
-  spillDir: text.optional(),
 };
 
 /** A check that throws ConfigError, as a zod refinement reporting the error's message (never a credential). */
@@ -227,6 +231,8 @@ export const serviceFileSchema = z.strictObject({
   genesys: genesysSchema.optional(),
   stream: streamSchema.optional(),
   store: storeSchema.optional(),
+  /** Where sinks keep what they have not delivered yet (default: beside a SQLite store; memory with a bus). */
+  outboxDir: text.optional(),
   /** NATS JetStream: events are published there and the replicas coordinate through it. */
   bus: busSchema.optional(),
   cluster: clusterSchema.optional(),

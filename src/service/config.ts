@@ -13,7 +13,7 @@ import { loadPlatformSettings } from '../config/platform-settings.js';
 import type { ResolvedRegion } from '../config/region.js';
 import { locateYamlPath } from '../config/yaml-location.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
-import { parseSinkSpec, type SinkConfig } from '../sinks/index.js';
+import { outboxDirBesideStore, parseSinkSpec, type SinkConfig } from '../sinks/index.js';
 import type { ConnectionTiming } from '../stream/index.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 import { type ServiceFile, type SinkObject, serviceFileSchema, sinkObjectSchema } from './config-schema.js';
@@ -37,6 +37,11 @@ export interface ServiceConfig {
   };
   /** A SQLite file, or a `postgres://` URL (shared by replicas). */
   store: { path: string };
+  /**
+   * Where sinks keep what they have not delivered yet, each in its own file, so it survives a crash: beside a
+   * SQLite store by default. Undefined (outboxes in memory, checkpoints after delivery) with PostgreSQL or a bus.
+   */
+  outboxDir?: string;
   /** NATS JetStream: with it, this process is one replica of a set (see `cluster`). */
   bus?: BusConfig;
   cluster?: ClusterConfig;
@@ -180,6 +185,7 @@ export function parseServiceConfig(
     },
     stream: resolveStream(data),
     store: { path: resolveStore(data.store, local) },
+    ...resolveOutboxDir(data, local),
     ...resolveCluster(data),
     sinks,
     ...(data.proactive
@@ -297,7 +303,7 @@ function resolveSink(
 ): SinkConfig {
   const config: SinkConfig = typeof entry === 'string' ? parseSinkSpec(entry, env) : fromObject(entry);
   if (config.kind === 'file') config.path = local(config.path);
-  if (config.spillDir) config.spillDir = local(config.spillDir);
+  if (config.outbox?.dir) config.outbox = { ...config.outbox, dir: local(config.outbox.dir) };
   return config;
 }
 
@@ -385,6 +391,18 @@ function locate(
 function resolveStore(store: ServiceFile['store'], local: (path: string) => string): string {
   const spec = typeof store === 'string' ? store : (store?.path ?? './switchboard.db');
   return isPostgresUrl(spec) ? spec : local(spec);
+}
+
+/**
+ * Sinks' outboxes go where the config says, else beside a SQLite store (`./switchboard.db` → `./switchboard-outbox/`):
+ * the checkpoint there may then pass events once they are safe in an outbox. A replica (with a bus) or a process
+ * on PostgreSQL has no local disk it can count on; its outboxes stay in memory and it checkpoints after delivery.
+ */
+function resolveOutboxDir(data: ServiceFile, local: (path: string) => string): { outboxDir?: string } {
+  if (data.outboxDir) return { outboxDir: local(data.outboxDir) };
+  const store = resolveStore(data.store, local);
+  const beside = data.bus === undefined ? outboxDirBesideStore(store) : undefined;
+  return beside ? { outboxDir: beside } : {};
 }
 
 /** The bus and cluster settings; a cluster section without a bus is meaningless and refused by the caller. */

@@ -138,7 +138,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
         `bus ${connected.description} (NATS ${connected.serverVersion}): stream ${info.stream}, subjects ${info.subjectPrefix}.<type>.<conversation>`,
       );
     }
-    const configured: EventSink[] = config.sinks.map((spec) => createSink(spec, { logger }));
+    const configured: EventSink[] = config.sinks.map((spec) =>
+      createSink(spec, { logger, ...(config.outboxDir ? { outboxDir: config.outboxDir } : {}) }),
+    );
     if (bus && config.bus) {
       configured.unshift(
         createNatsSink(
@@ -147,7 +149,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
             url: config.bus.url,
             stream: config.bus.stream,
             subjectPrefix: config.bus.subjectPrefix,
-            queue: { capacity: 50_000, policy: 'block' },
+            // In memory: the checkpoint of a replica waits for JetStream's ack, so a successor loses nothing; past the
+            // bound (a long NATS outage) the shard stops reading and backfills once NATS has room again.
+            outbox: { capacity: 50_000, policy: 'stop' },
             // Retried until NATS takes them (or the lease is lost), soon after it is back.
             retry: { initialDelayMs: 200, maxDelayMs: 2000 },
           },

@@ -1,7 +1,7 @@
 /**
- * EventDispatcher: fans each event out to every configured sink. Each sink has its own queue and delivers on its
- * own, so a slow or failing sink never holds the others back; it only shows up in its own health and, under the
- * `block` policy, asks the producer to wait (for at most `maxBlockMs`).
+ * EventDispatcher: fans each event out to every configured sink. Each sink has its own outbox and delivers on its
+ * own, so a slow or failing sink never holds the others back; it shows up in its own health and, once its outbox is
+ * past its bound under the `stop` policy, asks the producer to stop taking events until it has room again.
  */
 import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
@@ -31,8 +31,9 @@ export class EventDispatcher {
   }
 
   /**
-   * Hands the event to every sink. Returns `false` when at least one sink asks the producer to wait; the event
-   * was still taken by all of them. Never throws: a sink that throws is logged and counted.
+   * Hands the event to every sink. Returns `false` when at least one sink asks the producer to stop taking events
+   * (see {@link whenWritable}); the event was still taken by all of them. Never throws: a sink that throws is
+   * logged and counted.
    */
   publish(event: LifecycleEvent): boolean {
     let writable = true;
@@ -51,13 +52,16 @@ export class EventDispatcher {
     return writable;
   }
 
-  /** Resolves `true` once every sink has room, `false` if any wait timed out or was aborted. */
+  /** Resolves `true` once every sink has room, `false` if any wait timed out, was aborted or its sink closed. */
   async whenWritable(options?: WaitOptions): Promise<boolean> {
     const results = await Promise.all(this.sinks.map((sink) => sink.whenWritable(options)));
     return results.every(Boolean);
   }
 
-  /** Flushes every sink; `true` when all drained (up to `acceptedUpTo`, when given) within the timeout. */
+  /**
+   * Flushes every sink; `true` when all delivered (up to `acceptedUpTo`, when given; or with `until: 'durable'`,
+   * made it durable in their outbox) within the timeout.
+   */
   async flush(options?: FlushOptions): Promise<boolean> {
     const results = await Promise.allSettled(this.sinks.map((sink) => sink.flush(options)));
     return results.every((result) => result.status === 'fulfilled' && result.value);

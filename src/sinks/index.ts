@@ -1,4 +1,4 @@
-/** Sinks: where lifecycle events go. One interface, several implementations, one queue design shared by all. */
+/** Sinks: where lifecycle events go. One interface, several implementations, one outbox design shared by all. */
 export {
   createNatsSink,
   type NatsPublishStats,
@@ -10,6 +10,7 @@ export {
   type PublishStampHook,
 } from '../bus/nats-sink.js';
 export { backoffDelay, DEFAULT_RETRY, parseRetryAfter, type RetrySettings } from './backoff.js';
+export { type DeadLetterReason, DeadLetters } from './dead-letter.js';
 export { EventDispatcher } from './dispatcher.js';
 export { DeliveryError, SinkClosedError } from './errors.js';
 export {
@@ -19,8 +20,16 @@ export {
   type FileSinkSettings,
   FileTransport,
 } from './file.js';
-export { DEFAULT_QUEUE, type QueuedEvent, SinkQueue, type SinkQueueSettings } from './queue.js';
-export { QueuedSink, type QueuedSinkOptions } from './queued-sink.js';
+export { MemoryOutbox, type Outbox, type OutboxItem } from './outbox.js';
+export {
+  DEFAULT_DISK_CAPACITY,
+  DEFAULT_MEMORY_CAPACITY,
+  DEFAULT_OUTBOX_MAX_BYTES,
+  type OutboxSettings,
+  outboxFileStem,
+  QueuedSink,
+  type QueuedSinkOptions,
+} from './queued-sink.js';
 export {
   ATTEMPT_HEADER,
   EVENT_ID_HEADER,
@@ -38,11 +47,14 @@ export {
   createSinks,
   type FileSinkConfig,
   type NatsSinkConfig,
+  outboxDirBesideStore,
+  parsePolicy,
   parseSinkSpec,
   type SinkConfig,
   type StdoutSinkConfig,
   type WebhookSinkConfig,
 } from './spec.js';
+export { SqliteOutbox } from './sqlite-outbox.js';
 export { createStdoutSink, type StdoutSinkOptions, StreamTransport, toJsonLines } from './stdout.js';
 export type {
   DeliveryContext,

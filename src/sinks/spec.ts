@@ -6,14 +6,14 @@
  *   webhook:https://example.test/hook?secret=env:HOOK_SECRET&timeoutMs=5000
  *   nats://127.0.0.1:4222?stream=SWITCHBOARD_EVENTS&prefix=switchboard.events
  *
- * Options common to every kind: `name`, `capacity`, `policy` (block | drop-oldest | spill), `maxBlockMs`,
- * `spillDir`, `spillMaxBytes`, `maxAttempts`, `retryInitialMs`, `retryMaxMs`, `closeTimeoutMs`.
+ * Options common to every kind: `name`, `outboxDir` (keep the outbox on disk there: it then survives a crash),
+ * `capacity` and `outboxMaxBytes` (the outbox's bound), `policy` (stop | drop-oldest: what happens past the bound),
+ * `maxAttempts`, `retryInitialMs`, `retryMaxMs`, `closeTimeoutMs`.
  * File: `maxBytes`, `keep`, `daily`, `fsync` (batch | close). Webhook: `secret`, `timeoutMs`, `concurrency`; the
  * secret must come from the environment (`secret=env:NAME`), so it never sits in shell history, process lists or
  * logs. Query parameters of a webhook URL that are not options stay part of the URL. NATS (JetStream): `stream`,
  * `prefix`, `duplicateWindowMs`, `concurrency`, `publishTimeoutMs`; `nats:` alone means nats://127.0.0.1:4222.
  */
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Bus } from '../bus/connection.js';
 import { checkStreamName, checkSubjectPrefix } from '../bus/event-stream.js';
@@ -29,7 +29,7 @@ import { type Logger, silentLogger } from '../logging.js';
 import type { RetrySettings } from './backoff.js';
 import { EventDispatcher } from './dispatcher.js';
 import { createFileSink, type FileSinkSettings } from './file.js';
-import type { SinkQueueSettings } from './queue.js';
+import type { OutboxSettings } from './queued-sink.js';
 import { createStdoutSink } from './stdout.js';
 import type { EventSink, OverflowPolicy } from './types.js';
 import { createWebhookSink, describeUrl } from './webhook.js';
@@ -37,11 +37,10 @@ import { createWebhookSink, describeUrl } from './webhook.js';
 /** Settings every kind of sink takes. */
 export interface CommonSinkConfig {
   name?: string;
-  queue?: Partial<SinkQueueSettings>;
+  /** The outbox: its directory (on disk, surviving a crash; memory without), bound and overflow policy. */
+  outbox?: Partial<OutboxSettings>;
   retry?: Partial<RetrySettings>;
   closeTimeoutMs?: number;
-  /** Directory of the spill file (`<name>.spill.jsonl`), for `queue.policy: 'spill'`. */
-  spillDir?: string;
 }
 
 export interface StdoutSinkConfig extends CommonSinkConfig {
@@ -75,6 +74,11 @@ export interface CreateSinkOptions {
   /** The stdout sink's stream; `process.stdout` by default. */
   stdout?: Writable;
   now?: () => number;
+  /**
+   * Where sinks keep their outboxes when their config names no directory: on disk there (each sink's own file),
+   * so what a sink was handed survives a crash. Without it (and without `outbox.dir`) outboxes live in memory.
+   */
+  outboxDir?: string;
   /** For NATS sinks: a connection to share instead of each sink connecting, and the publish stamp hook. */
   nats?: { bus?: Bus; stamp?: PublishStampHook };
 }
@@ -84,11 +88,10 @@ const DEFAULT_BUS_URL = 'nats://127.0.0.1:4222';
 
 const COMMON_OPTIONS = [
   'name',
+  'outboxDir',
   'capacity',
+  'outboxMaxBytes',
   'policy',
-  'maxBlockMs',
-  'spillDir',
-  'spillMaxBytes',
   'maxAttempts',
   'retryInitialMs',
   'retryMaxMs',
@@ -100,7 +103,16 @@ const KIND_OPTIONS: Record<SinkConfig['kind'], string[]> = {
   webhook: ['secret', 'timeoutMs', 'concurrency'],
   nats: ['stream', 'prefix', 'duplicateWindowMs', 'concurrency', 'publishTimeoutMs'],
 };
-const POLICIES: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'spill'];
+const POLICIES: readonly OverflowPolicy[] = ['stop', 'drop-oldest'];
+/** Options of earlier versions, and what replaced them. */
+const REPLACED_OPTIONS: Record<string, string> = {
+  maxBlockMs:
+    'maxBlockMs no longer exists: a sink never blocks for a while and then drops; past its bound it stops the stream (policy=stop, recovered by backfill) or drops the oldest (policy=drop-oldest).',
+  spillDir: 'spillDir is now outboxDir: the whole outbox is kept on disk there, not only its overflow.',
+  spillMaxBytes: 'spillMaxBytes is now outboxMaxBytes: the bound of the outbox on disk.',
+};
+/** Policies of earlier versions read as the one that does what they meant. */
+const POLICY_ALIASES: Record<string, OverflowPolicy> = { block: 'stop', spill: 'stop' };
 const SPEC_HINT =
   'Examples: stdout | file:./events.jsonl?maxBytes=10485760&keep=5 | webhook:https://host/path?secret=env:HOOK_SECRET | nats://127.0.0.1:4222?stream=SWITCHBOARD_EVENTS';
 
@@ -244,28 +256,19 @@ function common(params: URLSearchParams, shown: string): CommonSinkConfig {
     if (name.trim() === '') throw new ConfigError(`${shown}: name must not be empty.`);
     config.name = name;
   }
-  const queue: Partial<SinkQueueSettings> = {};
+  const outbox: Partial<OutboxSettings> = {};
+  const outboxDir = params.get('outboxDir');
+  if (outboxDir !== null) {
+    if (outboxDir.trim() === '') throw new ConfigError(`${shown}: outboxDir must not be empty.`);
+    outbox.dir = outboxDir;
+  }
   const capacity = wholeNumber(params, 'capacity', shown, 1);
-  if (capacity !== undefined) queue.capacity = capacity;
-  const maxBlockMs = wholeNumber(params, 'maxBlockMs', shown, 0);
-  if (maxBlockMs !== undefined) queue.maxBlockMs = maxBlockMs;
-  const spillMaxBytes = wholeNumber(params, 'spillMaxBytes', shown, 1);
-  if (spillMaxBytes !== undefined) queue.spillMaxBytes = spillMaxBytes;
+  if (capacity !== undefined) outbox.capacity = capacity;
+  const outboxMaxBytes = wholeNumber(params, 'outboxMaxBytes', shown, 1);
+  if (outboxMaxBytes !== undefined) outbox.maxBytes = outboxMaxBytes;
   const policy = params.get('policy');
-  if (policy !== null) {
-    if (!POLICIES.includes(policy as OverflowPolicy)) {
-      throw new ConfigError(`${shown}: policy must be one of ${POLICIES.join(', ')}, got "${policy}".`);
-    }
-    queue.policy = policy as OverflowPolicy;
-  }
-  const spillDir = params.get('spillDir');
-  if (spillDir !== null) config.spillDir = spillDir;
-  if (queue.policy === 'spill' && spillDir === null) {
-    throw new ConfigError(`${shown}: policy=spill needs spillDir=<directory>.`, {
-      hint: 'For example: policy=spill&spillDir=./var/spill',
-    });
-  }
-  if (Object.keys(queue).length > 0) config.queue = queue;
+  if (policy !== null) outbox.policy = parsePolicy(policy, shown);
+  if (Object.keys(outbox).length > 0) config.outbox = outbox;
   const retry: Partial<RetrySettings> = {};
   const maxAttempts = wholeNumber(params, 'maxAttempts', shown, 0);
   // 0 means "until the sink closes".
@@ -281,9 +284,22 @@ function common(params: URLSearchParams, shown: string): CommonSinkConfig {
   return config;
 }
 
+/** Reads an overflow policy, taking the names of earlier versions for what they meant. */
+export function parsePolicy(value: string, shown: string): OverflowPolicy {
+  const policy = POLICY_ALIASES[value] ?? value;
+  if (!POLICIES.includes(policy as OverflowPolicy)) {
+    throw new ConfigError(`${shown}: policy must be one of ${POLICIES.join(', ')}, got "${value}".`, {
+      hint: 'stop: keep everything and pause the stream past the bound (backfill recovers); drop-oldest: drop the oldest, counted.',
+    });
+  }
+  return policy as OverflowPolicy;
+}
+
 function rejectUnknown(params: URLSearchParams, kind: SinkConfig['kind'], shown: string): void {
   const known = new Set([...COMMON_OPTIONS, ...KIND_OPTIONS[kind]]);
   for (const key of params.keys()) {
+    const replaced = REPLACED_OPTIONS[key];
+    if (replaced) throw new ConfigError(`${shown}: ${replaced}`);
     if (!known.has(key)) {
       throw new ConfigError(`${shown}: unknown option "${key}".`, {
         hint: `Options of the ${kind} sink: ${[...known].join(', ')}.`,
@@ -313,11 +329,11 @@ export function createSink(spec: string | SinkConfig, options: CreateSinkOptions
   const config = typeof spec === 'string' ? parseSinkSpec(spec, options.env) : spec;
   const logger = options.logger ?? silentLogger();
   const name = config.name ?? defaultName(config);
-  const queue = withSpillPath(config, name);
+  const outbox = withOutboxDir(config.outbox, options.outboxDir);
   const shared = {
     name,
     logger,
-    ...(queue ? { queue } : {}),
+    ...(outbox ? { outbox } : {}),
     ...(config.retry ? { retry: config.retry } : {}),
     ...(config.closeTimeoutMs !== undefined ? { closeTimeoutMs: config.closeTimeoutMs } : {}),
     ...(options.now ? { now: options.now } : {}),
@@ -353,7 +369,7 @@ export function createSink(spec: string | SinkConfig, options: CreateSinkOptions
     }
     case 'nats':
       sink = createNatsSink(
-        { ...config, name, ...(queue ? { queue } : {}) },
+        { ...config, name, ...(outbox ? { outbox } : {}) },
         {
           logger,
           ...(options.nats?.bus ? { bus: options.nats.bus } : {}),
@@ -367,7 +383,13 @@ export function createSink(spec: string | SinkConfig, options: CreateSinkOptions
   }
   const health = sink.health();
   logger.info(
-    { sink: sink.name, kind: sink.kind, policy: health.policy, capacity: health.capacity },
+    {
+      sink: sink.name,
+      kind: sink.kind,
+      policy: health.policy,
+      capacity: health.capacity,
+      outbox: health.outbox,
+    },
     'sink ready',
   );
   return sink;
@@ -394,9 +416,20 @@ function defaultName(config: SinkConfig): string {
   }
 }
 
-/** `spillDir` becomes `<dir>/<sink name>.spill.jsonl`, so several sinks can share one directory. */
-function withSpillPath(config: SinkConfig, name: string): Partial<SinkQueueSettings> | undefined {
-  if (!config.spillDir || config.queue?.spillPath) return config.queue;
-  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return { ...config.queue, spillPath: join(config.spillDir, `${safe}.spill.jsonl`) };
+/**
+ * Where outboxes go beside a SQLite store (`./switchboard.db` → `./switchboard-outbox`): on the same disk as the
+ * checkpoint that counts on them. Undefined for PostgreSQL (`postgres://…`) or an in-memory store.
+ */
+export function outboxDirBesideStore(store: string): string | undefined {
+  if (/^postgres(ql)?:\/\//i.test(store) || store === ':memory:' || store.trim() === '') return undefined;
+  return `${store.replace(/\.(db|sqlite3?)$/i, '')}-outbox`;
+}
+
+/** The sink's own outbox directory, or the shared one. */
+function withOutboxDir(
+  outbox: Partial<OutboxSettings> | undefined,
+  shared: string | undefined,
+): Partial<OutboxSettings> | undefined {
+  if (outbox?.dir || !shared) return outbox;
+  return { ...outbox, dir: shared };
 }

@@ -1,20 +1,28 @@
 /**
  * The sink contract: where lifecycle events go once derived.
  *
- * A sink takes events synchronously and cheaply (`write` only enqueues), delivers them in the background, and
- * reports how it is doing through `health()`. Delivery is at-least-once: an event leaves a sink only when its
- * transport acknowledged it, when it was refused for good (counted `failed`), or when the queue policy dropped it
- * (counted `dropped`, logged). Receivers dedupe by the event's deterministic `id`.
+ * A sink takes events synchronously and cheaply (`write` only appends to its outbox), delivers them in the
+ * background, and reports how it is doing through `health()`. Delivery is at-least-once: an event leaves a sink's
+ * outbox only when its transport acknowledged it, or when it was refused for good (moved to the dead-letter file,
+ * counted `failed`), or when the overflow policy the operator chose dropped it (`drop-oldest`: counted `dropped`,
+ * logged, its ids in the dead-letter file). Receivers dedupe by the event's deterministic `id`.
  *
- * Most sinks are a {@link SinkTransport} (how to deliver a batch) wrapped in a `QueuedSink` (queue, ordering,
+ * Most sinks are a {@link SinkTransport} (how to deliver a batch) wrapped in a `QueuedSink` (outbox, ordering,
  * retries, health). A broker sink such as NATS JetStream fits the same mould: a transport whose `deliver`
  * publishes with the event id as message id (server-side dedupe) and resolves on the publish ack, run with
  * `ordering: 'conversation'` so events of one conversation stay in order while conversations proceed in parallel.
  */
 import type { LifecycleEvent } from '../events.js';
 
-/** What the queue does when it is full. */
-export type OverflowPolicy = 'block' | 'drop-oldest' | 'spill';
+/**
+ * What a sink does once its outbox is past its bound (the sink is `failed` then, and the service not ready):
+ * - `stop`: it keeps everything it was handed and asks the producer to stop taking events (`write` returns false);
+ *   the stream stops reading notifications, and the time it did not read becomes a gap that backfill recovers once
+ *   the sink has room again. Nothing is lost; events arrive late.
+ * - `drop-oldest`: it drops the oldest events it has not handed to its transport yet, counted, logged and listed (ids
+ *   only) in the dead-letter file, so the newest keep flowing.
+ */
+export type OverflowPolicy = 'stop' | 'drop-oldest';
 
 /** A sink's view of its own condition. Holds counts and ids only, never event payloads or secrets. */
 export interface SinkHealth {
@@ -28,13 +36,21 @@ export interface SinkHealth {
   /** Why the sink is failed, when it is (no payloads, no secrets). */
   failedBecause?: string;
   policy: OverflowPolicy;
-  /** Events accepted and not yet handed to the transport (memory queue plus those held for ordering). */
+  /** Whether the outbox survives a crash (a file) or not (memory). */
+  durable: boolean;
+  /** Where the outbox is: a file path, or `memory`. */
+  outbox: string;
+  /** Events waiting: not yet handed to the transport (in the outbox, or held back for per-conversation order). */
   depth: number;
+  /** The outbox's bound in events. */
   capacity: number;
+  /** The outbox's bound in stored size (a durable outbox's JSON, in characters); null where not measured. */
+  maxBytes: number | null;
+  /** Events in the outbox not acknowledged yet (waiting or in flight), and their stored size. */
+  pending: number;
+  pendingBytes: number;
   /** Events the transport is working on right now (including those waiting for a retry). */
   inFlight: number;
-  /** Events waiting in the spill file (spill policy only). */
-  spilled: number;
   /** Age of the oldest event not yet delivered, in ms; 0 when nothing is pending. */
   oldestPendingAgeMs: number;
   /** Time from acceptance to acknowledgement of the last delivered event, in ms. */
@@ -42,19 +58,20 @@ export interface SinkHealth {
   lastDeliveredAt: string | null;
   accepted: number;
   delivered: number;
-  /** Events given up on: refused for good by the receiver, out of attempts, or abandoned at close. */
+  /** Events given up on: refused for good by the receiver or out of attempts (moved to the dead-letter file). */
   failed: number;
-  /** Events discarded by the overflow policy. */
+  /** Events discarded by the `drop-oldest` policy. */
   dropped: number;
+  /** The dead-letter file, when the sink has one. */
+  deadLetterFile: string | null;
   /** Batches currently waiting to be retried. */
   retrying: number;
   /** Retry attempts made so far (attempts beyond the first). */
   retries: number;
-  /** True while the queue is full under the `block` policy and the producer is asked to wait. */
-  producerBlocked: boolean;
-  /** How many times the producer was asked to wait, and for how long in total. */
-  blockedCount: number;
-  blockedMsTotal: number;
+  /** True while the outbox is past its bound; how many times it got there, and for how long in total. */
+  full: boolean;
+  fullCount: number;
+  fullMsTotal: number;
   lastError: SinkErrorSummary | null;
 }
 
@@ -74,11 +91,16 @@ export interface FlushOptions {
    * tell waits for all, which is stricter.
    */
   acceptedUpTo?: number;
+  /**
+   * `delivered` (default): wait until the transport acknowledged them. `durable`: a sink whose outbox survives a
+   * crash only makes them durable there (they will be delivered, by this run or the next), and returns at once.
+   */
+  until?: 'delivered' | 'durable';
 }
 
 /** Options of {@link EventSink.whenWritable}. */
 export interface WaitOptions {
-  /** Give up waiting after this long (the sink's `maxBlockMs` when absent). */
+  /** Give up waiting after this long (no limit when absent). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -88,14 +110,17 @@ export interface EventSink {
   readonly name: string;
   readonly kind: string;
   /**
-   * Takes an event for delivery; synchronous and cheap. Returns `false` when the queue is full under the `block`
-   * policy: the event was still taken, and the producer should `await whenWritable()` before writing more.
-   * Throws `SinkClosedError` after `close()`.
+   * Takes an event for delivery; synchronous and cheap. Returns `false` when the outbox is past its bound under
+   * the `stop` policy: the event was still taken, and the producer should take no more events until
+   * `whenWritable()` resolves. Throws `SinkClosedError` after `close()`.
    */
   write(event: LifecycleEvent): boolean;
   /** Resolves `true` once the sink has room again, `false` when the wait timed out or was aborted. */
   whenWritable(options?: WaitOptions): Promise<boolean>;
-  /** Waits until every event taken so far is delivered or given up on; `false` if the timeout came first. */
+  /**
+   * Waits until every event taken so far (or up to `acceptedUpTo`) is delivered or given up on, or with
+   * `until: 'durable'` only durable in the outbox; `false` if the timeout came first.
+   */
   flush(options?: FlushOptions): Promise<boolean>;
   /** Stops taking events, delivers what it can within the timeout, then releases resources. */
   close(options?: { timeoutMs?: number }): Promise<void>;

@@ -15,6 +15,8 @@ export interface ReplaySourceOptions {
   speed?: number;
   /** Called for every line or frame that could not be understood. */
   onMalformed?: (line: number, reason: string) => void;
+  /** Awaited before each line: the consumer's backpressure (e.g. sinks past their bound). */
+  whenReady?: () => Promise<unknown>;
 }
 
 /** What a replay went through. */
@@ -67,6 +69,7 @@ export class ReplaySource implements NotificationSource {
     let previousAt: number | undefined;
     try {
       for await (const text of lines) {
+        if (this.options.whenReady) await this.options.whenReady();
         if (this.abort.signal.aborted) break;
         stats.lines++;
         if (text.trim() === '') continue;

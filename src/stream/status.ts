@@ -11,7 +11,9 @@ export type GapReason =
   | 'rotation'
   | 'token-revoked'
   | 'no-longer-subscribed'
-  | 'restart';
+  | 'restart'
+  /** The stream stopped reading because a sink's outbox was past its bound (policy `stop`). */
+  | 'sinks-full';
 
 /** An interval in which `topics` were not covered: events in it may have been lost and need a backfill. */
 export interface Gap {

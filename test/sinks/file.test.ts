@@ -3,7 +3,7 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createFileSink } from '../../src/sinks/file.js';
-import { joinedEvent, tempDir } from './helpers.js';
+import { joinedEvent, tempDir, waitFor } from './helpers.js';
 
 const lineOf = (event: object) => `${JSON.stringify(event)}\n`;
 
@@ -112,7 +112,7 @@ describe('file sink', () => {
       const sink = createFileSink({ path, retry: { initialDelayMs: 20, maxDelayMs: 40 } });
       const event = joinedEvent();
       sink.write(event);
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await waitFor(() => sink.health().retries >= 1, 3_000, 'a retry');
       const failing = sink.health();
       assert.ok(failing.retries >= 1, 'it retried');
       assert.equal(failing.lastError?.code, 'file_error');

@@ -61,7 +61,7 @@ describe('QueuedSink health', () => {
     assert.equal(health.accepted, 3);
     assert.equal(health.inFlight, 1);
     assert.equal(health.depth, 2);
-    assert.equal(health.capacity, 10_000);
+    assert.equal(health.capacity, 50_000, 'a memory outbox holds 50,000 events by default');
     assert.equal(health.oldestPendingAgeMs, 500, 'the first event was taken at 10 000');
     assert.equal(health.status, 'ok');
     assert.equal(health.lastDeliveredAt, null);

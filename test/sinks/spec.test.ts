@@ -25,7 +25,7 @@ describe('parseSinkSpec', () => {
     assert.deepEqual(parseSinkSpec('stdout'), { kind: 'stdout' });
     assert.deepEqual(parseSinkSpec('stdout?capacity=50&policy=drop-oldest'), {
       kind: 'stdout',
-      queue: { capacity: 50, policy: 'drop-oldest' },
+      outbox: { capacity: 50, policy: 'drop-oldest' },
     });
     assert.deepEqual(parseSinkSpec('file:./events.jsonl'), { kind: 'file', path: './events.jsonl' });
     assert.deepEqual(
@@ -53,12 +53,11 @@ describe('parseSinkSpec', () => {
         retry: { maxAttempts: Number.POSITIVE_INFINITY },
       },
     );
-    assert.deepEqual(parseSinkSpec('file:/var/x.jsonl?policy=spill&spillDir=/var/spill&name=archive'), {
+    assert.deepEqual(parseSinkSpec('file:/var/x.jsonl?policy=stop&outboxDir=/var/outbox&name=archive'), {
       kind: 'file',
       path: '/var/x.jsonl',
       name: 'archive',
-      spillDir: '/var/spill',
-      queue: { policy: 'spill' },
+      outbox: { dir: '/var/outbox', policy: 'stop' },
     });
   });
 
@@ -77,7 +76,10 @@ describe('parseSinkSpec', () => {
     );
     assert.match(configError(() => parseSinkSpec('file:./e.jsonl?keep=two')).message, /got "two"/);
     assert.match(configError(() => parseSinkSpec('stdout?policy=yolo')).message, /policy must be one of/);
-    assert.match(configError(() => parseSinkSpec('stdout?policy=spill')).message, /needs spillDir/);
+    assert.match(
+      configError(() => parseSinkSpec('stdout?outboxDir=')).message,
+      /outboxDir must not be empty/,
+    );
     assert.match(configError(() => parseSinkSpec('webhook:not a url')).message, /absolute http\(s\) URL/);
     assert.match(
       configError(() => parseSinkSpec('webhook:ftp://example.test/x?secret=env:A', env)).message,
@@ -146,20 +148,57 @@ describe('createSink', () => {
     }
   });
 
-  it('places the spill file in spillDir under the sink name', async () => {
+  it('places the outbox and dead-letter files in outboxDir under the sink name', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const sink = createSink(`stdout?policy=spill&spillDir=${join(dir, 'spill')}&capacity=1&name=out`, {
+      const sink = createSink(`stdout?outboxDir=${join(dir, 'outbox')}&capacity=100&name=out`, {
         stdout: new Writable({ write: (_c, _e, cb) => setTimeout(cb, 1) }),
       });
       for (let i = 0; i < 5; i++) sink.write(joinedEvent());
-      assert.ok(sink.health().spilled > 0);
+      assert.equal(sink.health().durable, true);
+      assert.equal(sink.health().deadLetterFile, join(dir, 'outbox', 'out.dead-letter.jsonl'));
       assert.equal(await sink.flush({ timeoutMs: 2_000 }), true);
       assert.equal(sink.health().delivered, 5);
       await sink.close();
-      assert.deepEqual(await readdir(join(dir, 'spill')), ['out.spill.jsonl']);
+      assert.ok((await readdir(join(dir, 'outbox'))).includes('out.outbox.db'));
     } finally {
       await cleanup();
     }
+  });
+
+  it('takes the shared outbox directory unless the spec names its own', async () => {
+    const { dir, cleanup } = await tempDir();
+    const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+    try {
+      const shared = createSink('stdout?name=a', { stdout: quiet, outboxDir: join(dir, 'shared') });
+      const own = createSink(`stdout?name=b&outboxDir=${join(dir, 'own')}`, {
+        stdout: quiet,
+        outboxDir: join(dir, 'shared'),
+      });
+      const memory = createSink('stdout?name=c', { stdout: quiet });
+      assert.equal(shared.health().outbox, join(dir, 'shared', 'a.outbox.db'));
+      assert.equal(own.health().outbox, join(dir, 'own', 'b.outbox.db'));
+      assert.equal(memory.health().outbox, 'memory');
+      assert.equal(memory.health().durable, false);
+      await Promise.all([shared.close(), own.close(), memory.close()]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reads the policies of earlier versions as stop, and explains options that are gone', () => {
+    assert.deepEqual(parseSinkSpec('stdout?policy=block').outbox, { policy: 'stop' });
+    assert.deepEqual(parseSinkSpec('stdout?policy=spill&outboxDir=/tmp/x').outbox, {
+      dir: '/tmp/x',
+      policy: 'stop',
+    });
+    assert.deepEqual(parseSinkSpec('stdout?policy=drop-oldest&capacity=9&outboxMaxBytes=99').outbox, {
+      capacity: 9,
+      maxBytes: 99,
+      policy: 'drop-oldest',
+    });
+    assert.throws(() => parseSinkSpec('stdout?policy=sometimes'), /policy must be one of stop, drop-oldest/);
+    assert.throws(() => parseSinkSpec('stdout?maxBlockMs=100'), /maxBlockMs no longer exists/);
+    assert.throws(() => parseSinkSpec('stdout?spillDir=/tmp'), /spillDir is now outboxDir/);
   });
 });

@@ -36,7 +36,7 @@ function slowWritable(highWaterMark: number) {
 describe('stdout sink', () => {
   it('writes one JSON event per line, in order, waiting for drain instead of over-filling the stream', async () => {
     const slow = slowWritable(512);
-    const sink = createStdoutSink({ stream: slow.stream, batchSize: 5, queue: { capacity: 1_000 } });
+    const sink = createStdoutSink({ stream: slow.stream, batchSize: 5, outbox: { capacity: 1_000 } });
     const events = Array.from({ length: 300 }, () => joinedEvent());
     for (const event of events) sink.write(event);
     const totalBytes = events.reduce((sum, e) => sum + JSON.stringify(e).length + 1, 0);
@@ -69,31 +69,35 @@ describe('stdout sink', () => {
     assert.equal(slow.stream.writableEnded, false, 'the sink does not end a stream it does not own');
   });
 
-  it('tells the producer to wait when its queue fills behind a slow stream', async () => {
+  it('asks the producer to stop when its outbox passes its bound behind a slow stream, keeping every event', async () => {
     const slow = slowWritable(64);
     const sink = createStdoutSink({
       stream: slow.stream,
       batchSize: 2,
-      queue: { capacity: 10, maxBlockMs: 3_000 },
+      outbox: { capacity: 10 },
     });
     let refusals = 0;
     let waits = 0;
     for (let i = 0; i < 60; i++) {
       if (!sink.write(joinedEvent())) {
         refusals += 1;
-        assert.equal(sink.health().producerBlocked, true);
-        assert.equal(await sink.whenWritable(), true);
+        assert.equal(sink.health().full, true);
+        assert.equal(sink.health().status, 'failed');
+        assert.match(sink.health().failedBecause ?? '', /past its bound/);
+        assert.equal(await sink.whenWritable({ timeoutMs: 3_000 }), true);
+        assert.ok(sink.health().pending <= 5, 'writable again at half the bound');
         waits += 1;
       }
-      assert.ok(sink.health().depth <= 10, 'the producer honouring the signal keeps the queue bounded');
+      assert.ok(sink.health().pending <= 11, 'the producer honouring the signal keeps the outbox bounded');
     }
     assert.ok(refusals > 0 && waits === refusals);
     assert.equal(await sink.flush({ timeoutMs: 5_000 }), true);
     const health = sink.health();
     assert.equal(health.delivered, 60);
     assert.equal(health.dropped, 0);
-    assert.equal(health.blockedCount, refusals);
-    assert.ok(health.blockedMsTotal > 0);
+    assert.equal(health.fullCount, refusals);
+    assert.ok(health.fullMsTotal > 0);
+    assert.equal(health.status, 'ok');
     assert.equal(slow.lines().length, 60);
     await sink.close();
   });

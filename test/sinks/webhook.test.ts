@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyWebhookSignature } from '../../src/sinks/signature.js';
 import { createWebhookSink } from '../../src/sinks/webhook.js';
@@ -238,11 +237,11 @@ describe('webhook sink', () => {
     }
   });
 
-  it('with the spill policy, keeps what a dead receiver never took for the next start, in order', async () => {
+  it('with its outbox on disk, keeps what a dead receiver never took for the next start, in order', async () => {
     const { dir, cleanup } = await tempDir();
     const dead = await startReceiver(() => {});
     const alive = await startReceiver((_req, res) => res.writeHead(200).end());
-    const queue = { policy: 'spill' as const, capacity: 2, spillPath: join(dir, 'hook.spill.jsonl') };
+    const outbox = { dir, capacity: 2 };
     try {
       const events = [
         joinedEvent('conv-a'),
@@ -250,20 +249,24 @@ describe('webhook sink', () => {
         joinedEvent('conv-a'),
         joinedEvent('conv-a'),
       ];
-      const first = createWebhookSink({ url: dead.url, secret, queue });
+      // The same name, so the second finds the first's outbox file (a restart after the receiver moved).
+      const first = createWebhookSink({ name: 'hook', url: dead.url, secret, outbox });
       for (const event of events) first.write(event);
       await waitFor(() => dead.received.length === 2, 2_000, 'requests in flight');
       await first.close({ timeoutMs: 50 });
       assert.equal(first.health().failed, 0, 'nothing given up');
-      assert.equal(first.health().spilled, 4, 'all four kept on disk');
+      assert.equal(first.health().dropped, 0, 'nothing dropped past the bound (policy stop)');
+      assert.equal(first.health().pending, 4, 'all four kept on disk');
 
-      const second = createWebhookSink({ url: alive.url, secret, queue, concurrency: 1 });
+      const second = createWebhookSink({ name: 'hook', url: alive.url, secret, outbox, concurrency: 1 });
+      assert.equal(second.health().pending, 4);
       assert.equal(await second.flush({ timeoutMs: 3_000 }), true);
       assert.deepEqual(
         alive.received.map((r) => (JSON.parse(r.body) as { id: string }).id),
         events.map((e) => e.id),
       );
       assert.equal(second.health().delivered, 4);
+      assert.equal(second.health().pending, 0);
       await second.close();
     } finally {
       await dead.close();

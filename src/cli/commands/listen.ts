@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { createConversationStream } from '../../pipeline/conversation-stream.js';
 import { nextStopSignal } from '../../service/signals.js';
-import { createSinks } from '../../sinks/index.js';
+import { createSinks, outboxDirBesideStore } from '../../sinks/index.js';
 import { openStore } from '../../store/index.js';
 import { FrameRecorder } from '../../stream/recording.js';
 import { parseSelectorValue, type TopicSelection } from '../../stream/topic-selector.js';
@@ -73,7 +73,12 @@ export function registerListenCommand(program: Command): void {
     const topicsPerChannel = positive(options.topicsPerChannel, '--topics-per-channel');
     const channelBudget = positive(options.channelBudget, '--channel-budget');
     const { logger, platform } = connect(options);
-    const sinks = createSinks(options.sink?.length ? options.sink : ['stdout'], { logger });
+    // Beside the checkpoint store, the sinks' outboxes survive a crash with it; without a store, in memory.
+    const outboxDir = options.db === false ? undefined : outboxDirBesideStore(options.db);
+    const sinks = createSinks(options.sink?.length ? options.sink : ['stdout'], {
+      logger,
+      ...(outboxDir ? { outboxDir } : {}),
+    });
     const store = options.db === false ? undefined : await openStore(options.db);
     const recorder = options.record ? await FrameRecorder.open(options.record, { append: true }) : undefined;
     const stream = createConversationStream({

@@ -36,6 +36,8 @@ export function registerReplayCommand(program: Command): void {
         file,
         speed: Number(options.speed) || 0,
         onMalformed: (line, reason) => logger.warn({ line, reason }, 'unreadable line skipped'),
+        // A sink past its bound (policy stop) holds the replay until it has room: a recording is never dropped.
+        whenReady: () => sinks.whenWritable(),
       });
       source.onNotification(pipeline.receive);
       await source.start();
