@@ -50,7 +50,7 @@ describe('nats sink specs', () => {
         kind: 'nats',
         url: 'bus.internal:4222',
         name: 'bus',
-        queue: { capacity: 500 },
+        outbox: { capacity: 500 },
         duplicateWindowMs: 900_000,
         concurrency: 8,
         publishTimeoutMs: 2_000,

@@ -445,14 +445,33 @@ describe('ConversationStream: checkpoints after delivery', { timeout: 10_000 }, 
     assert.equal(store.puts.length, 1, 'written once the sinks caught up');
   });
 
-  it('without checkpointAfterDelivery, writes without asking the sinks', async () => {
+  it('a single process waits until the events are durable in the outboxes, and skips the checkpoint otherwise', async () => {
     const store = new RecordingStore();
     const sink = new ControlledSink();
     const run = await startStream({ store, sinks: new EventDispatcher([sink]) });
     run.source.emit(FRAMES[0]!, 1000);
+    await run.stream.pipeline.idle();
+    sink.autoAnswer = false;
     await run.stream.checkpoint();
-    assert.equal(sink.flushes.length, 0);
+    assert.equal(sink.flushes.length, 1, 'the sinks were asked');
+    assert.equal(sink.flushes[0]!.options?.until, 'durable', 'durable in the outbox is enough');
+    assert.equal(store.puts.length, 0, 'nothing written while an event is neither durable nor delivered');
+    sink.autoAnswer = true;
+    await run.stream.checkpoint();
     assert.equal(store.puts.length, 1);
+  });
+
+  it('a replica waits for delivery itself', async () => {
+    const store = new RecordingStore();
+    const sink = new ControlledSink();
+    const run = await startStream({
+      store,
+      sinks: new EventDispatcher([sink]),
+      checkpointAfterDelivery: true,
+    });
+    run.source.emit(FRAMES[0]!, 1000);
+    await run.stream.checkpoint();
+    assert.equal(sink.flushes[0]!.options?.until, 'delivered');
   });
 });
 
