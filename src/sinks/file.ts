@@ -2,6 +2,10 @@
  * The file sink: appends newline-delimited JSON events to a file, rotating by size (and optionally when the UTC
  * day changes). Rotation shifts `events.jsonl` → `events.jsonl.1` → `events.jsonl.2` … and keeps `keep` rotated
  * files. Each event line is written whole to one file: a file passes `maxBytes` only when a single line is larger.
+ *
+ * A process killed in the middle of a write can leave a last line cut short. The next run ends that line before it
+ * appends, so the cut-off text stays a line of its own (readers skip a line that is not JSON) and never spoils the
+ * next event; the event itself is written again whole, as it was never acknowledged.
  */
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -107,9 +111,17 @@ export class FileTransport implements SinkTransport {
   private async ensureOpen(): Promise<FileHandle> {
     if (this.handle) return this.handle;
     await mkdir(dirname(this.settings.path), { recursive: true });
-    const handle = await open(this.settings.path, 'a');
+    const handle = await open(this.settings.path, 'a+');
     const info = await handle.stat();
     this.size = info.size;
+    if (info.size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, info.size - 1);
+      if (last[0] !== 0x0a) {
+        await handle.appendFile('\n');
+        this.size += 1;
+      }
+    }
     // An existing file belongs to the day it was last written.
     this.day = utcDay(info.size > 0 ? info.mtimeMs : this.now());
     this.handle = handle;

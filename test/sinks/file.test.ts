@@ -35,6 +35,30 @@ describe('file sink', () => {
     }
   });
 
+  it('ends a line a killed process cut short before appending, so the next event stays whole', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'events.jsonl');
+      const cut = joinedEvent();
+      const whole = lineOf(cut);
+      await writeFile(path, whole.slice(0, whole.length - 20)); // the write a SIGKILL interrupted
+      const sink = createFileSink({ path });
+      const next = joinedEvent();
+      sink.write(cut); // written again: it was never acknowledged
+      sink.write(next);
+      await sink.close();
+      const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean);
+      assert.equal(lines.length, 3);
+      assert.throws(() => JSON.parse(lines[0]!), 'the cut line stays a line of its own');
+      assert.deepEqual(
+        lines.slice(1).map((line) => (JSON.parse(line) as { id: string }).id),
+        [cut.id, next.id],
+      );
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('rotates by size and keeps only `keep` rotated files, newest events in the live file', async () => {
     const { dir, cleanup } = await tempDir();
     try {
