@@ -66,11 +66,13 @@ export class SparePermits {
     );
   }
 
-  /** Renews every held permit (called on each coordination tick). */
+  /** Renews every held permit (called on each renewal round of the coordinator). */
   async renewAll(): Promise<void> {
-    for (const lease of this.held) {
+    for (const lease of [...this.held]) {
       const value = { owner: this.replicaId, purpose: this.purposes.get(lease) };
       const result = await renewLease(this.kv, lease, value).catch(() => 'unreachable');
+      // Released while the renewal was on its way: given back, not lost, so nothing replaces it.
+      if (!this.held.has(lease)) continue;
       if (result === 'lost') {
         this.held.delete(lease);
         const original = this.originalOf.get(lease) ?? lease;

@@ -132,4 +132,35 @@ describe('leases', () => {
     assert.equal(lease.lost, false, 'an unanswered renewal does not mark the lease lost');
     assert.equal(lease.isValid(monotonicNow() + TIMING.ttlMs), false, 'but it ages out');
   });
+  it('is judged on the clock it was given', async () => {
+    const clock = new ManualClock();
+    const kv = new MemoryKv({ ttlMs: 10_000 });
+    const lease = await acquireLease(kv, 'shard.8', { owner: 'a' }, { ...TIMING, now: clock.now });
+    assert.ok(lease, 'acquired');
+    clock.advance(TIMING.ttlMs - TIMING.safetyMs - 1);
+    assert.equal(lease.isValid(), true, 'valid just before ttl − safety on that clock');
+    assert.equal(lease.ageMs(), TIMING.ttlMs - TIMING.safetyMs - 1);
+    clock.advance(1);
+    assert.equal(lease.isValid(), false, 'invalid from ttl − safety on that clock');
+    assert.equal(await renewLease(kv, lease, { owner: 'a' }), 'renewed');
+    assert.equal(lease.ageMs(), 0, 'confirmed at the time the renewal was sent, on that clock');
+  });
+
+  it('a release while a renewal is on its way waits for it and deletes the lease, not a stale revision', async () => {
+    const kv = new MemoryKv({ ttlMs: 10_000 });
+    const lease = await acquireLease(kv, 'shard.9', { owner: 'a' }, TIMING);
+    assert.ok(lease, 'acquired');
+    const slow = slowUpdates(kv, 50);
+    const renewal = renewLease(slow, lease, { owner: 'a' });
+    const release = releaseLease(slow, lease);
+    assert.equal(lease.isValid(), false, 'given up at once: nothing acts on it meanwhile');
+    assert.equal(await renewal, 'renewed');
+    await release;
+    assert.equal(
+      await kv.get('shard.9'),
+      undefined,
+      'gone from the store: the next holder need not wait a TTL',
+    );
+    assert.ok(await acquireLease(kv, 'shard.9', { owner: 'b' }, TIMING), 'free for the next holder at once');
+  });
 });

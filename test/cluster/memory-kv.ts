@@ -4,6 +4,7 @@
  * on an injectable clock, so a test can let leases expire without waiting for them.
  */
 import type { CoordinationKv, KvRecord } from '../../src/cluster/coordination-kv.js';
+import type { Timers } from '../../src/timers.js';
 
 interface Entry {
   json: string;
@@ -95,13 +96,50 @@ export class MemoryKv implements CoordinationKv {
   }
 }
 
-/** A clock a test moves by hand. */
-export class ManualClock {
+/**
+ * A clock a test moves by hand, and the timers on it (the {@link Timers} port): a timer runs when the clock is moved
+ * past its due time, never on its own.
+ */
+export class ManualClock implements Timers {
+  private readonly timers = new Map<number, { due: number; fn: () => void }>();
+  private sequence = 0;
+
   constructor(public value = 1_000_000) {}
 
   readonly now = (): number => this.value;
 
+  readonly setTimeout = (fn: () => void, ms: number): unknown => {
+    const handle = ++this.sequence;
+    this.timers.set(handle, { due: this.value + Math.max(0, ms), fn });
+    return handle;
+  };
+
+  readonly clearTimeout = (handle: unknown): void => {
+    this.timers.delete(handle as number);
+  };
+
+  /** Moves the clock on, running each timer that falls due on the way (in due order) at its due time. */
   advance(ms: number): void {
-    this.value += ms;
+    const target = this.value + ms;
+    for (;;) {
+      const next = [...this.timers].sort(([a, x], [b, y]) => x.due - y.due || a - b)[0];
+      if (!next || next[1].due > target) break;
+      this.timers.delete(next[0]);
+      this.value = Math.max(this.value, next[1].due);
+      next[1].fn();
+    }
+    this.value = target;
+  }
+
+  /**
+   * Lets `ms` pass in steps of `stepMs`, and after each step lets the work its timers started run (everything
+   * awaiting only promises and in-memory stores), as time passes for a process that is not paused.
+   */
+  async elapse(ms: number, stepMs: number): Promise<void> {
+    for (let passed = 0; passed < ms; passed += stepMs) {
+      this.advance(Math.min(stepMs, ms - passed));
+      // A macrotask: every promise the due timers set going settles first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
 }
