@@ -1,19 +1,30 @@
 /**
- * Shard ownership across replicas. Every tick a replica renews its membership and its leases, reads who is alive
- * and who holds what, and acts on the difference from the rendezvous placement:
+ * Shard ownership across replicas. Two loops run on their own timers:
  *
- * - a free shard (no lease: never owned, or its owner died and the lease expired) is taken by the member it is
- *   placed on — by anyone once it has stayed free for a grace period — taking over the previous owner's channel
- *   and resuming from its checkpoint, the gap since then backfilled;
- * - a shard held by a live member but placed elsewhere moves make-before-break, one move at a time in the whole
- *   replica set (the `move` lease): the new owner connects a held stream on a spare channel permit and says
- *   `ready`; the old owner writes its final checkpoint and lets go; the new owner takes the lease, restores the
- *   checkpoint and replays what it received meanwhile;
- * - a lease that could not be renewed (lost, or expired while the process was paused) makes its holder stand
- *   down at once without writing anything: the successor's state stands.
+ * - the renewal loop keeps this replica's membership, its shard leases (and the record of each shard's channel),
+ *   its spare permits and the move marker alive. It only talks to the store: whatever a round finds (a lease lost,
+ *   a runner tainted) is acted on beside it, so neither a slow store call for one lease nor a slow hand-over ever
+ *   holds back the others' renewals;
+ * - the coordination round reads who is alive and who holds what, and acts on the difference from the
+ *   rendezvous placement:
+ *   - a free shard (no lease: never owned, or its owner died and the lease expired) is taken by the member it is
+ *     placed on — by anyone once it has stayed free for a grace period — taking over the previous owner's channel
+ *     and resuming from its checkpoint, the gap since then backfilled;
+ *   - a shard held by a live member but placed elsewhere moves make-before-break, one move at a time in the whole
+ *     replica set (the `move` lease): the new owner connects a held stream on a spare channel permit and says
+ *     `ready`; the old owner writes its final checkpoint and lets go; the new owner takes the lease, restores the
+ *     checkpoint and replays what it received meanwhile. A move that fails on the way (the held stream cannot
+ *     connect, the restore fails, it takes too long) is rolled back: the held stream and what it buffered are
+ *     dropped, the permit, the marker and any shard lease taken are given back;
+ * - a lease that could not be renewed (lost, or expired while the process was paused) makes its holder stand down
+ *   at once without writing anything: the successor's state stands.
+ *
+ * Each shard this replica has anything to do with is in one phase (see {@link ShardPhase}); every change of phase
+ * is checked against the transitions allowed, so no path can, say, activate a shard that was already given back.
  */
 import type { Logger } from '../logging.js';
 import type { ChannelInfo } from '../stream/port.js';
+import type { Timers } from '../timers.js';
 import type { SparePermits } from './channel-permits.js';
 import { type CoordinationKv, kvSafe } from './coordination-kv.js';
 import {
@@ -30,6 +41,11 @@ import { shardIds } from './shards.js';
 export interface CoordinatorTiming {
   /** Time between coordination rounds (a third of the lease TTL by default). */
   tickMs: number;
+  /**
+   * Time between renewals of membership, leases, spare permits and the move marker (`tickMs` by default). They run
+   * on their own timer, never behind a coordination round.
+   */
+  renewEveryMs?: number;
   /** A move not finished in this time is abandoned (the old owner keeps the shard). */
   handoverTimeoutMs: number;
   /** A free shard placed on another member is taken by anyone after this long. */
@@ -60,26 +76,64 @@ export interface CoordinatorOptions<R extends ShardHandle = ShardHandle> {
   spares: SparePermits;
   lease: LeaseTiming;
   timing: CoordinatorTiming;
+  /**
+   * The clock the loops are timed on and leases are judged on (when `lease.now` is not given): the monotonic clock
+   * with unref'd timers by default; tests pass one they move by hand.
+   */
+  timers?: Timers;
   /** Builds the runner of a shard (not started). */
   createRunner(shard: string, options: { hold: boolean; adopt?: ChannelInfo }): R;
   logger: Logger;
 }
 
-interface Owned<R> {
-  lease: Lease;
-  runner: R;
-  since: number;
-  recordedChannelId: string | undefined;
-}
+/**
+ * Where a shard stands on this replica:
+ *
+ * ```
+ * take-over:  starting ──► owned ──► outgoing ──► released     (handed over, or this replica stops)
+ * move in:    incoming ──► activating ──► owned
+ * ```
+ *
+ * and from `starting`, `incoming`, `activating` or `owned` straight to `released` when it fails or is stood down.
+ * A released shard is forgotten.
+ */
+export type ShardPhase = 'incoming' | 'activating' | 'starting' | 'owned' | 'outgoing' | 'released';
 
-interface Incoming<R> {
-  shard: string;
+const TRANSITIONS: Record<ShardPhase, readonly ShardPhase[]> = {
+  // Held on a spare permit, waiting for the old owner to let go.
+  incoming: ['activating', 'released'],
+  // The lease is ours: restoring the checkpoint and replaying what was held.
+  activating: ['owned', 'released'],
+  // Taken over under our lease: restoring and connecting.
+  starting: ['owned', 'outgoing', 'released'],
+  owned: ['outgoing', 'released'],
+  // Final checkpoint, then the lease goes back; renewed until then so the checkpoint is still ours to write.
+  outgoing: ['released'],
+  released: [],
+};
+
+/** Phases in which this replica runs the shard under its own lease (what it reports as owned). */
+const RUNNING: ReadonlySet<ShardPhase> = new Set(['starting', 'activating', 'owned']);
+
+interface MoveIn {
   from: string;
-  moveLease: Lease;
+  /** The `move` marker, one in the whole replica set. */
+  marker: Lease;
+  /** Covers the held stream's channel until the shard lease does. */
   permit: Lease;
-  runner: R;
   ready: boolean;
   startedAt: number;
+}
+
+interface ShardSlot<R> {
+  readonly shard: string;
+  phase: ShardPhase;
+  readonly runner: R;
+  /** The shard lease; absent while a move waits for the old owner to let go. */
+  lease: Lease | undefined;
+  /** While moving in from a live owner. */
+  move: MoveIn | undefined;
+  recordedChannelId: string | undefined;
 }
 
 interface ShardLeaseValue {
@@ -124,23 +178,38 @@ export interface CoordinatorHealth {
   storeAgeMs: number | undefined;
 }
 
+/** The clock coordination runs on by default: monotonic, its timers unref'd (coordinating keeps no process alive). */
+export const coordinationTimers: Timers = {
+  now: monotonicNow,
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 const MEMBER_PREFIX = 'member.';
 const SHARD_PREFIX = 'shard.';
 const MOVE_KEY = 'move';
 
 export class ShardCoordinator<R extends ShardHandle = ShardHandle> {
-  private readonly owned = new Map<string, Owned<R>>();
-  private incoming: Incoming<R> | undefined;
+  private readonly slots = new Map<string, ShardSlot<R>>();
   private readonly firstSeenFree = new Map<string, number>();
   private readonly shards: string[];
   private readonly memberKey: string;
+  private readonly timers: Timers;
+  private readonly leaseTiming: LeaseTiming;
   private members: string[] = [];
   private view = new Map<string, ShardLeaseValue & { revision: number }>();
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicks: (() => void) | undefined;
+  private stopRenewals: (() => void) | undefined;
   private ticking: Promise<void> | undefined;
+  private renewing: Promise<void> | undefined;
+  /** Starts, stand-downs and roll-backs running beside the loops. */
+  private readonly inFlight = new Set<Promise<void>>();
   private joinedAt: number | undefined;
   private lastStoreAnswer: number | undefined;
-  private stopped = false;
+  /** Crashed (tests): nothing runs any more. */
+  private halted = false;
+  /** Handing everything back: no new round starts, renewals go on until the leases are released. */
+  private stopping = false;
   private readonly log: Logger;
   private readonly counters = {
     takeovers: 0,
@@ -154,32 +223,38 @@ export class ShardCoordinator<R extends ShardHandle = ShardHandle> {
     this.shards = shardIds(options.shardCount);
     this.memberKey = `${MEMBER_PREFIX}${kvSafe(options.replicaId)}`;
     this.log = options.logger.child({ component: 'coordinator' });
+    const timers = options.timers ?? coordinationTimers;
+    this.timers = timers;
+    this.leaseTiming = { ...options.lease, now: options.lease.now ?? (() => timers.now()) };
   }
 
   /** Shards this replica runs now, with their runners. */
   runners(): R[] {
-    return [...this.owned.values()].map((owned) => owned.runner);
+    return this.running().map((slot) => slot.runner);
   }
 
   /**
    * Stops coordinating without letting anything go, as a crashed process would (tests of what the others do).
    */
   halt(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.halted = true;
+    this.stopTicks?.();
+    this.stopRenewals?.();
   }
 
-  /** Registers, then coordinates on every tick until stopped. */
+  /** Registers, then renews and coordinates, each on its own timer, until stopped. */
   start(): void {
-    this.joinedAt = monotonicNow();
+    this.joinedAt = this.timers.now();
+    const { tickMs, renewEveryMs = tickMs } = this.options.timing;
+    void this.runRenewal();
     void this.runTick();
-    this.timer = setInterval(() => void this.runTick(), this.options.timing.tickMs);
-    this.timer.unref();
+    this.stopRenewals = every(this.timers, renewEveryMs, () => void this.runRenewal());
+    this.stopTicks = every(this.timers, tickMs, () => void this.runTick());
   }
 
-  /** One coordination round now (tests, and the ticks). */
+  /** One coordination round now (tests, and the round timer); joins the round under way if there is one. */
   runTick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.halted || this.stopping) return Promise.resolve();
     this.ticking ??= this.tick()
       .catch((error: unknown) =>
         this.log.warn({ err: (error as Error).message }, 'coordination round failed'),
@@ -190,70 +265,168 @@ export class ShardCoordinator<R extends ShardHandle = ShardHandle> {
     return this.ticking;
   }
 
+  /** One renewal round now (tests, and the renewal timer); joins the round under way if there is one. */
+  runRenewal(): Promise<void> {
+    if (this.halted) return Promise.resolve();
+    this.renewing ??= this.renew()
+      .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'renewal round failed'))
+      .finally(() => {
+        this.renewing = undefined;
+      });
+    return this.renewing;
+  }
+
+  /** Resolves once no round, start, stand-down or roll-back is under way (tests). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [this.ticking, this.renewing, ...this.inFlight].filter((p) => p !== undefined);
+      if (pending.length === 0) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
   /** Hands every shard back (final checkpoints written, leases released so others take over at once). */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.stopping || this.halted) return;
+    this.stopping = true;
+    this.stopTicks?.();
     await this.ticking;
-    if (this.incoming) await this.abortIncoming('stopping');
+    // Renewals go on meanwhile: a final checkpoint is only written under a lease still surely ours.
     await Promise.all(
-      [...this.owned.keys()].map((shard) => this.letGo(shard, 'stopping').catch(() => undefined)),
+      [...this.slots.values()].map((slot) => {
+        const done = (error: unknown) =>
+          this.log.error({ shard: slot.shard, err: (error as Error).message }, 'giving a shard back failed');
+        if (slot.phase === 'incoming') return this.rollBackMove(slot, 'stopping').catch(done);
+        if (slot.phase === 'owned' || slot.phase === 'starting')
+          return this.letGo(slot, 'stopping').catch(done);
+        return undefined;
+      }),
     );
+    this.halt();
+    await this.renewing;
     await this.options.spares.releaseAll();
     await this.options.kv.delete(this.memberKey).catch(() => undefined);
   }
 
   health(): CoordinatorHealth {
-    const now = monotonicNow();
+    const now = this.timers.now();
     const placement = placeShards(this.shards, this.members);
+    const incoming = this.incoming();
     return {
       replicaId: this.options.replicaId,
       members: [...this.members],
       shards: this.shards.map((shard) => {
-        const owned = this.owned.get(shard);
+        const slot = this.slots.get(shard);
+        const runs = slot !== undefined && RUNNING.has(slot.phase) && slot.lease !== undefined;
         const seen = this.view.get(shard);
         return {
           shard,
-          owner: owned ? this.options.replicaId : seen?.owner,
+          owner: runs ? this.options.replicaId : seen?.owner,
           placedOn: placement.get(shard),
-          epoch: owned?.lease.epoch ?? seen?.epoch,
-          ...(owned ? { state: owned.runner.state, leaseAgeMs: Math.round(owned.lease.ageMs(now)) } : {}),
+          epoch: runs ? slot.lease?.epoch : seen?.epoch,
+          ...(runs ? { state: slot.runner.state, leaseAgeMs: Math.round(slot.lease!.ageMs(now)) } : {}),
         };
       }),
-      owned: this.owned.size,
-      incoming: this.incoming
-        ? { shard: this.incoming.shard, from: this.incoming.from, ready: this.incoming.ready }
-        : undefined,
+      owned: this.running().length,
+      incoming:
+        incoming?.move !== undefined
+          ? { shard: incoming.shard, from: incoming.move.from, ready: incoming.move.ready }
+          : undefined,
       counters: { ...this.counters },
       sparePermitsHeld: this.options.spares.heldCount,
       storeAgeMs: this.lastStoreAnswer === undefined ? undefined : Math.round(now - this.lastStoreAnswer),
     };
   }
 
-  // ── one round ────────────────────────────────────────────────────────────────────────────────────────
+  // ── the renewal loop ─────────────────────────────────────────────────────────────────────────────────
 
-  private async tick(): Promise<void> {
-    const { kv, replicaId } = this.options;
-    await kv
-      .put(this.memberKey, { id: replicaId, shards: [...this.owned.keys()], at: new Date().toISOString() })
+  /** Every renewal at once: one slow answer from the store delays none of the others. */
+  private async renew(): Promise<void> {
+    await Promise.all([
+      this.renewMembership(),
+      this.options.spares.renewAll(),
+      ...[...this.slots.values()].map((slot) => this.renewSlot(slot)),
+    ]);
+  }
+
+  private async renewMembership(): Promise<void> {
+    const record = {
+      id: this.options.replicaId,
+      shards: this.running().map((slot) => slot.shard),
+      at: new Date().toISOString(),
+    };
+    await this.options.kv
+      .put(this.memberKey, record)
       .then(() => {
-        this.lastStoreAnswer = monotonicNow();
+        this.lastStoreAnswer = this.timers.now();
       })
       .catch((error: unknown) =>
         this.log.warn({ err: (error as Error).message }, 'coordination store unreachable'),
       );
-    await this.renewOwned();
-    await this.options.spares.renewAll();
-    if (this.incoming) {
-      const incoming = this.incoming;
-      const result = await renewLease(kv, incoming.moveLease, this.moveValue(incoming)).catch(
-        () => 'unreachable' as const,
-      );
-      if (result === 'lost') await this.abortIncoming('move marker lost');
-    }
-    if (this.stopped) return;
+  }
 
+  /**
+   * Renews what one shard holds: its lease and, while moving in, the move marker. A lost lease or a tainted runner
+   * starts a stand-down beside the loop (stopping a runner may take a while), as does a lost marker before the
+   * shard lease was taken.
+   */
+  private async renewSlot(slot: ShardSlot<R>): Promise<void> {
+    const move = slot.move;
+    const renewingMarker =
+      move && (slot.phase === 'incoming' || slot.phase === 'activating')
+        ? this.renewMarker(slot, move)
+        : undefined;
+    await Promise.all([renewingMarker, this.renewShardLease(slot)]);
+  }
+
+  private async renewShardLease(slot: ShardSlot<R>): Promise<void> {
+    const lease = slot.lease;
+    if (!lease || !(RUNNING.has(slot.phase) || slot.phase === 'outgoing')) return;
+    if (slot.phase !== 'outgoing' && slot.runner.tainted) {
+      this.beside(this.standDown(slot, 'events of this epoch were refused', true));
+      return;
+    }
+    const result = await renewLease(this.options.kv, lease, this.leaseValue(lease)).catch(
+      () => 'unreachable' as const,
+    );
+    // Given back (or stood down) while the renewal was on its way: nothing more to do for it.
+    if (!RUNNING.has(slot.phase)) return;
+    if (result === 'lost') {
+      this.beside(this.standDown(slot, 'lease lost (renewed too late, or taken over)', false));
+    } else if (result === 'unreachable' && lease.ageMs() > this.options.lease.ttlMs) {
+      this.beside(this.standDown(slot, 'lease expired while the coordination store was unreachable', false));
+    } else if (result === 'renewed') {
+      // Only a confirmed owner records the shard's channel: a paused one must not overwrite its successor's.
+      await this.recordChannel(slot);
+    }
+  }
+
+  private async renewMarker(slot: ShardSlot<R>, move: MoveIn): Promise<void> {
+    const result = await renewLease(this.options.kv, move.marker, this.moveValue(slot, move)).catch(
+      () => 'unreachable' as const,
+    );
+    // Once the shard lease is ours the marker has done its work; before, the move cannot go on without it.
+    if (result === 'lost' && slot.phase === 'incoming')
+      this.beside(this.rollBackMove(slot, 'move marker lost'));
+  }
+
+  private leaseValue(lease: Lease): ShardLeaseValue {
+    return { owner: kvSafe(this.options.replicaId), epoch: lease.epoch };
+  }
+
+  private moveValue(slot: ShardSlot<R>, move: MoveIn): MoveValue {
+    return {
+      shard: slot.shard,
+      from: move.from,
+      to: kvSafe(this.options.replicaId),
+      phase: move.ready ? 'ready' : 'preparing',
+    };
+  }
+
+  // ── one coordination round ───────────────────────────────────────────────────────────────────────────
+
+  private async tick(): Promise<void> {
+    const { kv, replicaId } = this.options;
     // What the replica set looks like now.
     const members = new Set((await kv.keys(MEMBER_PREFIX)).map((key) => key.slice(MEMBER_PREFIX.length)));
     members.add(kvSafe(replicaId));
@@ -264,27 +437,30 @@ export class ShardCoordinator<R extends ShardHandle = ShardHandle> {
       if (record) view.set(key.slice(SHARD_PREFIX.length), { ...record.value, revision: record.revision });
     }
     this.view = view;
-    this.lastStoreAnswer = monotonicNow();
+    this.lastStoreAnswer = this.timers.now();
     const move = await kv.get<MoveValue>(MOVE_KEY);
     const me = kvSafe(replicaId);
     const placement = placeShards(this.shards, this.members);
 
     // The old side of a move: the new owner is connected, so let go.
-    if (move && move.value.from === me && move.value.phase === 'ready' && this.owned.has(move.value.shard)) {
-      await this.letGo(move.value.shard, `handed over to ${move.value.to}`);
+    const leaving =
+      move?.value.from === me && move.value.phase === 'ready' && this.slots.get(move.value.shard);
+    if (leaving && leaving.phase === 'owned') {
+      await this.letGo(leaving, `handed over to ${move.value.to}`);
       this.counters.handoversOut++;
-      view.delete(move.value.shard);
+      view.delete(leaving.shard);
     }
 
     // The new side of a move.
-    if (this.incoming) await this.progressIncoming(view);
+    const incoming = this.incoming();
+    if (incoming?.phase === 'incoming') await this.progressIncoming(incoming, view);
 
     // Free shards: taken by the member they are placed on, by anyone after the grace period. A replica that
     // just joined waits one round, so replicas starting together see each other before taking anything.
-    const now = monotonicNow();
+    const now = this.timers.now();
     const settled = this.joinedAt !== undefined && now - this.joinedAt >= this.options.timing.tickMs;
     for (const shard of this.shards) {
-      if (view.has(shard) || this.owned.has(shard) || this.incoming?.shard === shard) {
+      if (view.has(shard) || this.slots.has(shard)) {
         this.firstSeenFree.delete(shard);
         continue;
       }
@@ -296,7 +472,7 @@ export class ShardCoordinator<R extends ShardHandle = ShardHandle> {
     }
 
     // At most one move in the whole set: start one towards this replica if the placement asks for it.
-    if (!this.incoming && !move) {
+    if (!this.incoming() && !move) {
       for (const shard of this.shards) {
         const holder = view.get(shard)?.owner;
         if (holder && holder !== me && placement.get(shard) === me && members.has(holder)) {
@@ -307,57 +483,30 @@ export class ShardCoordinator<R extends ShardHandle = ShardHandle> {
     }
   }
 
-  /** Renews every owned lease; stands down where it was lost, or where the runner can no longer act. */
-  private async renewOwned(): Promise<void> {
-    const { kv, channels } = this.options;
-    for (const [shard, owned] of [...this.owned]) {
-      if (owned.runner.tainted) {
-        await this.standDown(shard, 'events of this epoch were refused', true);
-        continue;
-      }
-      const result = await renewLease(kv, owned.lease, this.leaseValue(owned)).catch(
-        () => 'unreachable' as const,
-      );
-      if (result === 'lost') {
-        await this.standDown(shard, 'lease lost (renewed too late, or taken over)', false);
-        continue;
-      }
-      if (result === 'unreachable' && owned.lease.ageMs() > this.options.lease.ttlMs) {
-        await this.standDown(shard, 'lease expired while the coordination store was unreachable', false);
-        continue;
-      }
-      const channel = owned.runner.channel();
-      if (channel && channel.id !== owned.recordedChannelId) {
-        await channels
-          .put(`${SHARD_PREFIX}${shard}`, channel)
-          .then(() => {
-            owned.recordedChannelId = channel.id;
-          })
-          .catch(() => undefined);
-      }
-    }
-  }
-
-  private leaseValue(owned: Owned<R>): ShardLeaseValue {
-    return { owner: kvSafe(this.options.replicaId), epoch: owned.lease.epoch };
-  }
-
-  private moveValue(incoming: Incoming<R>): MoveValue {
-    return {
-      shard: incoming.shard,
-      from: incoming.from,
-      to: kvSafe(this.options.replicaId),
-      phase: incoming.ready ? 'ready' : 'preparing',
-    };
+  /** Records the shard's channel when it changed, so a successor can take it over. */
+  private async recordChannel(slot: ShardSlot<R>): Promise<void> {
+    const channel = slot.runner.channel();
+    if (!channel || channel.id === slot.recordedChannelId) return;
+    await this.options.channels
+      .put(`${SHARD_PREFIX}${slot.shard}`, channel)
+      .then(() => {
+        slot.recordedChannelId = channel.id;
+      })
+      .catch(() => undefined);
   }
 
   // ── taking, moving and giving up shards ──────────────────────────────────────────────────────────────
 
   /** Takes a free shard: lease, the previous owner's channel (when it still lives), its checkpoint. */
   private async takeOver(shard: string): Promise<void> {
-    const { kv, lease: timing } = this.options;
+    const { kv } = this.options;
     const me = kvSafe(this.options.replicaId);
-    const lease = await acquireLease<ShardLeaseValue>(kv, `${SHARD_PREFIX}${shard}`, { owner: me }, timing);
+    const lease = await acquireLease<ShardLeaseValue>(
+      kv,
+      `${SHARD_PREFIX}${shard}`,
+      { owner: me },
+      this.leaseTiming,
+    );
     if (!lease) return;
     this.counters.takeovers++;
     this.firstSeenFree.delete(shard);
@@ -365,118 +514,229 @@ export class ShardCoordinator<R extends ShardHandle = ShardHandle> {
       await this.options.channels.get<ChannelInfo>(`${SHARD_PREFIX}${shard}`).catch(() => undefined)
     )?.value;
     const runner = this.options.createRunner(shard, { hold: false, ...(adopt ? { adopt } : {}) });
-    this.owned.set(shard, { lease, runner, since: monotonicNow(), recordedChannelId: adopt?.id });
+    const slot: ShardSlot<R> = {
+      shard,
+      phase: 'starting',
+      runner,
+      lease,
+      move: undefined,
+      recordedChannelId: adopt?.id,
+    };
+    this.slots.set(shard, slot);
     this.log.info({ shard, epoch: lease.epoch, adopting: adopt !== undefined }, 'shard taken');
-    void runner.start(lease).catch(async (error: unknown) => {
-      this.log.error({ shard, err: (error as Error).message }, 'shard failed to start; letting it go');
-      if (this.owned.get(shard)?.runner === runner) await this.standDown(shard, 'start failed', true);
-    });
+    this.beside(this.startTakenOver(slot, lease));
+  }
+
+  private async startTakenOver(slot: ShardSlot<R>, lease: Lease): Promise<void> {
+    try {
+      await slot.runner.start(lease);
+    } catch (error) {
+      this.log.error(
+        { shard: slot.shard, err: (error as Error).message },
+        'shard failed to start; letting it go',
+      );
+      await this.standDown(slot, 'start failed', true);
+      return;
+    }
+    if (slot.phase === 'starting') this.moveTo(slot, 'owned');
   }
 
   /** Starts taking a shard from a live owner: a held stream on a spare permit, connected before it lets go. */
   private async beginMove(shard: string, from: string): Promise<void> {
-    const { kv, lease: timing, spares } = this.options;
+    const { kv, spares } = this.options;
     const me = kvSafe(this.options.replicaId);
-    const moveLease = await acquireLease<MoveValue>(
+    const marker = await acquireLease<MoveValue>(
       kv,
       MOVE_KEY,
       { shard, from, to: me, phase: 'preparing' },
-      timing,
+      this.leaseTiming,
     );
-    if (!moveLease) return;
+    if (!marker) return;
     const permit = await spares.tryAcquire(`take shard ${shard}`).catch(() => undefined);
     if (!permit) {
-      await releaseLease(kv, moveLease).catch(() => undefined);
+      await releaseLease(kv, marker).catch(() => undefined);
       this.log.info({ shard }, 'no spare channel permit for a move; trying later');
       return;
     }
-    const runner = this.options.createRunner(shard, { hold: true });
-    const incoming: Incoming<R> = {
+    const slot: ShardSlot<R> = {
       shard,
-      from,
-      moveLease,
-      permit,
-      runner,
-      ready: false,
-      startedAt: monotonicNow(),
+      phase: 'incoming',
+      runner: this.options.createRunner(shard, { hold: true }),
+      lease: undefined,
+      move: { from, marker, permit, ready: false, startedAt: this.timers.now() },
+      recordedChannelId: undefined,
     };
-    this.incoming = incoming;
+    this.slots.set(shard, slot);
     this.log.info({ shard, from }, 'moving shard here: connecting');
-    runner.start(undefined).then(
-      () => {
-        incoming.ready = true;
-        // Tell the old owner now rather than at the next round.
-        if (this.incoming === incoming)
-          void renewLease(kv, moveLease, this.moveValue(incoming)).catch(() => undefined);
-      },
-      async (error: unknown) => {
-        this.log.warn({ shard, err: (error as Error).message }, 'move failed to connect');
-        if (this.incoming === incoming) await this.abortIncoming('connect failed');
-      },
-    );
+    this.beside(this.connectHeld(slot));
   }
 
-  private async progressIncoming(view: Map<string, ShardLeaseValue>): Promise<void> {
-    const incoming = this.incoming!;
-    if (monotonicNow() - incoming.startedAt > this.options.timing.handoverTimeoutMs) {
-      await this.abortIncoming('timed out');
+  private async connectHeld(slot: ShardSlot<R>): Promise<void> {
+    try {
+      await slot.runner.start(undefined);
+    } catch (error) {
+      this.log.warn({ shard: slot.shard, err: (error as Error).message }, 'move failed to connect');
+      await this.rollBackMove(slot, 'connect failed');
       return;
     }
-    if (!incoming.ready || view.has(incoming.shard)) return;
-    const { kv, lease: timing, spares } = this.options;
-    const me = kvSafe(this.options.replicaId);
-    const lease = await acquireLease<ShardLeaseValue>(
-      kv,
-      `${SHARD_PREFIX}${incoming.shard}`,
-      { owner: me },
-      timing,
-    );
-    if (!lease) return;
-    this.incoming = undefined;
-    this.owned.set(incoming.shard, {
-      lease,
-      runner: incoming.runner,
-      since: monotonicNow(),
-      recordedChannelId: undefined,
-    });
-    await incoming.runner.activate(lease);
-    // The channel is now the shard's own: its spare permit goes back to the replica set.
-    await spares.release(incoming.permit);
-    await releaseLease(kv, incoming.moveLease).catch(() => undefined);
-    this.counters.handoversIn++;
-    this.log.info({ shard: incoming.shard, from: incoming.from, epoch: lease.epoch }, 'shard moved here');
+    const move = slot.move;
+    if (slot.phase !== 'incoming' || !move) return;
+    move.ready = true;
+    // Tell the old owner now rather than at the next renewal.
+    await this.renewMarker(slot, move);
   }
 
-  private async abortIncoming(reason: string): Promise<void> {
-    const incoming = this.incoming;
-    if (!incoming) return;
-    this.incoming = undefined;
+  /** The new owner's side: once the old owner let go, take the lease, restore and replay. */
+  private async progressIncoming(slot: ShardSlot<R>, view: Map<string, ShardLeaseValue>): Promise<void> {
+    const move = slot.move!;
+    if (this.timers.now() - move.startedAt > this.options.timing.handoverTimeoutMs) {
+      await this.rollBackMove(slot, 'timed out');
+      return;
+    }
+    if (!move.ready || view.has(slot.shard)) return;
+    const me = kvSafe(this.options.replicaId);
+    const lease = await acquireLease<ShardLeaseValue>(
+      this.options.kv,
+      `${SHARD_PREFIX}${slot.shard}`,
+      { owner: me },
+      this.leaseTiming,
+    );
+    if (!lease) return;
+    slot.lease = lease;
+    // Rolled back while the lease was being taken (the marker was lost): give the lease back too.
+    if (slot.phase !== 'incoming') {
+      await releaseLease(this.options.kv, lease).catch(() => undefined);
+      return;
+    }
+    this.moveTo(slot, 'activating');
+    try {
+      await slot.runner.activate(lease);
+    } catch (error) {
+      this.log.error({ shard: slot.shard, err: (error as Error).message }, 'shard failed to activate');
+      await this.rollBackMove(slot, 'restore failed');
+      return;
+    }
+    // Stood down while activating (the lease was lost): that released everything.
+    if (!this.isIn(slot, 'activating')) return;
+    this.moveTo(slot, 'owned');
+    // The channel is now the shard's own: its spare permit goes back to the replica set, and the move is over.
+    await this.endMove(slot);
+    this.counters.handoversIn++;
+    this.log.info({ shard: slot.shard, from: move.from, epoch: lease.epoch }, 'shard moved here');
+  }
+
+  /**
+   * Undoes a move that cannot finish: the held runner stops (what it buffered goes with it), then the spare
+   * permit, the marker and the shard lease, if it was taken, are given back. Before the old owner let go, it keeps
+   * the shard; after, the shard is free and taken over as any free shard.
+   */
+  private async rollBackMove(slot: ShardSlot<R>, reason: string): Promise<void> {
+    if (slot.phase !== 'incoming' && slot.phase !== 'activating') return;
+    const oldOwnerKeepsIt = slot.phase === 'incoming';
+    this.moveTo(slot, 'released');
     this.counters.movesAborted++;
-    this.log.warn({ shard: incoming.shard, reason }, 'move abandoned');
-    await incoming.runner.stop({ checkpoint: false, drainMs: 0 });
-    await this.options.spares.release(incoming.permit);
-    await releaseLease(this.options.kv, incoming.moveLease).catch(() => undefined);
+    this.log.warn(
+      { shard: slot.shard, from: slot.move?.from, reason },
+      oldOwnerKeepsIt ? 'move abandoned; the old owner keeps the shard' : 'move abandoned; the shard is free',
+    );
+    await this.release(slot, { checkpoint: false, drainMs: 0, releaseLease: true });
   }
 
   /** Gives a shard up in order: final checkpoint (fenced by the epoch), then the lease. */
-  private async letGo(shard: string, reason: string): Promise<void> {
-    const owned = this.owned.get(shard);
-    if (!owned) return;
-    this.owned.delete(shard);
-    this.log.info({ shard, reason }, 'letting shard go');
-    await owned.runner.stop({ checkpoint: true });
-    await releaseLease(this.options.kv, owned.lease).catch(() => undefined);
+  private async letGo(slot: ShardSlot<R>, reason: string): Promise<void> {
+    this.moveTo(slot, 'outgoing');
+    this.log.info({ shard: slot.shard, reason }, 'letting shard go');
+    await this.release(slot, { checkpoint: true, releaseLease: true });
+    this.moveTo(slot, 'released');
   }
 
   /** Stops a shard without writing anything: its lease is (or may be) someone else's now. */
-  private async standDown(shard: string, reason: string, release: boolean): Promise<void> {
-    const owned = this.owned.get(shard);
-    if (!owned) return;
-    this.owned.delete(shard);
+  private async standDown(slot: ShardSlot<R>, reason: string, releaseLease: boolean): Promise<void> {
+    if (!RUNNING.has(slot.phase)) return;
+    this.moveTo(slot, 'released');
     this.counters.standDowns++;
-    this.log.warn({ shard, epoch: owned.lease.epoch, reason }, 'standing down from shard');
-    owned.lease.lost = owned.lease.lost || !release;
-    await owned.runner.stop({ checkpoint: false, drainMs: 0 });
-    if (release) await releaseLease(this.options.kv, owned.lease).catch(() => undefined);
+    this.log.warn({ shard: slot.shard, epoch: slot.lease?.epoch, reason }, 'standing down from shard');
+    if (slot.lease && !releaseLease) slot.lease.lost = true;
+    await this.release(slot, { checkpoint: false, drainMs: 0, releaseLease });
   }
+
+  /**
+   * Stops the runner, then gives back what the shard holds: its lease (when asked), and a move's permit and
+   * marker. Each step is tried whatever happened to the one before, so nothing is held forever.
+   */
+  private async release(
+    slot: ShardSlot<R>,
+    options: { checkpoint: boolean; drainMs?: number; releaseLease: boolean },
+  ): Promise<void> {
+    const stopOptions = {
+      checkpoint: options.checkpoint,
+      ...(options.drainMs === undefined ? {} : { drainMs: options.drainMs }),
+    };
+    await slot.runner
+      .stop(stopOptions)
+      .catch((error: unknown) =>
+        this.log.error({ shard: slot.shard, err: (error as Error).message }, 'shard runner failed to stop'),
+      );
+    if (options.releaseLease && slot.lease)
+      await releaseLease(this.options.kv, slot.lease).catch(() => undefined);
+    await this.endMove(slot);
+  }
+
+  /** Gives back a move's spare permit and marker. */
+  private async endMove(slot: ShardSlot<R>): Promise<void> {
+    const move = slot.move;
+    if (!move) return;
+    slot.move = undefined;
+    await this.options.spares.release(move.permit);
+    await releaseLease(this.options.kv, move.marker).catch(() => undefined);
+  }
+
+  // ── phases ───────────────────────────────────────────────────────────────────────────────────────────
+
+  private moveTo(slot: ShardSlot<R>, next: ShardPhase): void {
+    if (!TRANSITIONS[slot.phase].includes(next))
+      throw new Error(`shard ${slot.shard}: no transition from ${slot.phase} to ${next}`);
+    slot.phase = next;
+    if (next === 'released' && this.slots.get(slot.shard) === slot) this.slots.delete(slot.shard);
+  }
+
+  /** The slot's phase now (read afresh: it may have changed while this code awaited). */
+  private isIn(slot: ShardSlot<R>, phase: ShardPhase): boolean {
+    return slot.phase === phase;
+  }
+
+  private running(): ShardSlot<R>[] {
+    return [...this.slots.values()].filter((slot) => RUNNING.has(slot.phase));
+  }
+
+  /** The move towards this replica, if one is under way. */
+  private incoming(): ShardSlot<R> | undefined {
+    return [...this.slots.values()].find((slot) => slot.move !== undefined);
+  }
+
+  /** Runs work beside the loops, so it holds back neither; failures are logged. */
+  private beside(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => this.log.error({ err: (error as Error).message }, 'shard transition failed'))
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+}
+
+/** Calls `fn` every `periodMs` on the clock port until the returned function is called. */
+function every(timers: Timers, periodMs: number, fn: () => void): () => void {
+  let live = true;
+  let handle: unknown;
+  const arm = () => {
+    handle = timers.setTimeout(() => {
+      if (!live) return;
+      arm();
+      fn();
+    }, periodMs);
+  };
+  arm();
+  return () => {
+    live = false;
+    timers.clearTimeout(handle);
+  };
 }

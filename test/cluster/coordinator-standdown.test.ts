@@ -1,18 +1,18 @@
 /**
- * Stand-downs of the shard coordinator over the in-memory store, every round run by hand (the coordinators'
- * interval timers are mocked and never fire), so that "paused" simply means "not ticking".
+ * Stand-downs of the shard coordinator over the in-memory store, every round run by hand (the coordinators' timers
+ * never fire), so that "paused" simply means "not running its rounds".
  */
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { SparePermits } from '../../src/cluster/channel-permits.js';
 import { ShardCoordinator, type ShardHandle } from '../../src/cluster/coordinator.js';
 import type { Lease } from '../../src/cluster/lease.js';
 import { placeShards } from '../../src/cluster/rendezvous.js';
 import { silentLogger } from '../../src/logging.js';
+import type { Timers } from '../../src/timers.js';
 import { ManualClock, MemoryKv } from './memory-kv.js';
 
 const TICK_MS = 20;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Calls made on every runner, in order, across members. */
 type Call = { replica: string; shard: string; call: string; options?: unknown; epoch?: number };
@@ -55,24 +55,25 @@ class StandInRunner implements ShardHandle {
 
 interface Member {
   coordinator: ShardCoordinator<StandInRunner>;
-  /** One round, waited for. */
+  /** One renewal and one coordination round, and what they started, waited for. */
   tick(): Promise<void>;
 }
 
-/** Mocks the interval timers, so a coordinator only coordinates when the test says so. */
-function manualTicks(t: TestContext): void {
-  t.mock.timers.enable({ apis: ['setInterval'] });
+/** The clock's time, with timers that never fire: the test runs every round itself. */
+function handCranked(clock: ManualClock): Timers {
+  return { now: clock.now, setTimeout: () => undefined, clearTimeout: () => undefined };
 }
 
 /** A started member past its first round's settling, ready to take shards on its next tick. */
 async function member(
   id: string,
   stores: { kv: MemoryKv; channels: MemoryKv },
+  clock: ManualClock,
   shardCount: number,
   calls: Call[],
   grace = 60_000,
 ): Promise<Member> {
-  const lease = { ttlMs: stores.kv.ttlMs, safetyMs: 100 };
+  const lease = { ttlMs: stores.kv.ttlMs, safetyMs: 100, now: clock.now };
   const coordinator = new ShardCoordinator<StandInRunner>({
     kv: stores.kv,
     channels: stores.channels,
@@ -81,35 +82,42 @@ async function member(
     spares: new SparePermits(stores.kv, 0, id, lease, silentLogger()),
     lease,
     timing: { tickMs: TICK_MS, handoverTimeoutMs: 10_000, freeShardGraceMs: grace },
+    timers: handCranked(clock),
     createRunner: (shard, options) => new StandInRunner(shard, id, options.hold, calls),
     logger: silentLogger(),
   });
   coordinator.start(); // registers and runs a first round; it takes nothing before it has seen one round
-  await coordinator.runTick();
-  await sleep(TICK_MS + 5);
-  return { coordinator, tick: () => coordinator.runTick() };
+  await coordinator.settled();
+  clock.advance(TICK_MS);
+  return {
+    coordinator,
+    tick: async () => {
+      await coordinator.runRenewal();
+      await coordinator.runTick();
+      await coordinator.settled();
+    },
+  };
 }
 
 const shardWrites = (kv: MemoryKv, from: number) =>
   kv.writes.slice(from).filter((w) => w.key.startsWith('shard.'));
 
 describe('ShardCoordinator stand-downs (in-memory store, manual rounds)', { timeout: 10_000 }, () => {
-  it('a member whose leases were taken while it was paused stands down without writing once it ticks again', async (t) => {
-    manualTicks(t);
+  it('a member whose leases were taken while it was paused stands down without writing once it ticks again', async () => {
     const clock = new ManualClock();
     const stores = {
       kv: new MemoryKv({ ttlMs: 1000, now: clock.now }),
       channels: new MemoryKv({ ttlMs: 0 }),
     };
     const calls: Call[] = [];
-    const a = await member('replica-a', stores, 2, calls);
+    const a = await member('replica-a', stores, clock, 2, calls);
     await a.tick();
     assert.equal(a.coordinator.health().owned, 2, 'a, alone, owns both shards');
     const aEpochs = a.coordinator.health().shards.map((s) => s.epoch!);
 
     // a pauses (no rounds) past the TTL: its member entry and its leases vanish, and b takes the shards.
     clock.advance(1500);
-    const b = await member('replica-b', stores, 2, calls);
+    const b = await member('replica-b', stores, clock, 2, calls);
     await b.tick();
     assert.equal(b.coordinator.health().owned, 2, 'b took both shards of the silent member');
     const bLeases = await Promise.all(
@@ -152,22 +160,25 @@ describe('ShardCoordinator stand-downs (in-memory store, manual rounds)', { time
     assert.ok(!calls.some((c) => c.replica === 'replica-b' && c.call === 'stop'), "b's runners kept running");
   });
 
-  it('a tainted runner is stood down and its lease released, so the member it is placed on takes it at once', async (t) => {
-    manualTicks(t);
+  it('a tainted runner is stood down and its lease released, so the member it is placed on takes it at once', async () => {
+    const clock = new ManualClock();
     // A member the single shard is placed on once it joins a.
     const candidates = Array.from({ length: 20 }, (_, i) => `replica-b${i}`);
     const bId = candidates.find((id) => placeShards(['0'], ['replica-a', id]).get('0') === id);
     assert.ok(bId, 'a member id the shard is placed on');
-    const stores = { kv: new MemoryKv({ ttlMs: 30_000 }), channels: new MemoryKv({ ttlMs: 0 }) };
+    const stores = {
+      kv: new MemoryKv({ ttlMs: 30_000, now: clock.now }),
+      channels: new MemoryKv({ ttlMs: 0 }),
+    };
     const calls: Call[] = [];
-    const a = await member('replica-a', stores, 1, calls);
+    const a = await member('replica-a', stores, clock, 1, calls);
     await a.tick();
     const aRunner = a.coordinator.runners()[0];
     assert.ok(aRunner, 'a took the shard');
     const aEpoch = a.coordinator.health().shards[0]!.epoch!;
 
     // b joins; the shard is placed on it, but without a spare permit no move starts: a keeps it.
-    const b = await member(bId, stores, 1, calls);
+    const b = await member(bId, stores, clock, 1, calls);
     await b.tick();
     assert.equal(b.coordinator.health().owned, 0, 'b waits (no spare permit for a move)');
     assert.equal((await stores.kv.get<{ owner: string }>('shard.0'))?.value.owner, 'replica-a');
