@@ -9,7 +9,8 @@
  * retries and a NATS restart loses nothing.
  *
  * A `stamp` hook, called right before each publish, adds headers (shard, epoch, replica) and may refuse the publish:
- * a replica that lost its shard lease stops publishing as owner. Refused events are counted as `fenced`.
+ * a replica that lost its shard lease stops publishing as owner, and an event no shard owner vouches for is not
+ * published at all. Refused events are counted as `fenced` and logged by their ids and the reason, never their body.
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { headers as natsHeaders, TimeoutError } from '@nats-io/transport-node';
@@ -40,6 +41,8 @@ export interface PublishStamp {
    * confirm its lease because NATS is briefly away: once confirmed, the events go out; once lost, they are refused).
    */
   wait?: boolean;
+  /** With `allowed: false`: why, for the log (e.g. `lease lost`, `no recorded origin`). */
+  reason?: string;
 }
 
 /** Called right before each publish. */
@@ -110,9 +113,10 @@ export class NatsTransport implements SinkTransport {
   private streamReady = false;
   private closed = false;
   private readonly counts: NatsPublishStats = { published: 0, duplicates: 0, fenced: 0 };
-  /** Fenced events of the current burst, and when the last one was: one log line per burst. */
+  /** Fenced events of the current burst, when the last one was, and why: one log line per burst and reason. */
   private fencedBurst = 0;
   private lastFencedAt = Number.NEGATIVE_INFINITY;
+  private lastFenceReason: string | undefined;
   private readonly now: () => number;
   private lastSetupProblem = '';
 
@@ -233,7 +237,7 @@ export class NatsTransport implements SinkTransport {
         });
       }
       if (!stamp.allowed) {
-        this.fence(event);
+        this.fence(event, stamp.reason ?? 'shard not owned');
         continue;
       }
       const options: Parameters<Bus['jetstream']['publish']>[2] = {
@@ -277,22 +281,26 @@ export class NatsTransport implements SinkTransport {
 
   /**
    * Counts a fenced event. A burst is a run of fenced events without a pause of {@link FENCE_BURST_GAP_MS}; only
-   * its first is logged (with the size of the burst before), as owned and lost shards' events may alternate.
+   * its first is logged (with the size of the burst before), as owned and lost shards' events may alternate. A new
+   * reason starts a new burst, so an event refused for another reason is never hidden in a burst. Only ids are
+   * logged: the event's body may carry customer data.
    */
-  private fence(event: LifecycleEvent): void {
+  private fence(event: LifecycleEvent, reason: string): void {
     this.counts.fenced += 1;
     const now = this.now();
-    if (now - this.lastFencedAt > FENCE_BURST_GAP_MS) {
+    if (now - this.lastFencedAt > FENCE_BURST_GAP_MS || reason !== this.lastFenceReason) {
       this.logger.info(
         {
           eventId: event.id,
           conversationId: event.conversationId,
           target: this.target,
+          reason,
           ...(this.fencedBurst > 0 ? { previousBurst: this.fencedBurst } : {}),
         },
-        'not publishing events: the stamp hook refused them (shard not owned)',
+        `not publishing events: the stamp hook refused them (${reason})`,
       );
       this.fencedBurst = 0;
+      this.lastFenceReason = reason;
     }
     this.fencedBurst += 1;
     this.lastFencedAt = now;

@@ -5,6 +5,7 @@
  * are removed by the bus) and, deduplicated, to in-process listeners (dashboard, metrics).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { PublishStampHook } from '../bus/nats-sink.js';
 import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -118,11 +119,13 @@ export class ClusterStream implements LiveStream {
    * The bus sink's hook: an event may be published only while the lease of the shard that derived it is surely
    * valid; it goes out stamped with shard, epoch and replica. While the lease is unconfirmed the event waits; once
    * the lease is lost it is refused, and its runner stands down without writing a checkpoint, so the next owner
-   * derives the event again.
+   * derives the event again. An event with no recorded origin is refused too: no lease vouches for it, so
+   * publishing it could let a replica that lost its shard publish as owner. Every event a shard runner delivers has
+   * one (live, replayed after a hand-over, backfilled, or completed by a wrap-up lookup).
    */
-  stamp = (event: LifecycleEvent): { allowed: boolean; wait?: boolean; headers?: Record<string, string> } => {
+  stamp: PublishStampHook = (event) => {
     const origin = this.origins.get(event);
-    if (!origin) return { allowed: true };
+    if (!origin) return { allowed: false, reason: 'no recorded origin' };
     const headers = {
       'Switchboard-Shard': origin.shard,
       'Switchboard-Epoch': String(origin.lease.epoch),
@@ -132,7 +135,7 @@ export class ClusterStream implements LiveStream {
     // Not surely ours right now (the store has not confirmed the lease lately): hold the event until it is.
     if (!origin.lease.lost) return { allowed: false, wait: true, headers };
     origin.runner.fencedEvents++;
-    return { allowed: false, headers };
+    return { allowed: false, headers, reason: 'lease lost' };
   };
 
   /** Discovers the topics, opens the coordination buckets and starts coordinating. */

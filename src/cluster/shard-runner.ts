@@ -26,7 +26,7 @@ export interface EventOrigin {
   runner: ShardRunner;
 }
 
-/** Origins of delivered events, looked up by the bus sink just before it publishes. */
+/** Origins of delivered events, looked up by the bus sink just before it publishes; no origin, no publish. */
 export type OriginRegistry = WeakMap<LifecycleEvent, EventOrigin>;
 
 export interface ShardRunnerOptions {
@@ -80,6 +80,9 @@ export class ShardRunner {
         ...(options.adopt ? { adopt: new Map([[0, options.adopt]]) } : {}),
       },
       plan: { channelBudget: 1, reservedChannels: 0 },
+      // Every event this runner delivers is attributed: the bus refuses what has no origin. A held runner
+      // delivers nothing (its frames and recovered conversations wait), so by the time anything is delivered —
+      // live, replayed after activate, backfilled, or completed by a wrap-up lookup — the lease is set.
       onDeliver: (event) => {
         if (this.lease)
           options.origins.set(event, {
