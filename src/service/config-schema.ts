@@ -91,6 +91,11 @@ const busSchema = z.union(
       duplicateWindow: duration.optional(),
       /** Durable consumer the proactive engine replicas share (default switchboard-proactive). */
       durable: text.optional(),
+      /**
+       * Events waiting for JetStream in this replica's memory before its shards stop reading (default 50000); what
+       * they do not read meanwhile is backfilled once NATS is back.
+       */
+      outboxCapacity: z.number().int().positive().optional(),
     }),
   ],
   { message: 'expected a nats:// URL or { url: nats://… }' },

@@ -70,6 +70,8 @@ export interface BusConfig {
   subjectPrefix: string;
   duplicateWindowMs: number;
   durable: string;
+  /** Events the bus sink holds in memory before the shards stop reading (policy stop). */
+  outboxCapacity: number;
 }
 
 export interface ClusterConfig {
@@ -431,6 +433,7 @@ function resolveCluster(data: ServiceFile): { bus?: BusConfig; cluster?: Cluster
       subjectPrefix: ('subjectPrefix' in bus && bus.subjectPrefix) || 'switchboard.events',
       duplicateWindowMs: ('duplicateWindow' in bus && bus.duplicateWindow) || 10 * 60_000,
       durable: ('durable' in bus && bus.durable) || 'switchboard-proactive',
+      outboxCapacity: ('outboxCapacity' in bus && bus.outboxCapacity) || 50_000,
     },
     cluster,
   };

@@ -151,7 +151,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
             subjectPrefix: config.bus.subjectPrefix,
             // In memory: the checkpoint of a replica waits for JetStream's ack, so a successor loses nothing; past the
             // bound (a long NATS outage) the shard stops reading and backfills once NATS has room again.
-            outbox: { capacity: 50_000, policy: 'stop' },
+            outbox: { capacity: config.bus.outboxCapacity, policy: 'stop' },
             // Retried until NATS takes them (or the lease is lost), soon after it is back.
             retry: { initialDelayMs: 200, maxDelayMs: 2000 },
           },

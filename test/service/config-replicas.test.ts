@@ -30,6 +30,7 @@ describe('service config of a replica', () => {
       subjectPrefix: 'switchboard.events',
       duplicateWindowMs: 600_000,
       durable: 'switchboard-proactive',
+      outboxCapacity: 50_000,
     });
     assert.deepEqual(config.cluster, {
       replicaId: 'replica-7',
