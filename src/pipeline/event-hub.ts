@@ -2,6 +2,12 @@
  * Typed delivery of lifecycle events to in-process listeners: `on(type, handler)` with a typed event per name,
  * `onAny(handler)`, and async iteration. A throwing or rejecting listener is reported, never allowed to stop
  * delivery to the others.
+ *
+ * An async iterator cannot hold up the stream (`emit` is synchronous), so it is bounded: past `iteratorBuffer`
+ * events waiting for its reader, the oldest are dropped. Drops are never silent: they are counted for good
+ * (`droppedByIterators`, in `/api/health` as `iterators.dropped` and in `switchboard_event_iterator_dropped_total`)
+ * and reported through `onIteratorDrop`. A consumer that must not lose an event reads from a sink instead (the
+ * service feeds its proactive engine that way), where a slow reader makes events wait rather than vanish.
  */
 import type { LifecycleEvent, LifecycleEventMap, LifecycleEventType } from '../events.js';
 
@@ -12,6 +18,8 @@ export interface EventHubOptions {
   onListenerError?: (error: unknown, event: LifecycleEvent) => void;
   /** Events buffered per async iterator before the oldest are dropped (and counted). */
   iteratorBuffer?: number;
+  /** Called when an iterator drops an event, with the hub's total of dropped events so far. */
+  onIteratorDrop?: (event: LifecycleEvent, droppedTotal: number) => void;
 }
 
 interface IteratorState {
@@ -28,10 +36,13 @@ export class EventHub implements AsyncIterable<LifecycleEvent> {
   private readonly iterators = new Set<IteratorState>();
   private readonly onListenerError: (error: unknown, event: LifecycleEvent) => void;
   private readonly iteratorBuffer: number;
+  private readonly onIteratorDrop: ((event: LifecycleEvent, droppedTotal: number) => void) | undefined;
+  private dropped = 0;
 
   constructor(options: EventHubOptions = {}) {
     this.onListenerError = options.onListenerError ?? (() => undefined);
     this.iteratorBuffer = options.iteratorBuffer ?? 10_000;
+    this.onIteratorDrop = options.onIteratorDrop;
   }
 
   /** Listens to one event type; returns a function that removes the listener. */
@@ -52,11 +63,9 @@ export class EventHub implements AsyncIterable<LifecycleEvent> {
     return () => this.any.delete(handler);
   }
 
-  /** Number of async iterators that dropped events because their consumer fell behind. */
+  /** Events async iterators dropped because their reader fell behind, since the hub was made (never goes back). */
   get droppedByIterators(): number {
-    let total = 0;
-    for (const state of this.iterators) total += state.dropped;
-    return total;
+    return this.dropped;
   }
 
   /** Delivers one event to every listener and iterator. */
@@ -72,9 +81,15 @@ export class EventHub implements AsyncIterable<LifecycleEvent> {
       } else if (state.buffer.length < this.iteratorBuffer) {
         state.buffer.push(event);
       } else {
-        state.buffer.shift();
+        const lost = state.buffer.shift()!;
         state.buffer.push(event);
         state.dropped++;
+        this.dropped++;
+        try {
+          this.onIteratorDrop?.(lost, this.dropped);
+        } catch {
+          // A reporting callback must not stop delivery.
+        }
       }
     }
   }

@@ -80,3 +80,25 @@ describe('EventHub', () => {
     assert.equal((first.value as LifecycleEvent).conversationId, 'c2');
   });
 });
+
+describe('EventHub iterators that fall behind', () => {
+  it('count what they dropped for good, also once the iterator has ended, and report each drop', async () => {
+    const reported: Array<[string, number]> = [];
+    const hub = new EventHub({
+      iteratorBuffer: 2,
+      onIteratorDrop: (event, total) => reported.push([event.conversationId, total]),
+    });
+    const iterator = hub[Symbol.asyncIterator]();
+    for (const id of ['c1', 'c2', 'c3', 'c4']) hub.emit(ended(id));
+    assert.deepEqual(reported, [
+      ['c1', 1],
+      ['c2', 2],
+    ]);
+    await iterator.return?.();
+    assert.equal(hub.droppedByIterators, 2, 'an ended iterator still counts in the total');
+    const second = hub[Symbol.asyncIterator]();
+    for (const id of ['c5', 'c6', 'c7']) hub.emit(ended(id));
+    assert.equal(hub.droppedByIterators, 3);
+    await second.return?.();
+  });
+});
