@@ -189,7 +189,11 @@ export class ProactiveEngine {
 
   /** Settles what an earlier run left in doubt (once); safe to call repeatedly. */
   start(): Promise<Decision[]> {
-    this.started ??= this.inDoubt.settleAll();
+    // A failed attempt (the ledger unreachable) is not remembered: the next run tries again.
+    this.started ??= this.inDoubt.settleAll().catch((error: unknown) => {
+      this.started = undefined;
+      throw error;
+    });
     return this.started;
   }
 
@@ -304,9 +308,10 @@ export class ProactiveEngine {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    let iterator: AsyncIterator<LifecycleEvent> | undefined;
     try {
       if (options.events) {
-        const iterator = options.events[Symbol.asyncIterator]();
+        iterator = options.events[Symbol.asyncIterator]();
         while (!signal.aborted) {
           const next = await Promise.race([iterator.next(), stopped.then(() => undefined)]);
           if (!next || next.done) break;
@@ -317,10 +322,11 @@ export class ProactiveEngine {
           // Backpressure: stop reading while too much is queued (the source buffers, nothing is lost here).
           while (tasks.size >= MAX_QUEUED_EVENTS && !signal.aborted) await Promise.race([...tasks, stopped]);
         }
-        await iterator.return?.();
       }
       await stopped;
     } finally {
+      // Also when reading failed: the source learns that this run reads no more (and may hand its events on).
+      await iterator?.return?.().catch(() => undefined);
       for (const timer of timers) clearInterval(timer);
       await Promise.all(tasks);
     }
