@@ -8,10 +8,17 @@ import type { LiveStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { LedgerEntry, LedgerQuery, LedgerStatus } from '../store/index.js';
 import type { StreamStatus } from '../stream/index.js';
-import type { DashboardBackend, Readiness } from './http-server.js';
+import type { DashboardBackend } from './http-server.js';
 import { InProgressBoard } from './in-progress.js';
 import { ServiceMetrics } from './metrics.js';
 import { RateSeries } from './rate-series.js';
+import {
+  assessReadiness,
+  DEFAULT_READINESS_BOUNDS,
+  type EngineHealth,
+  type ReadinessBounds,
+  type ReadinessReport,
+} from './readiness.js';
 import { type EventFilter, RecentEvents } from './recent-events.js';
 import { SseHub, sseMessage } from './sse.js';
 import {
@@ -62,6 +69,14 @@ export interface DashboardStateOptions {
   proactive?: () => ProactiveSummary | undefined;
   /** Extra readiness conditions (e.g. shutting down). */
   notReadyBecause?: () => string | undefined;
+  /** How long a sink's backlog and an unrecovered gap may wait before the service is not ready. */
+  readiness?: Partial<ReadinessBounds>;
+  /** The proactive engine's supervisor view; the service is not ready while the engine is not running. */
+  engine?: () => EngineHealth | undefined;
+  /** A replica's lease TTL (replicas only): a lease not confirmed for nearly this long makes it not ready. */
+  leaseTtlMs?: number;
+  /** Events the stream's in-process async iterators dropped because their reader fell behind (since start). */
+  iteratorDrops?: () => number;
   injectFault?: (command: unknown) => Promise<unknown>;
   /** Overview push interval (default 1 s); events are pushed in batches every `eventFlushMs` (default 250 ms). */
   overviewEveryMs?: number;
@@ -71,6 +86,8 @@ export interface DashboardStateOptions {
 
 const MAX_EVENTS_PER_PUSH = 200;
 const ACTIVITY_KEPT = 50;
+
+export type { EngineHealth } from './readiness.js';
 
 /** The dashboard's model; implements what the HTTP server serves. */
 export class DashboardState implements DashboardBackend {
@@ -87,16 +104,21 @@ export class DashboardState implements DashboardBackend {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private readonly stopBudgetWaits: (() => void) | undefined;
+  private readonly bounds: ReadinessBounds;
 
   constructor(private readonly options: DashboardStateOptions) {
     this.recent = new RecentEvents(options.recentEvents);
     this.injectFault = options.injectFault;
+    this.bounds = { ...DEFAULT_READINESS_BOUNDS, ...options.readiness };
     this.metrics = new ServiceMetrics(
       {
         stream: () => options.stream()?.health(),
         platform: () => options.platform()?.stats(),
         inProgress: () => this.board.view(),
         ready: () => this.readiness().ready,
+        readiness: () => this.readiness(),
+        engine: () => options.engine?.(),
+        iteratorDrops: () => options.iteratorDrops?.(),
       },
       options.metrics ?? {},
     );
@@ -173,34 +195,16 @@ export class DashboardState implements DashboardBackend {
     });
   }
 
-  readiness(): Readiness {
-    const stopping = this.options.notReadyBecause?.();
-    if (stopping) return { ready: false, reason: stopping };
-    const health = this.options.stream()?.health();
-    const pool = health?.pool;
-    if (!pool) return { ready: false, reason: 'starting: the channels are not set up yet' };
-    const cluster = health.cluster;
-    if (cluster && (cluster.storeAgeMs === undefined || cluster.storeAgeMs > 30_000)) {
-      return { ready: false, reason: 'the coordination store (NATS) has not answered for a while' };
-    }
-    // A replica may rightly own no shard (the others hold them all): it is ready to take one over.
-    if (cluster && pool.channels.length === 0)
-      return { ready: true, reason: 'ok: standing by (owns no shard)' };
-    const channels = pool.channels.map((c) => ({ slot: c.slot, state: c.state, topics: c.topics }));
-    if (pool.state !== 'running') {
-      return { ready: false, reason: `channel pool is ${pool.state}`, channels };
-    }
-    const down = pool.channels.filter((c) => c.state !== 'connected');
-    if (pool.channels.length === 0)
-      return { ready: false, reason: 'no channel (no topics to subscribe?)', channels };
-    if (down.length > 0) {
-      return {
-        ready: false,
-        reason: `${down.length} of ${pool.channels.length} channel(s) not connected: ${down.map((c) => `slot ${c.slot} ${c.state}`).join(', ')}`,
-        channels,
-      };
-    }
-    return { ready: true, reason: 'ok', channels, topics: pool.topics, rejectedTopics: pool.rejected.length };
+  /** Ready, or every reason not (see `readiness.ts`). */
+  readiness(): ReadinessReport {
+    return assessReadiness({
+      stopping: this.options.notReadyBecause?.(),
+      health: this.options.stream()?.health(),
+      engine: this.options.engine?.(),
+      bounds: this.bounds,
+      leaseTtlMs: this.options.leaseTtlMs,
+      now: Date.now(),
+    });
   }
 
   metricsText(): Promise<{ body: string; contentType: string }> {
@@ -229,6 +233,8 @@ export class DashboardState implements DashboardBackend {
         : undefined,
       platform: platform ? { region: platform.region.name, ...platform.stats() } : undefined,
       proactive: this.options.proactive?.(),
+      engine: this.options.engine?.(),
+      iterators: { dropped: this.options.iteratorDrops?.() ?? 0 },
       dashboard: { clients: this.sse.size, recentEvents: this.recent.capacity },
     };
   }
@@ -344,6 +350,7 @@ export class DashboardState implements DashboardBackend {
           }
         : undefined,
       proactive: this.options.proactive?.(),
+      engine: this.options.engine?.(),
       decisions: { ...this.decisionCounts },
       faults: this.injectFault !== undefined,
     };

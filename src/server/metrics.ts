@@ -10,6 +10,7 @@ import type { StreamHealth } from '../pipeline/conversation-stream.js';
 import { BUDGET_PURPOSES, type BudgetPurpose, type PlatformClientStats } from '../platform/index.js';
 import type { StreamStatus } from '../stream/index.js';
 import type { InProgressView } from './in-progress.js';
+import { type EngineHealth, READINESS_CONDITIONS, type ReadinessReport } from './readiness.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
@@ -17,6 +18,12 @@ export interface MetricsSource {
   platform(): PlatformClientStats | undefined;
   inProgress(): InProgressView;
   ready(): boolean;
+  /** Readiness with the conditions that hold (`switchboard_not_ready{condition}`). */
+  readiness?(): ReadinessReport;
+  /** The proactive engine, when there is one. */
+  engine?(): EngineHealth | undefined;
+  /** Events dropped by in-process async iterators whose reader fell behind. */
+  iteratorDrops?(): number | undefined;
 }
 
 /** Sums per-slot counters into a total that only grows (a removed or reset slot keeps what it counted). */
@@ -164,8 +171,57 @@ export class ServiceMetrics {
           this.set(value ?? 0);
         },
       });
-    gauge('switchboard_ready', '1 when every channel is connected and subscribed', () =>
-      source.ready() ? 1 : 0,
+    gauge(
+      'switchboard_ready',
+      '1 when ready (as /readyz): channels connected, no sink failed or behind, no old gap, the engine running, leases trusted',
+      () => (source.ready() ? 1 : 0),
+    );
+    new Gauge({
+      name: 'switchboard_not_ready',
+      help: 'Why the service is not ready: 1 for each condition that holds (stopping, starting, coordination_store, channels, sink_failed, sink_backlog, gap_unrecovered, engine_down, lease_unconfirmed)',
+      labelNames: ['condition'],
+      registers,
+      collect() {
+        const report = source.readiness?.();
+        if (!report) return;
+        const holding = new Set<string>(report.conditions);
+        for (const condition of READINESS_CONDITIONS) this.set({ condition }, holding.has(condition) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'switchboard_proactive_engine_up',
+      help: '1 while the proactive engine runs (reads events), 0 while it starts, is down or restarting',
+      registers,
+      collect() {
+        this.reset();
+        const engine = source.engine?.();
+        if (engine) this.set(engine.state === 'running' ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'switchboard_proactive_engine_restarts_total',
+      help: 'Times the proactive engine was started again after it died',
+      registers,
+      collect() {
+        this.reset();
+        const engine = source.engine?.();
+        if (engine) this.inc(engine.restarts);
+      },
+    });
+    gauge(
+      'switchboard_proactive_engine_down_seconds',
+      'Time the proactive engine has been down (0 while it runs)',
+      () => {
+        const engine = source.engine?.();
+        return engine && engine.state !== 'running' && engine.state !== 'stopped' && engine.lastError
+          ? Math.max(0, (Date.now() - Date.parse(engine.lastError.at)) / 1000)
+          : 0;
+      },
+    );
+    totalCounter(
+      'switchboard_event_iterator_dropped_total',
+      "Events in-process async iterators of the stream dropped because their reader fell behind (the service's own consumers use sinks and drop nothing)",
+      () => source.iteratorDrops?.(),
     );
     gauge(
       'switchboard_channels_used',
@@ -386,6 +442,14 @@ export class ServiceMetrics {
       'switchboard_sink_dropped',
       'Events a sink dropped by its overflow policy (since start)',
       (s) => s.dropped,
+    );
+    perSink(
+      'switchboard_sink_oldest_pending_seconds',
+      "Age of a sink's oldest event not delivered yet (0 when nothing waits)",
+      (s) => s.oldestPendingAgeMs / 1000,
+    );
+    perSink('switchboard_sink_failed_status', "1 while a sink's status is failed", (s) =>
+      s.status === 'failed' ? 1 : 0,
     );
 
     new Gauge({

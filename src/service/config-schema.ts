@@ -232,6 +232,15 @@ const serverSchema = z.strictObject({
   recentEvents: z.number().int().min(10).max(100_000).optional(),
 });
 
+const positiveDuration = duration.pipe(z.number().positive({ message: 'expected a duration above 0' }));
+
+const readinessSchema = z.strictObject({
+  /** A sink's oldest undelivered event may wait this long before the service is not ready (default 5m). */
+  maxBacklogAge: positiveDuration.optional(),
+  /** The oldest moment a gap recovery has not recovered may be this old before the service is not ready (default 15m). */
+  maxGapAge: positiveDuration.optional(),
+});
+
 export const serviceFileSchema = z.strictObject({
   genesys: genesysSchema.optional(),
   stream: streamSchema.optional(),
@@ -244,6 +253,8 @@ export const serviceFileSchema = z.strictObject({
   sinks: z.array(sinkSchema).optional(),
   proactive: proactiveSchema.optional(),
   server: serverSchema.optional(),
+  /** When `/readyz` says not ready besides disconnected channels: a backlog or a gap older than these. */
+  readiness: readinessSchema.optional(),
   logging: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) })
     .optional(),

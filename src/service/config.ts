@@ -60,6 +60,8 @@ export interface ServiceConfig {
     showCustomerData: boolean;
     recentEvents: number;
   };
+  /** Bounds of readiness (defaults when absent): a sink's backlog and an unrecovered gap may be this old. */
+  readiness?: { maxBacklogAgeMs: number; maxGapAgeMs: number };
   logLevel?: string;
   shutdownTimeoutMs: number;
 }
@@ -92,6 +94,9 @@ export interface LoadServiceConfigOptions {
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Readiness: a sink's oldest undelivered event may wait 5 minutes, a gap stay unrecovered 15. */
+export const DEFAULT_MAX_BACKLOG_AGE_MS = 5 * 60_000;
+export const DEFAULT_MAX_GAP_AGE_MS = 15 * 60_000;
 const HINT = 'Fix the fields listed; examples/switchboard.yaml shows every setting with a comment.';
 
 type Path = Array<string | number>;
@@ -203,6 +208,10 @@ export function parseServiceConfig(
         }
       : {}),
     server,
+    readiness: {
+      maxBacklogAgeMs: data.readiness?.maxBacklogAge ?? DEFAULT_MAX_BACKLOG_AGE_MS,
+      maxGapAgeMs: data.readiness?.maxGapAge ?? DEFAULT_MAX_GAP_AGE_MS,
+    },
     ...(data.logging?.level ? { logLevel: data.logging.level } : {}),
     shutdownTimeoutMs: data.shutdown?.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
   };

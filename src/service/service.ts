@@ -9,7 +9,6 @@ import { ensureEventStream } from '../bus/event-stream.js';
 import { createNatsSink } from '../bus/nats-sink.js';
 import { ClusterStream } from '../cluster/cluster-stream.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
-import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
 import {
   type ConversationStream,
@@ -30,6 +29,8 @@ import { ledgerOf, openStore, type SwitchboardStore } from '../store/index.js';
 import type { BackfillReport } from '../stream/backfiller.js';
 import { checkServerAccess, isPostgresUrl, type ServiceConfig } from './config.js';
 import { DecisionLines } from './decision-lines.js';
+import { createEngineSink, EngineFeed, type EngineRunFeed } from './engine-feed.js';
+import { type EngineBackoff, EngineSupervisor } from './engine-supervisor.js';
 import type { ProactiveRuntime, ProactiveRuntimeFactory } from './proactive-runtime.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { type ShutdownReport, shutdownService } from './shutdown.js';
@@ -56,6 +57,8 @@ export interface StartServiceOptions {
   retry?: Partial<RetryOptions>;
   /** Dashboard push intervals (tests shorten them). */
   overviewEveryMs?: number;
+  /** Pauses before the proactive engine is started again after it died (tests shorten them). */
+  engineBackoff?: Partial<EngineBackoff>;
 }
 
 /** A running service. */
@@ -159,19 +162,26 @@ export async function startService(options: StartServiceOptions): Promise<Servic
         ),
       );
     }
+    // In one process the engine is one more sink: a slow or restarting engine makes events wait, never drops them.
+    const engineFeed = config.proactive && !bus ? new EngineFeed() : undefined;
+    const engineSink = engineFeed ? createEngineSink(engineFeed, logger) : undefined;
     const sinks: EventDispatcher | undefined =
-      configured.length > 0 ? new EventDispatcher(configured, { logger }) : undefined;
+      configured.length > 0 || engineSink
+        ? new EventDispatcher([...configured, ...(engineSink ? [engineSink] : [])], { logger })
+        : undefined;
     if (sinks) cleanups.push(() => sinks.close({ timeoutMs: 2000 }));
     report.line(
       sinks
-        ? `sinks: ${[...(bus ? ['nats (JetStream)'] : []), ...config.sinks.map(describeSink)].join(', ')}`
+        ? `sinks: ${[...(bus ? ['nats (JetStream)'] : []), ...config.sinks.map(describeSink), ...(engineSink ? ['the proactive engine'] : [])].join(', ')}`
         : 'sinks: none (events go to the dashboard and API only)',
     );
 
     let proactive: ProactiveRuntime | undefined;
+    let supervisor: EngineSupervisor | undefined;
     let stopping: string | undefined;
     let ledger: ReturnType<typeof ledgerOf> | undefined;
     let streamRef: LiveStream | undefined;
+    let single: ConversationStream | undefined;
     const state: DashboardState = new DashboardState({
       mode,
       showCustomerData: config.server.showCustomerData,
@@ -184,6 +194,11 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       },
       proactive: () => proactive?.summary(),
       notReadyBecause: () => stopping,
+      engine: () => supervisor?.health(),
+      ...(config.readiness ? { readiness: config.readiness } : {}),
+      ...(config.cluster ? { leaseTtlMs: config.cluster.leaseTtlMs } : {}),
+      iteratorDrops: () =>
+        (single?.pipeline.hub.droppedByIterators ?? 0) + (cluster?.hub.droppedByIterators ?? 0),
       ...(options.emulatorUrl ? { injectFault: faultInjector(options.emulatorUrl) } : {}),
       ...(options.overviewEveryMs ? { overviewEveryMs: options.overviewEveryMs } : {}),
     });
@@ -251,7 +266,6 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       config.stream.rediscoverEveryMs === undefined
         ? {}
         : { rediscoverEveryMs: config.stream.rediscoverEveryMs };
-    let single: ConversationStream | undefined;
     let stream: LiveStream;
     if (bus && config.cluster) {
       cluster = new ClusterStream({
@@ -273,14 +287,30 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     }
     streamRef = stream;
     stream.onAny((event) => state.observeEvent(event));
-    // The engine's view of the stream starts now, so no event between start and its first read is lost. With a
-    // bus, the engines of all replicas share a durable consumer instead: each event is decided by one of them.
-    const consumer =
-      proactive && bus && config.bus
-        ? consumeEvents(bus, { stream: config.bus.stream, durable: config.bus.durable, logger })
-        : undefined;
-    if (consumer) cleanups.push(() => consumer.close());
-    const engineEvents = consumer ? consumer.events : proactive ? pinnedIterator(stream) : undefined;
+    // The engine reads the sink's feed in one process (it has every event since the stream started). With a bus,
+    // the engines of all replicas share a durable consumer instead, each event decided by one of them; every run
+    // of the engine opens its own (what a dead run had not settled goes back to the stream for any replica).
+    const openEngineFeed = (): EngineRunFeed | undefined => {
+      if (engineFeed) return engineFeed.open();
+      if (!bus || !config.bus) return undefined;
+      const consumer = consumeEvents(bus, { stream: config.bus.stream, durable: config.bus.durable, logger });
+      return { events: consumer.events, onEventSettled: consumer.settle, close: () => consumer.close() };
+    };
+    if (proactive) {
+      const runtime = proactive;
+      supervisor = new EngineSupervisor({
+        runtime,
+        openFeed: () => {
+          const feed = openEngineFeed();
+          if (!feed) throw new Error('no event source for the proactive engine');
+          return feed;
+        },
+        ...(options.engineBackoff ? { backoff: options.engineBackoff } : {}),
+        logger,
+      });
+      const supervised = supervisor;
+      cleanups.push(() => supervised.stop());
+    }
 
     const http = await listen(config, state, options.files ?? loadStaticFiles(), logger);
     cleanups.push(() => http.close());
@@ -333,11 +363,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     );
     queueNames.unref();
 
-    const abort = new AbortController();
-    const engineRun =
-      proactive && engineEvents
-        ? runEngine(proactive, engineEvents, abort.signal, logger, consumer?.settle)
-        : undefined;
+    const engineRun = supervisor?.start();
     report.line(`ready: ${health.pipeline.eventsTotal} event(s) so far; dashboard ${http.url}/`);
 
     let stopped: Promise<ShutdownReport> | undefined;
@@ -353,12 +379,24 @@ export async function startService(options: StartServiceOptions): Promise<Servic
         stopped ??= (async () => {
           stopping = `shutting down (${reason})`;
           clearInterval(queueNames);
-          const engineDone = engineRun?.finally(() => decisionLines.close());
+          // In one process the engine drains its sink while the stream stops (the stream flushes the sinks), then
+          // stops; the events it had no time for stay with the sink. A replica's engine stops at once: what it
+          // had not settled goes back to the stream for another replica.
+          const streamStopped = deferred();
+          const engineDone = engineRun
+            ? (async () => {
+                if (engineSink) {
+                  await streamStopped.promise;
+                  await engineSink.close({ timeoutMs: 2000 });
+                }
+                await supervisor?.stop();
+              })().finally(() => decisionLines.close())
+            : undefined;
           const result = await shutdownService({
             timeoutMs: config.shutdownTimeoutMs,
-            stream,
+            stream: engineSink ? stoppedSignalling(stream, streamStopped.resolve) : stream,
             platform,
-            abortEngine: () => abort.abort(),
+            abortEngine: () => (engineSink ? supervisor?.markStopping() : void supervisor?.stop()),
             engineRun: engineDone,
             sinks,
             store,
@@ -368,8 +406,9 @@ export async function startService(options: StartServiceOptions): Promise<Servic
             logger,
           });
           decisionLines.close();
-          // Unsettled events go back to the stream for another replica; then the connection closes.
-          await consumer?.close().catch(() => undefined);
+          streamStopped.resolve();
+          // Unsettled events went back to the stream for another replica when the engine stopped; now the bus closes.
+          await supervisor?.stop().catch(() => undefined);
           await bus?.close().catch(() => undefined);
           return result;
         })();
@@ -397,24 +436,24 @@ async function poolOf(stream: ConversationStream, starting: Promise<void>) {
   return stream.pool;
 }
 
-/** An iterable whose iterator already exists, so events are buffered from now on. */
-function pinnedIterator(stream: LiveStream): AsyncIterable<LifecycleEvent> {
-  const iterator = stream[Symbol.asyncIterator]();
-  return { [Symbol.asyncIterator]: () => iterator };
+/** A promise and the function that resolves it. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
-async function runEngine(
-  runtime: ProactiveRuntime,
-  events: AsyncIterable<LifecycleEvent>,
-  signal: AbortSignal,
-  logger: Logger,
-  onEventSettled?: (event: LifecycleEvent, error?: unknown) => void,
-): Promise<void> {
-  try {
-    await runtime.run(events, signal, onEventSettled ? { onEventSettled } : {});
-  } catch (error) {
-    logger.error({ err: error }, 'the proactive engine stopped with an error');
-  }
+/** The stream, telling `onStopped` once its `stop` has settled (the shutdown's cue for the engine's sink). */
+function stoppedSignalling(stream: LiveStream, onStopped: () => void): LiveStream {
+  return {
+    onAny: (handler) => stream.onAny(handler),
+    health: () => stream.health(),
+    liveConversationIds: () => stream.liveConversationIds(),
+    stop: (options) => stream.stop(options).finally(onStopped),
+    [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+  };
 }
 
 async function listen(
