@@ -9,7 +9,12 @@ import type { PublishStampHook } from '../bus/nats-sink.js';
 import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
-import type { ConversationStreamOptions, LiveStream, StreamHealth } from '../pipeline/conversation-stream.js';
+import type {
+  ConversationStreamOptions,
+  IntakeHealth,
+  LiveStream,
+  StreamHealth,
+} from '../pipeline/conversation-stream.js';
 import { EventHub } from '../pipeline/event-hub.js';
 import { RecentIds } from '../pipeline/recent-ids.js';
 import type { BackfillProgress } from '../stream/backfiller.js';
@@ -256,6 +261,7 @@ export class ClusterStream implements LiveStream {
       },
       pool,
       sinks: this.options.stream.sinks?.health() ?? [],
+      intake: mergeIntake(healths.map(({ health }) => health.intake)),
       gaps: {
         total: sum((h) => h.gaps.total),
         backfilledEvents: sum((h) => h.gaps.backfilledEvents),
@@ -360,5 +366,20 @@ function emptyCoordinatorHealth(replicaId: string): CoordinatorHealth {
     counters: { takeovers: 0, handoversIn: 0, handoversOut: 0, standDowns: 0, movesAborted: 0 },
     sparePermitsHeld: 0,
     storeAgeMs: undefined,
+  };
+}
+
+/** The replica's intake: paused while any of its shards is (since the earliest), counts summed. */
+function mergeIntake(intakes: ReadonlyArray<IntakeHealth | undefined>): IntakeHealth {
+  const known = intakes.filter((intake): intake is IntakeHealth => intake !== undefined);
+  const since = known
+    .map((intake) => intake.pausedSince)
+    .filter((at): at is string => at !== undefined)
+    .sort()[0];
+  return {
+    paused: known.some((intake) => intake.paused),
+    pausedSince: since,
+    skippedNotifications: known.reduce((total, intake) => total + intake.skippedNotifications, 0),
+    pauses: known.reduce((total, intake) => total + intake.pauses, 0),
   };
 }

@@ -22,7 +22,7 @@ export interface ReplicaHealth {
   readiness: { ready: boolean; reason: string };
   stream?: {
     pipeline: { eventsTotal: number };
-    sinks: Array<{ depth: number; inFlight: number }>;
+    sinks: Array<{ depth: number; inFlight: number; status?: string; full?: boolean; fullCount?: number }>;
     gaps: { backfilling: boolean };
     lookups: { queued: number };
     pool?: { channels: Array<{ slot: number; state: string; channelId?: string }> };
@@ -49,6 +49,8 @@ export interface ReplicaSetOptions {
   bucket: string;
   rulesFile?: string;
   requestsPerMinute?: number;
+  /** Events the bus sink holds in memory before the shards stop reading (`bus.outboxCapacity`). */
+  outboxCapacity?: number;
 }
 
 export class ReplicaSet {
@@ -77,7 +79,7 @@ bus:
   stream: ${options.stream}
   subjectPrefix: ${options.stream.toLowerCase()}
   durable: ${options.stream.toLowerCase()}-proactive
-cluster:
+${options.outboxCapacity ? `  outboxCapacity: ${options.outboxCapacity}\n` : ''}cluster:
   replicaId: ${id}
   shards: ${options.shards}
   spareChannels: ${options.spareChannels}

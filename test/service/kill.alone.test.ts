@@ -18,21 +18,6 @@ import { startEmulator } from '../../src/emulator/index.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { HEARTBEAT_MS, tempDir } from './helpers.js';
 
-const SCRIPT = `
-import { Command } from 'commander';
-import { installCrashHandlers } from './src/cli/crash.ts';
-import { registerRunCommand } from './src/cli/commands/run.ts';
-import { reportError } from './src/cli/main.ts';
-installCrashHandlers();
-const program = new Command('switchboard');
-registerRunCommand(program);
-try {
-  await program.parseAsync(process.argv.slice(1), { from: 'user' });
-} catch (error) {
-  process.exitCode = reportError(error);
-}
-`;
-
 /** A webhook receiver that can be taken down (its port closed) and brought back on the same port. */
 class Receiver {
   readonly ids: string[] = [];
@@ -136,7 +121,7 @@ shutdown: { timeout: 20s }
       output = '';
       const started = spawn(
         process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, 'run', '--config', configFile],
+        ['--import', 'tsx', 'src/cli/bin.ts', 'run', '--config', configFile],
         {
           cwd: process.cwd(),
           env: {
