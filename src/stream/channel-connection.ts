@@ -174,10 +174,27 @@ export class ChannelConnection {
     return this.enqueue(() => this.establish(undefined, options.failFast ?? true, this.options.adopt), true);
   }
 
-  /** Replaces the topic list (PUT of the whole list on the current channel). */
+  /**
+   * Replaces the topic list (PUT of the whole list on the current channel). Resolves once the channel is subscribed
+   * to the list; rejects after `subscribeAttempts` failed attempts, or when the socket went away first. The list
+   * stays wanted either way: a reconnection or hand-over subscribes it, and so does calling this again.
+   */
   setTopics(topics: readonly string[]): Promise<void> {
     this.topics = [...topics];
-    return this.enqueue(() => this.syncSubscriptions());
+    return this.enqueue(async () => {
+      const lastError = await this.syncSubscriptions(this.timing.subscribeAttempts);
+      if (this.closed || this.subscribed) return;
+      throw new Error(
+        lastError === undefined
+          ? `channel ${this.slot} is reconnecting; it subscribes its new topics when it reconnects`
+          : `channel ${this.slot} could not be subscribed to its new topics: ${describeError(lastError)}`,
+      );
+    }, true);
+  }
+
+  /** Whether the current channel is subscribed to exactly the topic list (the platform may have refused some). */
+  get subscribed(): boolean {
+    return this.link?.subscribedKey === this.topics.join('\n');
   }
 
   /** Marks the interval since `since` (epoch ms) as uncovered, e.g. the downtime before a restart. */
@@ -521,7 +538,9 @@ export class ChannelConnection {
       case 'no_longer_subscribed':
         this.openGap(Date.now(), 'no-longer-subscribed');
         link.subscribedKey = undefined;
-        this.enqueue(() => this.syncSubscriptions());
+        this.enqueue(async () => {
+          await this.syncSubscriptions();
+        });
         return;
       default:
         return;
@@ -553,24 +572,31 @@ export class ChannelConnection {
 
   // ── subscriptions ──────────────────────────────────────────────────────────────────────────────────────
 
-  /** Brings the current channel's subscriptions in line with the topic list, retrying while it stays current. */
-  private async syncSubscriptions(): Promise<void> {
+  /**
+   * Brings the current channel's subscriptions in line with the topic list, retrying while it stays current, at most
+   * `maxAttempts` times; returns the last failure, if any. A socket that went away leaves the subscribing to the
+   * reconnection.
+   */
+  private async syncSubscriptions(maxAttempts = Number.POSITIVE_INFINITY): Promise<unknown> {
     const link = this.link;
-    if (!link?.socket) return; // establish() subscribes when it connects
     const retry = new Backoff(this.timing.backoff);
-    while (!this.closed && this.link === link && link.socket) {
+    let lastError: unknown;
+    for (let attempt = 1; !this.closed && link && this.link === link && link.socket; attempt++) {
       if (link.subscribedKey === this.topics.join('\n')) {
         if (!this.proofPending) this.closeGap();
-        return;
+        return undefined;
       }
+      if (attempt > maxAttempts) break;
       try {
         await this.subscribe(link);
       } catch (error) {
-        this.log.warn({ err: describeError(error) }, 'subscription failed, retrying');
+        lastError = error;
+        this.log.warn({ err: describeError(error), attempt }, 'subscription failed');
         this.status({ type: 'error', slot: this.slot, error: asError(error) });
-        await sleep(retry.next(), this.abort.signal).catch(() => {});
+        if (attempt < maxAttempts) await sleep(retry.next(), this.abort.signal).catch(() => {});
       }
     }
+    return lastError;
   }
 
   // ── hand-over and rotation ─────────────────────────────────────────────────────────────────────────────

@@ -141,8 +141,10 @@ export class ChannelPool {
   }
 
   /**
-   * Makes `topics` the covered set: only the channels whose topics changed are touched. Resolves once the
-   * changed and new channels are subscribed (retrying while the platform fails); changes apply in call order.
+   * Makes `topics` the covered set: only the channels whose topics changed are touched, and those a previous change
+   * left unsubscribed. Resolves once every channel is subscribed to its share (new channels retry until they are);
+   * rejects when a channel could not be, after the other channels were done — that share stays wanted, and
+   * calling again (with the same topics or others) tries it again. Changes apply in call order.
    */
   setTopics(topics: Iterable<string>): Promise<PlanChange> {
     const run = this.changes.then(() => this.applyTopics([...topics]));
@@ -212,23 +214,38 @@ export class ChannelPool {
       await connection?.stop();
     }
     const bySlot = new Map(change.channels.map((c) => [c.slot, c.topics]));
+    const created = new Set(change.createdSlots);
     const work: Array<Promise<void>> = [];
-    for (const slot of change.changedSlots)
-      work.push(this.connections.get(slot)!.setTopics(bySlot.get(slot)!));
+    for (const [slot, topics] of bySlot) {
+      const connection = this.connections.get(slot);
+      // A slot a failed change left behind is subscribed again even when its share did not change this time.
+      if (
+        connection &&
+        !created.has(slot) &&
+        (change.changedSlots.includes(slot) || !connection.subscribed)
+      ) {
+        work.push(connection.setTopics(topics));
+      }
+    }
     // Once running, a new channel that cannot be set up yet is retried like any other, not given up.
     for (const slot of change.createdSlots) {
       work.push(this.createConnection(slot, bySlot.get(slot)!).start({ failFast: false }));
     }
-    const results = await Promise.allSettled(work);
-    for (const result of results) {
-      if (result.status === 'rejected') this.emit({ type: 'error', error: asError(result.reason) });
-    }
+    // Each connection has reported its own failure; the caller learns that the change is not applied yet.
+    const failures = (await Promise.allSettled(work)).flatMap((r) =>
+      r.status === 'rejected' ? [r.reason] : [],
+    );
     this.emit({
       type: 'topics-changed',
       added: change.addedTopics.length,
       removed: change.removedTopics.length,
       channels: this.connections.size,
     });
+    if (failures.length > 0) {
+      throw new Error(
+        `topic change not applied on ${failures.length} channel(s): ${failures.map((f) => asError(f).message).join('; ')}`,
+      );
+    }
     return change;
   }
 

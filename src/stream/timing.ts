@@ -25,6 +25,8 @@ export interface ConnectionTiming {
   channelLifetimeMs: number;
   /** Failed attempts after which the very first connection gives up and reports why (default 5). */
   startAttempts: number;
+  /** Failed attempts after which a change of topics is reported as not applied (default 5; the change stays wanted). */
+  subscribeAttempts: number;
   /** Wait after a failed rotation before trying again (default 30 s). */
   rotationRetryMs: number;
   /** How long a hand-over waits for a free channel of the budget (default 30 s). */
@@ -43,6 +45,7 @@ export const DEFAULT_TIMING: ConnectionTiming = {
   minChannelLifeMs: 60_000,
   channelLifetimeMs: 24 * 3600_000,
   startAttempts: 5,
+  subscribeAttempts: 5,
   rotationRetryMs: 30_000,
   handoverBudgetWaitMs: 30_000,
 };

@@ -7,6 +7,7 @@
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
+import { backgroundTimeout, realTimers, type Timers } from './clock.js';
 import type { DirectoryEntry, NotificationsPort } from './port.js';
 import { describeError } from './retry.js';
 import { queueTopic, userTopic } from './topics.js';
@@ -99,24 +100,43 @@ function indexByName(entries: DirectoryEntry[]): Map<string, string[]> {
 
 export interface TopicDiscoveryOptions {
   selector: TopicSelector;
-  /** Called with the new topic set whenever it changed (and once after the first resolution). */
+  /**
+   * Applies a topic set: called after the first resolution, then whenever the set differs from the one last applied.
+   * A rejection means "not applied": the set is offered again at the next try.
+   */
   onTopics: (topics: string[], resolved: ResolvedTopics) => void | Promise<void>;
   /** Time between re-discoveries (default 10 min; 0 turns re-discovery off). */
   intervalMs?: number;
-  /** Reports a failed re-discovery; the previous topic set stays in force. */
+  /**
+   * Wait before trying again after a failed re-discovery or a change not applied (default 30 s, doubling after each
+   * failure in a row, never longer than the interval).
+   */
+  retryMs?: number;
+  /** Reports a failed re-discovery or change; the topics last applied stay in force. */
   onError?: (error: unknown) => void;
+  /** The clock its timers run on (default: the system's). */
+  timers?: Timers;
   logger?: Logger;
 }
 
-/** Resolves a selection at start, then again periodically, and passes on every change. */
+/** Resolves a selection at start, then again periodically, and passes on every change until it is applied. */
 export class TopicDiscovery {
-  private timer: NodeJS.Timeout | undefined;
-  private current = '';
+  private timer: unknown;
+  /** The topic set `onTopics` last accepted: a set is recorded only once it is applied. */
+  private applied = '';
+  private failuresInARow = 0;
+  private stopped = false;
   private readonly log: Logger;
+  private readonly timers: Timers;
+  private readonly intervalMs: number;
+  private readonly retryMs: number;
   private refreshing: Promise<boolean> | undefined;
 
   constructor(private readonly options: TopicDiscoveryOptions) {
     this.log = (options.logger ?? silentLogger()).child({ component: 'topic-discovery' });
+    this.timers = options.timers ?? realTimers;
+    this.intervalMs = options.intervalMs ?? 10 * 60_000;
+    this.retryMs = options.retryMs ?? 30_000;
   }
 
   /**
@@ -135,17 +155,16 @@ export class TopicDiscovery {
         hint: 'Select queues or users (--queues all, --users all, or lists of ids), or give topics.',
       });
     }
-    this.current = key(resolved.topics);
     await this.options.onTopics(resolved.topics, resolved);
-    const interval = this.options.intervalMs ?? 10 * 60_000;
-    if (interval > 0) {
-      this.timer = setInterval(() => void this.refresh(), interval);
-      this.timer.unref();
-    }
+    this.applied = key(resolved.topics);
+    this.scheduleNext(this.intervalMs);
     return resolved;
   }
 
-  /** Resolves again now; returns whether the topic set changed. Concurrent calls share one resolution. */
+  /**
+   * Resolves again now and applies the set if it differs from the one last applied; returns whether it applied a
+   * change. Concurrent calls share one resolution.
+   */
   refresh(): Promise<boolean> {
     this.refreshing ??= this.doRefresh().finally(() => {
       this.refreshing = undefined;
@@ -154,26 +173,54 @@ export class TopicDiscovery {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    this.timers.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private async doRefresh(): Promise<boolean> {
+    let failed = false;
     try {
       const resolved = await this.options.selector.resolve();
       if (resolved.unresolved.length > 0)
         this.log.warn({ unresolved: resolved.unresolved }, 'queue names not found');
       const next = key(resolved.topics);
-      if (next === this.current) return false;
-      this.current = next;
+      if (next === this.applied) return false;
       this.log.info({ topics: resolved.topics.length }, 'topic set changed');
       await this.options.onTopics(resolved.topics, resolved);
+      this.applied = next;
       return true;
     } catch (error) {
-      this.log.warn({ err: describeError(error) }, 're-discovery failed; keeping the current topics');
+      failed = true;
+      this.log.warn(
+        { err: describeError(error) },
+        're-discovery or topic change failed; the topics last applied stay in force, trying again',
+      );
       this.options.onError?.(error);
       return false;
+    } finally {
+      this.failuresInARow = failed ? this.failuresInARow + 1 : 0;
+      this.scheduleNext(failed ? this.retryDelay() : this.intervalMs);
     }
+  }
+
+  private retryDelay(): number {
+    return Math.min(this.intervalMs, this.retryMs * 2 ** Math.min(this.failuresInARow - 1, 20));
+  }
+
+  /** One timer at a time: the next re-discovery, or the retry of a failed one. */
+  private scheduleNext(delayMs: number): void {
+    this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped || !(this.intervalMs > 0)) return;
+    this.timer = backgroundTimeout(
+      this.timers,
+      () => {
+        this.timer = undefined;
+        void this.refresh();
+      },
+      delayMs,
+    );
   }
 }
 

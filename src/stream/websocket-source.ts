@@ -6,6 +6,7 @@ import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import { Backfiller, type BackfillerOptions } from './backfiller.js';
 import { ChannelPool, type ChannelPoolOptions } from './channel-pool.js';
+import type { Timers } from './clock.js';
 import type { FrameRecorder } from './recording.js';
 import { asError } from './retry.js';
 import type { NotificationHandler, NotificationSource } from './source.js';
@@ -20,6 +21,8 @@ export interface WebSocketSourceOptions
   topics?: Iterable<string>;
   /** Time between re-discoveries of a selection (default 10 min; 0: never). */
   rediscoverEveryMs?: number;
+  /** The clock re-discovery runs on (default: the system's). */
+  timers?: Timers;
   /** Records every received frame; closed when the source stops. */
   recorder?: FrameRecorder;
   /** Backfills every gap when given. */
@@ -63,6 +66,7 @@ export class WebSocketSource implements NotificationSource {
       this.discovery = new TopicDiscovery({
         selector: new TopicSelector(options.selection, options.port),
         intervalMs: options.rediscoverEveryMs ?? 10 * 60_000,
+        ...(options.timers ? { timers: options.timers } : {}),
         onTopics: async (topics) => {
           await this.pool.setTopics(topics);
         },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { ManualClock } from '../../src/emulator/world/clock.js';
 import { ConfigError } from '../../src/errors.js';
 import { parseSelectorValue, TopicDiscovery, TopicSelector } from '../../src/stream/topic-selector.js';
 import { queueTopic, userTopic } from '../../src/stream/topics.js';
@@ -121,6 +122,43 @@ describe('TopicDiscovery', () => {
     assert.equal(await discovery.refresh(), false);
     assert.equal(errors.length, 1);
     assert.equal(calls, 1);
+  });
+
+  it('records a new topic set only once it is applied, and offers a failed one again before the next re-discovery', async () => {
+    const p = await platform(2, 0);
+    const clock = new ManualClock(Date.now());
+    const offered: string[][] = [];
+    const errors: unknown[] = [];
+    let failNext = false;
+    const discovery = new TopicDiscovery({
+      selector: new TopicSelector({ queues: 'all' }, new HttpPort(p.url)),
+      onTopics: (topics) => {
+        offered.push([...topics].sort());
+        if (failNext) {
+          failNext = false;
+          throw new Error('subscribing failed');
+        }
+      },
+      onError: (e) => errors.push(e),
+      intervalMs: 60_000,
+      retryMs: 1000,
+      timers: clock,
+    });
+    cleanups.push(() => discovery.stop());
+    await discovery.start();
+
+    p.queues.push({ id: uuid(99), name: 'Opened today' });
+    failNext = true;
+    clock.advance(60_000);
+    await waitFor(() => errors.length === 1, 'the change to fail');
+    assert.equal(offered.length, 2);
+
+    // Long before the next re-discovery is due, the change is offered again.
+    clock.advance(1000);
+    await waitFor(() => offered.length === 3, 'the failed change to be offered again');
+    assert.ok(offered[2]!.includes(queueTopic(uuid(99))), 'the new queue is in the set offered again');
+    await discovery.refresh();
+    assert.equal(offered.length, 3, 'an applied set is not offered twice');
   });
 
   it('refuses to start on unknown queue names or an empty selection', async () => {
