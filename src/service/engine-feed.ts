@@ -225,14 +225,19 @@ function stopped(message: string, code: string): DeliveryError {
   return new DeliveryError(`${message[0]!.toUpperCase()}${message.slice(1)}.`, { retryable: true, code });
 }
 
-/** The engine's sink: the feed behind a queue that keeps per-conversation order and retries while it is down. */
-export function createEngineSink(feed: EngineFeed, logger: Logger): EventSink {
+/**
+ * The engine's sink: the feed behind an outbox that keeps per-conversation order and retries while it is down. With
+ * `outboxDir` the outbox is a file there, so events the engine has not settled survive a crash (the ledger's
+ * idempotency keys make a repeat harmless) and checkpoints need not wait for the engine.
+ */
+export function createEngineSink(feed: EngineFeed, logger: Logger, outboxDir?: string): EventSink {
   return new QueuedSink({
     name: ENGINE_SINK_NAME,
     transport: feed,
     ordering: 'conversation',
     concurrency: ENGINE_SINK_CONCURRENCY,
     retry: ENGINE_SINK_RETRY,
+    ...(outboxDir ? { outbox: { dir: outboxDir } } : {}),
     logger,
   });
 }

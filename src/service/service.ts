@@ -164,7 +164,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     }
     // In one process the engine is one more sink: a slow or restarting engine makes events wait, never drops them.
     const engineFeed = config.proactive && !bus ? new EngineFeed() : undefined;
-    const engineSink = engineFeed ? createEngineSink(engineFeed, logger) : undefined;
+    const engineSink = engineFeed ? createEngineSink(engineFeed, logger, config.outboxDir) : undefined;
     const sinks: EventDispatcher | undefined =
       configured.length > 0 || engineSink
         ? new EventDispatcher([...configured, ...(engineSink ? [engineSink] : [])], { logger })
