@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { StoredMsg } from '@nats-io/jetstream';
 import { type Bus, connectBus } from '../../src/bus/index.js';
 import { eventId, type LifecycleEvent } from '../../src/events.js';
+import { waitForAsync } from '../helpers/wait-for.js';
 
 export const NATS_URL = process.env.SWITCHBOARD_TEST_NATS ?? 'nats://127.0.0.1:4222';
 /** The nats-server binary: from PATH unless SWITCHBOARD_NATS_SERVER names one. */
@@ -182,9 +183,5 @@ export function sleep(ms: number): Promise<void> {
 
 /** Polls `check` until it holds, failing after `timeoutMs`. */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(20);
-  }
+  await waitForAsync(check, what, { timeoutMs, intervalMs: 20 });
 }

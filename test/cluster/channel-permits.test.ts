@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShardChannelAllowance, SparePermits } from '../../src/cluster/channel-permits.js';
 import { silentLogger } from '../../src/logging.js';
+import { waitForAsync } from '../helpers/wait-for.js';
 import { ManualClock, MemoryKv } from './memory-kv.js';
 
 const TIMING = { ttlMs: 1000, safetyMs: 200 };
@@ -20,11 +21,7 @@ async function sparesInStore(kv: MemoryKv): Promise<Record<string, string>> {
 
 /** Waits for the store to reach a state (releases from a channel lease run in the background). */
 async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitForAsync(check, what, { timeoutMs: 2000, intervalMs: 5 });
 }
 
 describe('SparePermits', () => {

@@ -15,6 +15,7 @@ import type { Lease } from '../../src/cluster/lease.js';
 import { placeShards } from '../../src/cluster/rendezvous.js';
 import { shardIds } from '../../src/cluster/shards.js';
 import { silentLogger } from '../../src/logging.js';
+import { waitFor as sharedWaitFor } from '../helpers/wait-for.js';
 
 const NATS_URL = process.env.SWITCHBOARD_TEST_NATS ?? 'nats://127.0.0.1:4222';
 const SHARDS = 6;
@@ -85,13 +86,10 @@ class StandInRunner implements ShardHandle {
   }
 }
 
+/** Waits for `check`, returning how long it took. */
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await sharedWaitFor(check, what, { timeoutMs, intervalMs: 50 });
   return Date.now() - started;
 }
 

@@ -16,6 +16,7 @@ import { shardIds } from '../../src/cluster/shards.js';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import { type OwnNats, readStream, sleep, startOwnNats } from '../bus/helpers.js';
+import { waitForAsync } from '../helpers/wait-for.js';
 import { testSchemas } from '../store/pg-helpers.js';
 import { ReplicaSet, type ReplicaSet as ReplicaSetType } from './replica-harness.js';
 
@@ -25,13 +26,10 @@ const LEASE_TTL_MS = 3000;
 const HEARTBEAT_MS = 400;
 const CLIENT = 'switchboard-demo';
 
+/** Waits for `check`, returning how long it took. */
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
+  await waitForAsync(check, what, { timeoutMs, intervalMs: 200 });
   return Date.now() - started;
 }
 

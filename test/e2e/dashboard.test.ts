@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type Demo, startDemo } from '../../src/service/demo.js';
 import { createProactiveRuntime } from '../../src/service/proactive.js';
+import { waitForAsync } from '../helpers/wait-for.js';
 import { capturingReporter } from '../service/helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,11 +24,7 @@ const number = async (page: Page, selector: string): Promise<number> =>
   Number(((await page.textContent(selector)) ?? '').replace(/[^\d]/g, '') || Number.NaN);
 
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForAsync(check, what, { timeoutMs, intervalMs: 100 });
 }
 
 describe('dashboard in a browser', { skip }, () => {

@@ -28,6 +28,7 @@ import type { NotificationsPort } from '../../src/stream/port.js';
 import type { NotificationHandler, NotificationSource } from '../../src/stream/source.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { type Frame, loadFrames, loadRestConversation } from '../conversations/helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { FakePlatform } from '../stream/helpers/fake-platform.js';
 import { HttpPort } from '../stream/helpers/http-port.js';
 
@@ -191,11 +192,7 @@ async function startStream(options: Partial<ConversationStreamOptions> = {}): Pr
 const ids = (events: LifecycleEvent[]) => new Set(events.map((e) => e.id));
 
 async function until(what: string, check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitFor(check, what, { timeoutMs, intervalMs: 5 });
 }
 
 describe('ConversationStream: hold and activate', { timeout: 10_000 }, () => {

@@ -10,6 +10,7 @@ import {
   type ParticipantJoinedEvent,
 } from '../../src/events.js';
 import { createLogger, type Logger } from '../../src/logging.js';
+import { waitFor as sharedWaitFor } from '../helpers/wait-for.js';
 
 let counter = 0;
 
@@ -80,11 +81,7 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 /** Polls `check` every 5 ms until it is true, failing after `timeoutMs`. */
 export async function waitFor(check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await sharedWaitFor(check, what, { timeoutMs, intervalMs: 5 });
 }
 
 export type { LifecycleEvent };
