@@ -224,6 +224,14 @@ export class ServiceMetrics {
       () => source.iteratorDrops?.(),
     );
     gauge(
+      'switchboard_stream_intake_paused',
+      '1 while the stream does not read notifications because a sink is past its bound (the time is backfilled)',
+      () => {
+        const intake = source.stream()?.intake;
+        return intake === undefined ? undefined : intake.paused ? 1 : 0;
+      },
+    );
+    gauge(
       'switchboard_channels_used',
       'Notification channels in use',
       () => source.stream()?.pool?.budget.inUse,
@@ -450,6 +458,21 @@ export class ServiceMetrics {
     );
     perSink('switchboard_sink_failed_status', "1 while a sink's status is failed", (s) =>
       s.status === 'failed' ? 1 : 0,
+    );
+    perSink(
+      'switchboard_sink_outbox_pending',
+      "Events in a sink's outbox not acknowledged yet (waiting or in flight)",
+      (s) => s.pending,
+    );
+    perSink(
+      'switchboard_sink_outbox_pending_bytes',
+      "Stored size of a sink's outbox (a durable outbox's JSON; 0 for memory)",
+      (s) => s.pendingBytes,
+    );
+    perSink(
+      'switchboard_sink_outbox_full_seconds_total',
+      "Time a sink's outbox has spent past its bound (since start)",
+      (s) => s.fullMsTotal / 1000,
     );
 
     new Gauge({

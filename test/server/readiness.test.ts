@@ -127,9 +127,27 @@ describe('readiness', () => {
           sinkHealth('file'),
           sinkHealth(
             'webhook',
-            failed ? { status: 'failed', failedBecause: 'its outbox is full (10000 events)' } : {},
+            failed
+              ? {
+                  status: 'failed',
+                  failedBecause: 'its outbox is full (10000 events)',
+                  pending: 10_001,
+                  pendingBytes: 7_000_000,
+                  fullMsTotal: 4_500,
+                }
+              : {},
           ),
         ],
+        ...(failed
+          ? {
+              intake: {
+                paused: true,
+                pausedSince: new Date().toISOString(),
+                skippedNotifications: 3,
+                pauses: 1,
+              },
+            }
+          : {}),
       }),
     }));
     const server = await startHttpServer({ host: '127.0.0.1', port: 0, backend: state });
@@ -145,12 +163,23 @@ describe('readiness', () => {
       assert.equal(metricValue(metrics, 'switchboard_not_ready', { condition: 'sink_failed' }), 1);
       assert.equal(metricValue(metrics, 'switchboard_not_ready', { condition: 'channels' }), 0);
       assert.equal(metricValue(metrics, 'switchboard_sink_failed_status', { sink: 'webhook' }), 1);
+      assert.equal(metricValue(metrics, 'switchboard_sink_outbox_pending', { sink: 'webhook' }), 10_001);
+      assert.equal(
+        metricValue(metrics, 'switchboard_sink_outbox_pending_bytes', { sink: 'webhook' }),
+        7_000_000,
+      );
+      assert.equal(
+        metricValue(metrics, 'switchboard_sink_outbox_full_seconds_total', { sink: 'webhook' }),
+        4.5,
+      );
+      assert.equal(metricValue(metrics, 'switchboard_stream_intake_paused'), 1);
 
       failed = false;
       assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
       const after = (await state.metricsText()).body;
       assert.equal(metricValue(after, 'switchboard_ready'), 1);
       assert.equal(metricValue(after, 'switchboard_not_ready', { condition: 'sink_failed' }), 0);
+      assert.equal(metricValue(after, 'switchboard_stream_intake_paused'), 0);
     } finally {
       await server.close();
     }
