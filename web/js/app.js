@@ -248,11 +248,16 @@ function renderSinks(o) {
         'td',
         {},
         h('span', {
-          class: `state state-${sink.status === 'ok' ? 'connected' : 'reconnecting'}`,
+          class: `state state-${sink.status === 'ok' ? 'connected' : sink.status === 'failed' ? 'closed' : 'reconnecting'}`,
           text: sink.status,
+          ...(sink.failedBecause ? { title: sink.failedBecause } : {}),
         }),
       ),
-      h('td', { class: 'num', text: count(sink.depth) }),
+      h('td', {
+        class: 'num',
+        text: count(sink.pending ?? sink.depth),
+        title: sink.durable ? 'waiting in its outbox on disk' : 'waiting in its outbox in memory',
+      }),
       h('td', { class: 'num', text: count(sink.delivered) }),
       h('td', { class: 'num', text: count(sink.failed) }),
       h('td', { class: 'num', text: count(sink.dropped) }),
