@@ -9,10 +9,10 @@
  */
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
-import { sleep } from '../platform/sleep.js';
 import { Backoff } from './backoff.js';
 import type { ChannelAllowance, ChannelLease } from './channel-budget.js';
 import { ChannelSocket, type SocketCloseInfo } from './channel-socket.js';
+import { backgroundTimeout, pause, realTimers, type Timers } from './clock.js';
 import { type Notification, parseFrame, type SystemMessage } from './frames.js';
 import { GapTracker } from './gap-tracker.js';
 import {
@@ -45,6 +45,8 @@ export interface ChannelConnectionOptions {
    */
   mayConnect?: () => boolean;
   timing?: Partial<ConnectionTiming>;
+  /** The clock the watchdog, backoff and rotation run on (default: the system's). */
+  timers?: Timers;
   onNotification: (notification: Notification) => void;
   onStatus?: (status: StreamStatusInput) => void;
   onGap?: (gap: Gap) => void;
@@ -93,7 +95,7 @@ interface Link {
   subscribedKey: string | undefined;
   permitted: string[];
   rejected: TopicSubscriptionResult[];
-  rotationTimer: NodeJS.Timeout | undefined;
+  rotationTimer: unknown;
   retired: boolean;
 }
 
@@ -107,6 +109,7 @@ export class ChannelConnection {
   private readonly port: NotificationsPort;
   private readonly budget: ChannelAllowance;
   private readonly timing: ConnectionTiming;
+  private readonly timers: Timers;
   private readonly backoff: Backoff;
   private readonly log: Logger;
   private readonly abort = new AbortController();
@@ -139,6 +142,7 @@ export class ChannelConnection {
     this.port = options.port;
     this.budget = options.budget;
     this.timing = resolveTiming(options.timing);
+    this.timers = options.timers ?? realTimers;
     this.backoff = new Backoff(this.timing.backoff);
     this.topics = [...options.topics];
     this.log = (options.logger ?? silentLogger()).child({ slot: options.slot });
@@ -211,7 +215,8 @@ export class ChannelConnection {
     if (this.link) this.retire(this.link);
     for (const socket of this.sockets) socket.close(1000, 'switchboard: stopping');
     this.sockets.clear();
-    // An operation waiting on the platform notices the stop when its call returns; don't wait for it long.
+    // An operation waiting on the platform notices the stop when its call returns; don't wait for it long. This bound
+    // is on real time whatever the clock: it keeps a stop from hanging on a call that never answers.
     let timer: NodeJS.Timeout | undefined;
     const cap = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, 1000);
@@ -223,7 +228,7 @@ export class ChannelConnection {
 
   /** A snapshot of this connection's health. */
   health(): ChannelHealth {
-    const now = Date.now();
+    const now = this.timers.now();
     const link = this.link;
     const since = (t: number | undefined): number | undefined => (t === undefined ? undefined : now - t);
     const until = (t: number | undefined): number | undefined => (t === undefined ? undefined : t - now);
@@ -285,7 +290,7 @@ export class ChannelConnection {
           delayMs,
           ...(lastError === undefined ? {} : { error: describeError(lastError) }),
         });
-        await sleep(delayMs, this.abort.signal).catch(() => {}); // a stop ends the wait early
+        await pause(this.timers, delayMs, this.abort.signal); // a stop ends the wait early
         if (this.closed) return;
       }
       if (this.options.mayConnect && !this.options.mayConnect()) {
@@ -339,7 +344,7 @@ export class ChannelConnection {
 
   /** A link for a channel someone else created; its age is unknown, so it rotates by its `expires`. */
   private adoptedLink(channel: ChannelInfo, lease: ChannelLease): Link {
-    const now = Date.now();
+    const now = this.timers.now();
     const parsedExpiry = channel.expires ? Date.parse(channel.expires) : Number.NaN;
     return {
       channel,
@@ -358,7 +363,7 @@ export class ChannelConnection {
 
   private async createLink(lease: ChannelLease): Promise<Link> {
     const channel = await this.port.createChannel();
-    const createdAt = Date.now();
+    const createdAt = this.timers.now();
     this.counters.channelsCreated++;
     const parsedExpiry = channel.expires ? Date.parse(channel.expires) : Number.NaN;
     const link: Link = {
@@ -392,6 +397,7 @@ export class ChannelConnection {
       pingAfterMs: this.timing.pingAfterMs,
       staleAfterMs: staleAfterMs(this.timing),
       connectTimeoutMs: this.timing.connectTimeoutMs,
+      timers: this.timers,
       onFrame: (text, receivedAt) => this.handleFrame(link, socket, channelId, text, receivedAt),
       onClose: (info) => {
         if (socket) this.handleClose(link, socket, info);
@@ -532,11 +538,11 @@ export class ChannelConnection {
       case 'token_revoked':
         // The channel dies with its token: from here on nothing on it can be trusted to arrive, so the window
         // until the replacement shows life is a gap to backfill, not a seamless hand-over.
-        this.openGap(Date.now(), 'token-revoked');
+        this.openGap(this.timers.now(), 'token-revoked');
         this.enqueue(() => this.replace(link, 'token-revoked'));
         return;
       case 'no_longer_subscribed':
-        this.openGap(Date.now(), 'no-longer-subscribed');
+        this.openGap(this.timers.now(), 'no-longer-subscribed');
         link.subscribedKey = undefined;
         this.enqueue(async () => {
           await this.syncSubscriptions();
@@ -593,7 +599,7 @@ export class ChannelConnection {
         lastError = error;
         this.log.warn({ err: describeError(error), attempt }, 'subscription failed');
         this.status({ type: 'error', slot: this.slot, error: asError(error) });
-        if (attempt < maxAttempts) await sleep(retry.next(), this.abort.signal).catch(() => {});
+        if (attempt < maxAttempts) await pause(this.timers, retry.next(), this.abort.signal);
       }
     }
     return lastError;
@@ -697,12 +703,15 @@ export class ChannelConnection {
 
   /** Plans the rotation of a channel ahead of its own expiry and of its token's. */
   private scheduleRotation(link: Link, delayOverrideMs?: number): void {
-    const { delayMs, reason } = planRotation(link, this.timing);
-    link.rotationTimer = setTimeout(() => {
-      link.rotationTimer = undefined;
-      this.enqueue(() => this.replace(link, reason));
-    }, delayOverrideMs ?? delayMs);
-    link.rotationTimer.unref();
+    const { delayMs, reason } = planRotation(link, this.timing, this.timers.now());
+    link.rotationTimer = backgroundTimeout(
+      this.timers,
+      () => {
+        link.rotationTimer = undefined;
+        this.enqueue(() => this.replace(link, reason));
+      },
+      delayOverrideMs ?? delayMs,
+    );
   }
 
   private retryRotationLater(link: Link, reason: ReplaceReason): void {
@@ -712,7 +721,7 @@ export class ChannelConnection {
   }
 
   private cancelRotation(link: Link): void {
-    if (link.rotationTimer) clearTimeout(link.rotationTimer);
+    if (link.rotationTimer) this.timers.clearTimeout(link.rotationTimer);
     link.rotationTimer = undefined;
   }
 
@@ -726,7 +735,7 @@ export class ChannelConnection {
   }
 
   /** Coverage is back (at `at`, epoch ms): reports the gap, if one was open. */
-  private closeGap(at = Date.now()): void {
+  private closeGap(at = this.timers.now()): void {
     const gap = this.gap.end(this.slot, at);
     if (!gap) return;
     this.log.info(

@@ -9,6 +9,7 @@ import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import { type ChannelAllowance, ChannelBudget } from './channel-budget.js';
 import { ChannelConnection, type ChannelHealth } from './channel-connection.js';
+import { realTimers, type Timers } from './clock.js';
 import type { Notification } from './frames.js';
 import type { ChannelInfo, NotificationsPort, TopicSubscriptionResult } from './port.js';
 import { asError } from './retry.js';
@@ -30,6 +31,8 @@ export interface ChannelPoolOptions {
   /** Asked before every connection attempt (see `ChannelConnectionOptions.mayConnect`). */
   mayConnect?: () => boolean;
   timing?: Partial<ConnectionTiming>;
+  /** The clock every connection's watchdog, backoff and rotation run on (default: the system's). */
+  timers?: Timers;
   onNotification?: (notification: Notification) => void;
   /** Every raw frame with its channel, e.g. for a recorder. */
   onFrame?: (text: string, channelId: string, receivedAt: number) => void;
@@ -117,7 +120,7 @@ export class ChannelPool {
   }
 
   private async connectAll(): Promise<void> {
-    const startedAt = Date.now();
+    const startedAt = (this.options.timers ?? realTimers).now();
     try {
       if (!this.planned) this.reportInvalid(this.plan.assign(this.options.topics ?? []));
       const created = this.plan.channels().map((c) => this.createConnection(c.slot, c.topics));
@@ -258,6 +261,7 @@ export class ChannelPool {
       ...(this.options.adopt?.has(slot) ? { adopt: this.options.adopt.get(slot)! } : {}),
       ...(this.options.mayConnect ? { mayConnect: this.options.mayConnect } : {}),
       ...(this.options.timing ? { timing: this.options.timing } : {}),
+      ...(this.options.timers ? { timers: this.options.timers } : {}),
       onNotification: (notification) => this.notificationHandler?.(notification),
       onStatus: (event) => this.emit(event),
       onGap: (gap) => this.recordGap(gap),

@@ -4,8 +4,13 @@
  * `staleAfterMs` the socket is presumed dead, terminated (no closing handshake to wait for) and reported stale.
  * Any frame counts as a sign of life. The watchdog is a coarse periodic check of the last frame's time rather than
  * a timer re-armed per frame, which would cost more than the frame itself at tens of thousands of frames a second.
+ *
+ * A check that runs late says the process itself was not running (a busy or paused event loop): frames may be
+ * waiting, unread, in the socket. Such a check does not judge; the next one does, after they have been read. Only
+ * the server's silence may end a socket, never this process's own stall.
  */
 import WebSocket from 'ws';
+import { backgroundTimeout, realTimers, type Timers } from './clock.js';
 import { PING_FRAME } from './frames.js';
 
 export interface ChannelSocketOptions {
@@ -21,6 +26,8 @@ export interface ChannelSocketOptions {
   onFrame: (text: string, receivedAt: number) => void;
   /** Called once when the socket is gone after having opened, whoever closed it. */
   onClose: (info: SocketCloseInfo) => void;
+  /** The clock the watchdog runs on and frames are timed by (default: the system's). */
+  timers?: Timers;
 }
 
 /** How and when an open socket ended. */
@@ -44,7 +51,12 @@ export class ChannelSocket {
   lastFrameAt: number;
   readonly openedAt: number;
   private lastPingAt = 0;
-  private watchdog: NodeJS.Timeout | undefined;
+  private readonly timers: Timers;
+  /** Time between watchdog checks. */
+  private readonly tickMs: number;
+  private watchdog: unknown;
+  private lastCheckAt: number;
+  private skippedLateCheck = false;
   private stale = false;
   private byUs = false;
   private closed = false;
@@ -53,10 +65,12 @@ export class ChannelSocket {
     private readonly ws: WebSocket,
     private readonly options: ChannelSocketOptions,
   ) {
-    this.openedAt = Date.now();
+    this.timers = options.timers ?? realTimers;
+    this.openedAt = this.timers.now();
     this.lastFrameAt = this.openedAt;
+    this.lastCheckAt = this.openedAt;
     ws.on('message', (data) => {
-      const receivedAt = Date.now();
+      const receivedAt = this.timers.now();
       this.lastFrameAt = receivedAt;
       options.onFrame(data.toString(), receivedAt);
     });
@@ -64,9 +78,8 @@ export class ChannelSocket {
       // 'close' follows every 'error'; the close handler reports it.
     });
     ws.once('close', (code, reason) => this.finish(code, reason.toString()));
-    const tick = Math.max(5, Math.floor(Math.min(options.pingAfterMs, options.staleAfterMs) / 4));
-    this.watchdog = setInterval(() => this.check(), tick);
-    this.watchdog.unref();
+    this.tickMs = Math.max(5, Math.floor(Math.min(options.pingAfterMs, options.staleAfterMs) / 4));
+    this.armWatchdog();
   }
 
   /** Opens a socket to `connectUri`; rejects when the handshake fails or times out. */
@@ -102,7 +115,7 @@ export class ChannelSocket {
   /** Asks the server for a pong now (a sign of life), whatever the watchdog's schedule. */
   ping(): void {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
-    this.lastPingAt = Date.now();
+    this.lastPingAt = this.timers.now();
     this.ws.send(PING_FRAME);
   }
 
@@ -112,7 +125,7 @@ export class ChannelSocket {
     this.byUs = true;
     this.ws.close(code, reason);
     // A peer that never answers the closing handshake must not keep the socket alive.
-    setTimeout(() => this.ws.terminate(), 2000).unref();
+    backgroundTimeout(this.timers, () => this.ws.terminate(), 2000);
   }
 
   /** Drops the socket at once, on purpose. */
@@ -122,11 +135,23 @@ export class ChannelSocket {
     this.ws.terminate();
   }
 
+  private armWatchdog(): void {
+    this.watchdog = backgroundTimeout(this.timers, () => this.check(), this.tickMs);
+  }
+
   private check(): void {
-    const now = Date.now();
+    const now = this.timers.now();
+    // Late by more than a whole tick: this process was stalled, and what the server sent meanwhile may be unread.
+    // Never twice in a row, though: a process late at every check must still notice a dead server.
+    const late = now - this.lastCheckAt > 2 * this.tickMs && !this.skippedLateCheck;
+    this.skippedLateCheck = late;
+    this.lastCheckAt = now;
+    this.armWatchdog();
+    if (late) return;
     const quiet = now - this.lastFrameAt;
     if (quiet >= this.options.staleAfterMs) {
       this.stale = true;
+      this.timers.clearTimeout(this.watchdog);
       this.ws.terminate();
       return;
     }
@@ -139,7 +164,7 @@ export class ChannelSocket {
   private finish(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.watchdog);
+    this.timers.clearTimeout(this.watchdog);
     this.watchdog = undefined;
     this.options.onClose({
       code,
@@ -148,7 +173,7 @@ export class ChannelSocket {
       byUs: this.byUs && !this.stale,
       lastFrameAt: this.lastFrameAt,
       openedAt: this.openedAt,
-      closedAt: Date.now(),
+      closedAt: this.timers.now(),
     });
   }
 }

@@ -6,7 +6,6 @@ import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import { Backfiller, type BackfillerOptions } from './backfiller.js';
 import { ChannelPool, type ChannelPoolOptions } from './channel-pool.js';
-import type { Timers } from './clock.js';
 import type { FrameRecorder } from './recording.js';
 import { asError } from './retry.js';
 import type { NotificationHandler, NotificationSource } from './source.js';
@@ -21,8 +20,6 @@ export interface WebSocketSourceOptions
   topics?: Iterable<string>;
   /** Time between re-discoveries of a selection (default 10 min; 0: never). */
   rediscoverEveryMs?: number;
-  /** The clock re-discovery runs on (default: the system's). */
-  timers?: Timers;
   /** Records every received frame; closed when the source stops. */
   recorder?: FrameRecorder;
   /** Backfills every gap when given. */

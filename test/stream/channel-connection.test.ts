@@ -7,6 +7,7 @@ import type { Notification } from '../../src/stream/frames.js';
 import type { Gap } from '../../src/stream/status.js';
 import type { ConnectionTiming } from '../../src/stream/timing.js';
 import { queueTopic } from '../../src/stream/topics.js';
+import { TestClock } from '../helpers/test-clock.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
 import { delay, StatusLog, waitFor } from './helpers/wait.js';
@@ -48,6 +49,8 @@ async function harness(
     setup?: (platform: FakePlatform, port: HttpPort) => void;
     /** Called with each notification after it is recorded. */
     receive?: (notification: Notification) => void;
+    /** The connection's clock (default: the system's). */
+    clock?: TestClock;
   } = {},
 ): Promise<Harness> {
   const platform = await FakePlatform.start({
@@ -72,6 +75,7 @@ async function harness(
     },
     onStatus: status.push,
     onGap: (gap) => gaps.push(gap),
+    ...(options.clock ? { timers: options.clock } : {}),
   };
   const connection = new ChannelConnection(connectionOptions);
   cleanups.push(async () => {
@@ -117,32 +121,67 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
   });
 
   it('stays connected while heartbeats arrive', async () => {
-    // Watchdog at 4 × 100 ms: wide enough that a loaded machine's pauses do not trip it.
-    const h = await harness({ heartbeatIntervalMs: 30, timing: { heartbeatIntervalMs: 100 } });
-    await delay(1000); // more than two watchdog windows
+    // The watchdog runs on a clock that moves 50 ms per heartbeat received: 1 s of heartbeats, with a watchdog of
+    // 4 × 100 ms, whatever pauses the machine takes meanwhile.
+    const clock = new TestClock();
+    const h = await harness({ heartbeatIntervalMs: 20, timing: { heartbeatIntervalMs: 100 }, clock });
+    for (let step = 0; step < 20; step++) {
+      const frames = h.connection.health().frames;
+      await waitFor(() => h.connection.health().frames > frames, 'the next heartbeat');
+      clock.advance(50);
+    }
     assert.equal(h.status.of('stale').length, 0);
     assert.equal(h.status.of('disconnected').length, 0);
-    const channel = only([...h.platform.channels.values()]);
-    assert.equal(channel.connects, 1);
+    assert.equal(only([...h.platform.channels.values()]).connects, 1);
     const health = h.connection.health();
     assert.equal(health.state, 'connected');
-    assert.ok(health.heartbeatAgeMs !== undefined && health.heartbeatAgeMs < 400, `${health.heartbeatAgeMs}`);
+    assert.ok(health.heartbeatAgeMs !== undefined && health.heartbeatAgeMs <= 50, `${health.heartbeatAgeMs}`);
   });
 
   it('pings a quiet socket and lives on the pongs', async () => {
-    // No server heartbeats at all: only the client's pings keep frames coming.
-    // Pings after 120 ms of quiet; the watchdog would trip after 600 ms without the pongs.
+    // No server heartbeats at all: only the client's pings keep frames coming. Pings after 120 ms of quiet; the
+    // watchdog would trip after 600 ms without the pongs. The clock moves on only once a due pong has come.
+    const clock = new TestClock();
     const h = await harness({
       heartbeatIntervalMs: 0,
       timing: { heartbeatIntervalMs: 100, watchdogMultiple: 6 },
+      clock,
     });
-    await delay(1000);
+    const quietMs = (): number => {
+      const health = h.connection.health();
+      return health.lastFrameAgeMs ?? health.channelAgeMs ?? 0;
+    };
+    for (let step = 0; step < 40; step++) {
+      clock.advance(30);
+      await waitFor(() => quietMs() < 150, 'the pong to a ping');
+    }
     assert.equal(h.status.of('stale').length, 0);
     assert.equal(only([...h.platform.channels.values()]).connects, 1);
-    assert.ok(
-      (h.connection.health().heartbeatAgeMs ?? Infinity) < 600,
-      `last pong ${h.connection.health().heartbeatAgeMs} ms ago`,
-    );
+    assert.ok(h.connection.health().frames >= 7, `${h.connection.health().frames} pongs in 1.2 s of quiet`);
+  });
+
+  it("takes a stall of its own process for what it is, not for the server's silence", async () => {
+    // Watchdog: 4 × 40 ms. The process "stalls" for a second: time jumps, and the watchdog's check runs late, before
+    // the heartbeats sent meanwhile are read. It waits for them instead of reconnecting.
+    const clock = new TestClock();
+    const h = await harness({ heartbeatIntervalMs: 20, clock });
+    const frames = h.connection.health().frames;
+    clock.stall(1000);
+    await waitFor(() => h.connection.health().frames > frames, 'the heartbeats sent during the stall');
+    clock.advance(20);
+    assert.equal(h.status.of('stale').length, 0, 'no reconnection for a stall of this process');
+
+    // A server that really went silent is still noticed, stall or not: at the next check after the late one.
+    const channel = only([...h.platform.channels.values()]);
+    channel.heartbeats = false;
+    clock.stall(1000);
+    assert.equal(h.status.of('stale').length, 0, 'the late check does not judge');
+    // Frames already on their way may still come; past them, a few checks of silence trip the watchdog.
+    await waitFor(() => {
+      clock.advance(10);
+      return h.status.of('stale')[0];
+    }, 'the watchdog to trip on the silence');
+    assert.equal(channel.connects, 1, 'the trip came from the silence, not from the stall');
   });
 
   it('trips the watchdog when heartbeats stop, and reconnects re-using the channel after HEAD 200', async () => {
@@ -253,7 +292,8 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
   });
 
   it('hands over on socket_closing: the new socket is up before the old one goes, and no frame is lost', async () => {
-    const h = await harness();
+    // A clock that stands still: no watchdog trip from a pause of the machine can blur the hand-over under test.
+    const h = await harness({ clock: new TestClock() });
     const old = only([...h.platform.channels.values()]);
     const published: string[] = [];
     let oldOpenWhenNewConnected: boolean | undefined;
@@ -279,7 +319,14 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     } finally {
       clearInterval(pump);
     }
-    await delay(30);
+    const received = new Set<string>();
+    const missing = (): string[] => {
+      for (const n of h.notifications) received.add(n.eventBody.id as string);
+      return published.filter((id) => !received.has(id));
+    };
+    // Frames still on their way when the pump stopped arrive in their own time; a lost one never does.
+    await waitFor(() => missing().length === 0, 'every frame the server sent').catch(() => {});
+    assert.deepEqual(missing(), [], 'every frame the server sent was received');
     const fresh = [...h.platform.channels.values()].find((c) => c !== old)!;
     assert.ok(fresh, 'a new channel');
     assert.equal(h.connection.channelId, fresh.id);
@@ -287,9 +334,6 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     assert.equal(oldOpenWhenNewConnected, true, 'the old socket was still open when the new one connected');
     assert.equal(old.connects, 1, 'never a second socket on the old channel');
 
-    const received = new Set(h.notifications.map((n) => n.eventBody.id as string));
-    const missing = published.filter((id) => !received.has(id));
-    assert.deepEqual(missing, [], 'every frame the server sent was received');
     assert.ok(published.length > 5, `only ${published.length} frames published`);
     assert.equal(h.gaps.length, 0, 'no gap in a hand-over');
     assert.equal(h.budget.inUse, 1, 'the old channel left the budget');

@@ -4,6 +4,7 @@ import type { RecoveredConversation } from '../../src/stream/backfiller.js';
 import type { Notification } from '../../src/stream/frames.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { WebSocketSource } from '../../src/stream/websocket-source.js';
+import { TestClock } from '../helpers/test-clock.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
 import { waitFor } from './helpers/wait.js';
@@ -14,7 +15,9 @@ afterEach(async () => {
 });
 
 const uuid = (n: number): string => `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const TIMING = { heartbeatIntervalMs: 40, backoff: { initialMs: 10, maxMs: 40 } };
+// The connections run on a test clock that moves only when a test says so: no pause of a loaded machine can look
+// like a silent server (the watchdog allows 2.5 × 10 s of silence on that clock, and heartbeats come every 15 ms).
+const TIMING = { heartbeatIntervalMs: 10_000, backoff: { initialMs: 10, maxMs: 40 } };
 
 async function platformWithQueues(count: number): Promise<FakePlatform> {
   const platform = await FakePlatform.start({ heartbeatIntervalMs: 15 });
@@ -25,11 +28,13 @@ async function platformWithQueues(count: number): Promise<FakePlatform> {
 describe('WebSocketSource', () => {
   it('subscribes a queue created while running, and drops a deleted one, without a restart', async () => {
     const platform = await platformWithQueues(3);
+    const clock = new TestClock();
     const source = new WebSocketSource({
       port: new HttpPort(platform.url),
       selection: { queues: 'all' },
-      rediscoverEveryMs: 40,
+      rediscoverEveryMs: 1000,
       timing: TIMING,
+      timers: clock,
     });
     cleanups.push(async () => {
       await source.stop();
@@ -42,6 +47,7 @@ describe('WebSocketSource', () => {
     assert.equal(channel.topics.length, 3);
 
     platform.queues.push({ id: uuid(7), name: 'Opened today' });
+    clock.advance(1000);
     await waitFor(() => channel.topics.includes(queueTopic(uuid(7))), 'the new queue to be subscribed');
     platform.publish(queueTopic(uuid(7)), { id: 'on-new-queue' });
     await waitFor(
@@ -50,6 +56,7 @@ describe('WebSocketSource', () => {
     );
 
     platform.queues = platform.queues.filter((q) => q.id !== uuid(0));
+    clock.advance(1000);
     await waitFor(() => !channel.topics.includes(queueTopic(uuid(0))), 'the deleted queue to be dropped');
     assert.equal(platform.channels.size, 1, 'the same channel throughout');
     assert.equal(channel.connects, 1);
@@ -59,10 +66,12 @@ describe('WebSocketSource', () => {
     const platform = await platformWithQueues(2);
     platform.conversations.set('live-1', { id: 'live-1', participants: [] });
     const recovered: RecoveredConversation[] = [];
+    const clock = new TestClock();
     const source = new WebSocketSource({
       port: new HttpPort(platform.url),
       topics: [queueTopic(uuid(0)), queueTopic(uuid(1))],
       timing: TIMING,
+      timers: clock,
       backfill: {
         trackedConversations: () => ['live-1'],
         onRecovered: (r) => {
@@ -78,7 +87,11 @@ describe('WebSocketSource', () => {
     });
     await source.start();
     platform.dropSocket([...platform.channels.values()][0]!);
-    await waitFor(() => recovered.length === 1, 'the backfill');
+    // The reconnection waits its backoff on the test clock: move it on while waiting.
+    await waitFor(() => {
+      clock.advance(10);
+      return recovered.length === 1;
+    }, 'the reconnection and the backfill');
     await source.backfiller?.idle();
     assert.equal(recovered[0]!.conversationId, 'live-1');
     assert.equal(recovered[0]!.source.kind, 'backfill');
