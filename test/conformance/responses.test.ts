@@ -52,6 +52,7 @@ const PROBES: Record<string, Probe> = {
   'GET /api/v2/users/{userId}': (w) =>
     w.emulator.world!.org.users.map((u) => ({ path: `/api/v2/users/${u.id}` })),
   'GET /api/v2/routing/queues': () => [{ path: '/api/v2/routing/queues?pageSize=100' }],
+  'GET /api/v2/authorization/divisions': () => [{ path: '/api/v2/authorization/divisions?pageSize=100' }],
   'GET /api/v2/routing/queues/{queueId}': (w) =>
     w.emulator.world!.org.queues.map((q) => ({ path: `/api/v2/routing/queues/${q.id}` })),
   'GET /api/v2/routing/wrapupcodes': () => [{ path: '/api/v2/routing/wrapupcodes?pageSize=100' }],

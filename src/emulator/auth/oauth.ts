@@ -41,8 +41,11 @@ export function handleTokenRequest(
   const id = basic?.id ?? formField(request.body, 'client_id');
   const secret = basic?.secret ?? formField(request.body, 'client_secret');
   if (!id || secret === undefined) return tokenError(401, 'invalid_client', 'client authentication required');
+  // The login servers word the two refusals apart: an id the region does not know is "client not found", a known
+  // client with the wrong secret "authentication failed" (both with error `invalid_client`).
+  if (!clients.get(id)) return tokenError(401, 'invalid_client', 'client not found');
   const client = clients.authenticate(id, secret);
-  if (!client) return tokenError(401, 'invalid_client', 'client not found or bad client secret');
+  if (!client) return tokenError(401, 'invalid_client', 'authentication failed');
   if (grantType !== 'client_credentials') {
     return tokenError(400, 'unsupported_grant_type', `grant type ${grantType} is not supported`);
   }

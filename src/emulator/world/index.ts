@@ -9,6 +9,7 @@ import { registerAdminRoutes } from '../routes/admin.js';
 import { registerAgentlessRoutes } from '../routes/agentless.js';
 import { registerAnalyticsRoutes } from '../routes/analytics.js';
 import { registerConversationRoutes } from '../routes/conversations.js';
+import { registerDivisionRoutes } from '../routes/divisions.js';
 import { registerOrgRoutes } from '../routes/org.js';
 import {
   type AgentlessCaller,
@@ -155,6 +156,7 @@ class EmulatedWorld implements World {
 
   registerRoutes(router: Router): void {
     registerOrgRoutes(router, this);
+    registerDivisionRoutes(router, this);
     registerConversationRoutes(router, this);
     registerAgentlessRoutes(router, this);
     registerAnalyticsRoutes(router, this);
