@@ -42,6 +42,8 @@ export interface PlanInput {
   /** The customer's active web messaging conversation, if the live tracker knows one. */
   activeConversationId?: string;
   now: number;
+  /** Only the channels the rule lists after this one (a decision going on after that channel was refused). */
+  after?: RuleChannel;
 }
 
 export interface ChannelPlannerDeps {
@@ -66,7 +68,9 @@ export class ChannelPlanner {
       };
     }
     const notes: string[] = [];
-    for (const channel of rule.channels) {
+    const channels =
+      input.after === undefined ? rule.channels : rule.channels.slice(rule.channels.indexOf(input.after) + 1);
+    for (const channel of channels) {
       const result = await this.tryChannel(channel, input, rendered.text);
       if (typeof result === 'string') notes.push(`${channel}: ${result}`);
       else return { ...result, notes };

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../logging.js';
 import type { LedgerEntry, LedgerPatch, LedgerStore } from '../store/index.js';
-import type { ChannelPlan, ChannelPlanner } from './channel-planner.js';
+import type { ChannelPlan, ChannelPlanner, PlanInput } from './channel-planner.js';
 import { consentProblem } from './consent.js';
 import { type Candidate, customerKey, type Decision, idempotencyKey } from './decision.js';
 import { type DecisionDetails, DecisionRecorder } from './decision-recorder.js';
@@ -19,7 +19,7 @@ import type { LiveSessionTracker } from './live-sessions.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
 import { formatMinute, quietUntil } from './quiet-hours.js';
 import { redactAddress } from './redact.js';
-import type { WebMessagingReplier } from './reply.js';
+import { REPLY_CONVERSATION_CLOSED, type WebMessagingReplier } from './reply.js';
 import type { ProactiveSettings } from './rules/types.js';
 import type { SendPacer } from './send-pacer.js';
 import { templateValues } from './template-values.js';
@@ -93,6 +93,7 @@ export class Decider {
     if (early) return early;
 
     let plan: Extract<ChannelPlan, { ok: true }>;
+    let planInput: PlanInput;
     let why: string;
     let zone: string;
     try {
@@ -126,13 +127,14 @@ export class Decider {
       zone = profile.timeZone ?? deps.settings.timeZone;
       const values = await templateValues(candidate, profile, visits, zone, deps);
       const activeConversationId = deps.tracker.activeWebMessaging(contactId, now);
-      const planned = await deps.planner.plan({
+      planInput = {
         rule,
         profile,
         values,
         now,
         ...(activeConversationId ? { activeConversationId } : {}),
-      });
+      };
+      const planned = await deps.planner.plan(planInput);
       if (!planned.ok) {
         return this.recorder.skip(candidate, existing, planned.reasonCode, planned.reason, {
           why,
@@ -161,7 +163,7 @@ export class Decider {
         text: plan.text,
       });
     }
-    return this.claimAndSend(candidate, existing, plan, why);
+    return this.claimAndSend(candidate, existing, plan, planInput, why);
   }
 
   /** Ledger-only checks before any platform call (the claim checks them again, atomically). */
@@ -221,6 +223,7 @@ export class Decider {
     candidate: Candidate,
     existing: LedgerEntry | undefined,
     plan: Extract<ChannelPlan, { ok: true }>,
+    planInput: PlanInput,
     why: string,
   ): Promise<Decision> {
     const { deps } = this;
@@ -289,18 +292,107 @@ export class Decider {
       case 'claimed':
         break;
     }
-    const entry = claim.entry;
+    let entry = claim.entry;
     deps.inFlight.add(entry.id);
     let outcome: SendOutcome;
+    let sent = details;
+    let refusedFirst: string | undefined;
     try {
-      outcome =
-        plan.channel === 'webmessaging-reply'
-          ? await deps.replier.send(plan.target, plan.text)
-          : await deps.delivery.send(plan.request);
+      outcome = await this.send(plan);
+      if (
+        plan.channel === 'webmessaging-reply' &&
+        outcome.status === 'failed' &&
+        outcome.reasonCode === REPLY_CONVERSATION_CLOSED
+      ) {
+        const next = await this.fallThrough(candidate, entry, plan, planInput, outcome, why);
+        if ('status' in next) return next;
+        ({ entry, outcome, details: sent } = next);
+        refusedFirst = `webmessaging-reply was refused first: ${next.refusal}`;
+      }
     } finally {
-      deps.inFlight.delete(entry.id);
+      deps.inFlight.delete(claim.entry.id);
     }
-    return this.recordOutcome(candidate, entry, outcome, details);
+    return this.recordOutcome(candidate, entry, outcome, sent, refusedFirst);
+  }
+
+  private send(plan: Extract<ChannelPlan, { ok: true }>): Promise<SendOutcome> {
+    return plan.channel === 'webmessaging-reply'
+      ? this.deps.replier.send(plan.target, plan.text)
+      : this.deps.delivery.send(plan.request);
+  }
+
+  /**
+   * The platform refused the reply because the customer's conversation closed: nothing was sent, so the decision
+   * goes on with the rule's channels listed after `webmessaging-reply`, under the claim it already holds (consent,
+   * quiet hours, cooldown and cap were checked for this decision; the entry stays `sending`, so it keeps its place
+   * under the cap and nothing is claimed twice). The entry names the next channel before that send, so a crash
+   * meanwhile is reconciled on the right channel. No channel left: skipped with {@link REPLY_CONVERSATION_CLOSED}.
+   */
+  private async fallThrough(
+    candidate: Candidate,
+    entry: LedgerEntry,
+    reply: Extract<ChannelPlan, { ok: true }>,
+    planInput: PlanInput,
+    refusal: Extract<SendOutcome, { status: 'failed' }>,
+    why: string,
+  ): Promise<Decision | { entry: LedgerEntry; outcome: SendOutcome; details: Details; refusal: string }> {
+    const { deps } = this;
+    const refused = `webmessaging-reply: ${refusal.reason}; trying the next channel`;
+    const platform = {
+      ...(refusal.platformCode ? { platformCode: refusal.platformCode } : {}),
+      ...(refusal.correlationId ? { correlationId: refusal.correlationId } : {}),
+    };
+    let next: ChannelPlan;
+    try {
+      next = await deps.planner.plan({ ...planInput, now: deps.now(), after: 'webmessaging-reply' });
+    } catch (error) {
+      return this.lookupFailed(candidate, entry, error);
+    }
+    const notes = [...reply.notes, refused, ...next.notes];
+    const at = iso(deps.now());
+    if (!next.ok) {
+      const reason = `${refusal.reason}; ${
+        next.notes.length === 0
+          ? 'the rule lists no channel after webmessaging-reply'
+          : `no channel the rule lists after webmessaging-reply can reach this customer (${next.notes.join('; ')})`
+      }`;
+      const updated = await deps.ledger.update(
+        entry.id,
+        { status: 'skipped', reasonCode: REPLY_CONVERSATION_CLOSED, reason, updatedAt: at, ...platform },
+        ['sending'],
+      );
+      return this.recorder.decision(candidate, updated ? 'skipped' : 'duplicate', {
+        ...this.planDetails(reply, why),
+        notes,
+        ...this.recorder.fromEntry(updated ?? entry),
+      });
+    }
+    await deps.pacer.take();
+    const claimedAt = iso(deps.now());
+    const moved = await deps.ledger.update(
+      entry.id,
+      {
+        status: 'sending',
+        channel: next.channel,
+        toAddress: next.channel === 'webmessaging-reply' ? undefined : next.toAddress,
+        claimedAt,
+        reasonCode: REPLY_CONVERSATION_CLOSED,
+        reason: `${refusal.reason}; trying ${next.channel}`,
+        updatedAt: claimedAt,
+      },
+      ['sending'],
+    );
+    if (!moved) {
+      const current = await deps.ledger.get(entry.id);
+      return this.recorder.decision(candidate, 'duplicate', current ? this.recorder.fromEntry(current) : {});
+    }
+    const outcome = await this.send(next);
+    return {
+      entry: moved,
+      outcome,
+      details: { ...this.planDetails(next, why), notes },
+      refusal: refusal.reason,
+    };
   }
 
   /** Writes a send's outcome to its entry. */
@@ -309,6 +401,8 @@ export class Decider {
     entry: LedgerEntry,
     outcome: SendOutcome,
     details: Details,
+    /** What happened on an earlier channel of the same decision, added to the reason. */
+    before?: string,
   ): Promise<Decision> {
     const { deps } = this;
     const now = deps.now();
@@ -357,6 +451,7 @@ export class Decider {
         if (outcome.correlationId) patch.correlationId = outcome.correlationId;
         break;
     }
+    if (before) patch.reason = `${patch.reason}; ${before}`;
     const updated = (await deps.ledger.update(entry.id, patch, ['sending'])) ?? entry;
     return this.recorder.decision(candidate, updated.status, {
       ...details,

@@ -3,11 +3,33 @@
  * reach web messaging, but a participant can write in a conversation:
  * `POST /api/v2/conversations/messages/{id}/communications/{communicationId}/messages` — which needs a user
  * context (an agent or bot user on the conversation). The operator supplies such a credential; without it, or
- * when the user is not on the customer's active conversation, the channel is skipped with that reason.
+ * when the user is not on the customer's active conversation, the channel is skipped with that reason. A reply the
+ * platform refuses because the conversation closed in the meantime is {@link REPLY_CONVERSATION_CLOSED}: nothing
+ * was sent, and the decision goes on to the rule's next channel.
  */
+import { GenesysApiError } from '../errors.js';
 import type { Models } from '../platform/index.js';
 import { outcomeOfError, type SendOutcome } from './delivery.js';
 import type { PlatformRequester } from './platform-port.js';
+
+/** The reason code of a reply the platform refused because the conversation or communication is no longer active. */
+export const REPLY_CONVERSATION_CLOSED = 'reply_conversation_closed';
+
+/** Words of a 400 that says the conversation or communication is over (the platform's wording is unverified). */
+const CLOSED_WORDS =
+  /\b(disconnected|terminated|no longer active|not active|inactive|has ended|is closed)\b/i;
+
+/**
+ * Whether the platform refused a reply because the conversation or the communication is no longer active: a 404
+ * (gone) or 409 (ended) on the send, or a 400 that says so. Nothing was sent: the refusal is definite.
+ */
+export function isClosedRefusal(error: unknown): error is GenesysApiError {
+  if (!(error instanceof GenesysApiError)) return false;
+  if (error.status === 404 || error.status === 409) return true;
+  if (error.status !== 400) return false;
+  const said = (error.body as { message?: unknown } | undefined)?.message;
+  return CLOSED_WORDS.test(`${error.platformCode ?? ''} ${typeof said === 'string' ? said : error.message}`);
+}
 
 /** A credential that acts as a user (a platform client whose token carries that user). */
 export interface UserContextCredential {
@@ -82,6 +104,7 @@ export class WebMessagingReplier {
       if (reply.body?.id) outcome.messageId = reply.body.id;
       return outcome;
     } catch (error) {
+      if (isClosedRefusal(error)) return closedOutcome(target.conversationId, error);
       return outcomeOfError(error);
     }
   }
@@ -100,4 +123,19 @@ export class WebMessagingReplier {
     }
     return undefined;
   }
+}
+
+/** A refused reply into a conversation that is over: not sent, not retryable, and the rule's next channel may go. */
+function closedOutcome(conversationId: string, error: GenesysApiError): SendOutcome {
+  const said = (error.body as { message?: unknown } | undefined)?.message;
+  const words = typeof said === 'string' ? said : error.message;
+  const outcome: SendOutcome = {
+    status: 'failed',
+    reasonCode: REPLY_CONVERSATION_CLOSED,
+    reason: `the customer's web messaging conversation ${conversationId} is no longer active: the reply was refused (${`${error.status} ${error.platformCode ?? ''}`.trim()}: ${words})`,
+    retryable: false,
+  };
+  if (error.platformCode) outcome.platformCode = error.platformCode;
+  if (error.correlationId) outcome.correlationId = error.correlationId;
+  return outcome;
 }
