@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { isSwitchboardError } from '../errors.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerCommands } from './commands/index.js';
 import { packageVersion } from './version.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError();
   registerCommands(program);
+  registerDoctorCommand(program);
   return program;
 }
 
