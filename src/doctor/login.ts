@@ -118,7 +118,10 @@ export function regionCheck(region: ResolvedRegion, outcome: LoginOutcome): Chec
           ...base,
           status: 'fail',
           detail: `${where}: the host ${host} does not resolve (${outcome.code}).`,
-          fix: `${REGION_FIX} If the region is right, check this machine's DNS.`,
+          // A platform region's hosts exist: then it is this machine's name resolution, not the setting.
+          fix: region.custom
+            ? `Check the host in the region URL. ${REGION_FIX}`
+            : `${host} is the platform's own login host for ${region.name}: check this machine's DNS and outbound network. If the org is elsewhere: ${REGION_FIX}`,
         };
       case 'refused':
         return {
