@@ -1,6 +1,7 @@
 /**
  * Conversation routes: `GET /api/v2/conversations/{id}` (wrap-up codes included), the message conversation view,
- * bulk message fetch, and sending inside a message conversation as a participant.
+ * bulk message fetch, and sending inside a message conversation as a participant (refused with 409 once the
+ * conversation, or the sender's communication, has ended).
  */
 import { platformError, type Router } from '../router.js';
 import { renderMessageData, type World } from '../world/index.js';
@@ -81,7 +82,12 @@ export function registerConversationRoutes(router: Router, world: World): void {
           ? { clientId: caller.clientId, userId: caller.userId }
           : { clientId: caller?.clientId ?? '' },
       );
-      if (!result.ok) return platformError(result.status, result.code, result.message);
+      if (!result.ok) {
+        const refusal = platformError(result.status, result.code, result.message, result.messageParams);
+        if (result.messageWithParams)
+          Object.assign(refusal.body as object, { messageWithParams: result.messageWithParams });
+        return refusal;
+      }
       return { status: 200, body: result.message };
     },
     { permissions: [...CONVERSATION_PERMISSIONS.send] },

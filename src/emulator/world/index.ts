@@ -24,7 +24,7 @@ import { type Clock, systemClock } from './clock.js';
 import { iso } from './format.js';
 import { type GroundTruthFact, GroundTruthLog } from './ground-truth.js';
 import { seedHistory } from './history.js';
-import { appendMessage, isEnded, type SimConversation } from './model.js';
+import { allLegsEnded, appendMessage, isEnded, type SimConversation } from './model.js';
 import { generateOrg, type Org } from './org.js';
 import { hashSeed, Random } from './random.js';
 import { renderMessageData } from './render.js';
@@ -48,7 +48,15 @@ export type { NotificationPublisher } from './simulation.js';
 /** Outcome of sending a message inside a conversation as a participant. */
 export type ConversationMessageResult =
   | { ok: true; message: Models.MessageData & { textBody: string } }
-  | { ok: false; status: 400 | 403 | 404; code: string; message: string };
+  | {
+      ok: false;
+      status: 400 | 403 | 404 | 409;
+      code: string;
+      message: string;
+      /** The message with `{name}` placeholders, and their values (the platform's error body carries both). */
+      messageWithParams?: string;
+      messageParams?: Record<string, string>;
+    };
 
 export interface World {
   readonly org: Org;
@@ -98,6 +106,18 @@ export function createWorld(
 }
 
 const TEXT_LIMIT = 2000;
+
+/**
+ * The refusal of a message into a conversation or communication that is no longer active: 409 with the platform's
+ * error body. The exact code and wording the platform uses are unverified (tutorials report 409 or 404 here).
+ */
+function closedRefusal(
+  messageWithParams: string,
+  messageParams: Record<string, string>,
+): Extract<ConversationMessageResult, { ok: false }> {
+  const message = messageWithParams.replace(/\{(\w+)\}/g, (_, name: string) => messageParams[name] ?? '');
+  return { ok: false, status: 409, code: 'conflict', message, messageWithParams, messageParams };
+}
 
 class EmulatedWorld implements World {
   readonly org: Org;
@@ -262,13 +282,23 @@ class EmulatedWorld implements World {
         message:
           'Sending in a conversation needs a user context: the caller must be a participant (a client-credentials token is not); use agentless messages instead',
       };
-    if (leg.userId !== caller.userId || isEnded(leg))
+    if (leg.userId !== caller.userId)
       return {
         ok: false,
         status: 403,
         code: 'not.authorized',
         message: `User ${caller.userId} is not an active participant on communication ${communicationId}`,
       };
+    // The caller's own leg, but nothing can be written any more: the conversation ended, or this leg did.
+    if (allLegsEnded(conversation))
+      return closedRefusal('Conversation {conversationId} has ended: no new messages can be sent in it', {
+        conversationId,
+      });
+    if (isEnded(leg))
+      return closedRefusal(
+        'Communication {communicationId} of conversation {conversationId} is {state}: no new messages can be sent on it',
+        { communicationId, conversationId, state: leg.comm.state },
+      );
     if (typeof textBody !== 'string' || textBody.trim() === '')
       return {
         ok: false,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Router } from '../../../src/emulator/router.js';
+import { conformance } from '../../conformance/check.js';
 import { assertPlatformError, call, smallWorld } from './call.js';
 
 const { world, clock, published } = smallWorld({ timeScale: 60 });
@@ -141,7 +142,77 @@ describe('message conversations', () => {
       },
     );
     assert.equal(bulk.json.entities[0].textBody, 'We have shipped it.');
+    // The conversation ends: the same participant's reply is refused as the platform refuses it, not as a
+    // permission problem.
     clock.advance(60_000);
-    assertPlatformError(await send({ userId: agent.userId! }), 403, 'not.authorized');
+    assert.ok(
+      conversation.participants.every((p) => p.comm.state !== 'connected'),
+      'the conversation ended',
+    );
+    const closed = await send({ userId: agent.userId! });
+    assertPlatformError(closed, 409, 'conflict');
+    assert.equal(
+      closed.json.message,
+      `Conversation ${conversationId} has ended: no new messages can be sent in it`,
+    );
+    assert.equal(
+      closed.json.messageWithParams,
+      'Conversation {conversationId} has ended: no new messages can be sent in it',
+    );
+    assert.deepEqual(closed.json.messageParams, { conversationId });
+    assert.deepEqual(conformance(closed.json, 'ErrorBody'), []);
+    // Checks that come first still answer as before.
+    assertPlatformError(await send({}), 403, 'not.authorized');
+    assertPlatformError(await send({ userId: other.id }), 403, 'not.authorized');
+  });
+
+  it('refuses a message on a communication that disconnected while the conversation goes on', async () => {
+    const [first, second] = world.org.users;
+    const { conversationId } = world.startScriptedConversation({
+      kind: 'webmessaging',
+      userId: first!.id,
+      transferUserId: second!.id,
+      transfer: 'blind-user',
+      durationMs: 1_200_000,
+      missedAlert: false,
+      park: false,
+    });
+    const conversation = world.conversations.get(conversationId)!;
+    const leg = () => conversation.participants.find((p) => p.purpose === 'agent' && p.userId === first!.id);
+    const send = (communicationId: string) =>
+      call(
+        router,
+        'POST',
+        `/api/v2/conversations/messages/${conversationId}/communications/${communicationId}/messages`,
+        {
+          body: { textBody: 'Are you still there?' },
+          caller: { userId: first!.id },
+        },
+      );
+    // Emulated time, a minute at a time, until the first agent has answered.
+    for (let i = 0; i < 60 && leg()?.comm.state !== 'connected'; i++) clock.advance(1_000);
+    const answered = leg()!;
+    assert.equal(answered.comm.state, 'connected');
+    assert.equal((await send(answered.comm.id)).status, 200);
+    // ... and until the transfer has taken the first agent off the conversation, which goes on with the second.
+    for (let i = 0; i < 60 && answered.comm.state === 'connected'; i++) clock.advance(1_000);
+    assert.equal(answered.comm.state, 'disconnected');
+    assert.ok(
+      conversation.participants.some((p) => p.comm.state === 'connected'),
+      'the conversation goes on',
+    );
+
+    const refused = await send(answered.comm.id);
+    assertPlatformError(refused, 409, 'conflict');
+    assert.equal(
+      refused.json.message,
+      `Communication ${answered.comm.id} of conversation ${conversationId} is disconnected: no new messages can be sent on it`,
+    );
+    assert.deepEqual(refused.json.messageParams, {
+      communicationId: answered.comm.id,
+      conversationId,
+      state: 'disconnected',
+    });
+    assert.deepEqual(conformance(refused.json, 'ErrorBody'), []);
   });
 });
