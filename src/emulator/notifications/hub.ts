@@ -13,6 +13,8 @@ import { type ChannelEndReason, ChannelRegistry, type ChannelSelector } from './
 /** What the world needs to publish notifications. */
 export interface NotificationPublisher {
   publish(topicName: string, eventBody: unknown): void;
+  /** Whether any channel is subscribed to a topic (the world renders per-media views only for those). */
+  subscribed?(topicName: string): boolean;
 }
 
 /** Counters for status pages and benchmarks. */
@@ -81,6 +83,11 @@ export class NotificationHub implements NotificationPublisher {
       }
       this.write(channel, frame);
     }
+  }
+
+  /** Whether any channel is subscribed to `topicName` (case-insensitively). */
+  subscribed(topicName: string): boolean {
+    return (this.channels.subscribers(topicName.toLowerCase())?.size ?? 0) > 0;
   }
 
   /** Creates a channel for a caller; an evicted channel's socket is closed. */

@@ -12,8 +12,9 @@
  * | `v2.detail.events.conversation.{id}.<event>`         | `analytics:conversationDetail:view`                |
  * | `v2.analytics.queues.{id}.observations`              | `analytics:queueObservation:view`                  |
  *
- * `<media>` is one of calls, callbacks, chats, cobrowsesessions, emails, messages, screenshares,
- * socialexpressions, videos. `channel.metadata` and `v2.system.*` are sent by the platform and cannot be
+ * `<media>` is one of calls, callbacks, chats, cobrowseSessions, emails, messages, screenshares,
+ * socialexpressions, videos (the world publishes calls, callbacks, emails and messages, in the flattened per-media
+ * shape, to the channels subscribed). `channel.metadata` and `v2.system.*` are sent by the platform and cannot be
  * subscribed to. The combined form `prefix?suffixA&suffixB` expands to `prefix.suffixA`, `prefix.suffixB`.
  */
 import { hasAnyPermission } from '../auth/permissions.js';
@@ -29,11 +30,12 @@ export interface TopicFamily {
   pattern: RegExp;
 }
 
+/** Per-media topic suffixes, spelled as the platform's definitions spell them (topics match case-insensitively). */
 const MEDIA = [
   'calls',
   'callbacks',
   'chats',
-  'cobrowsesessions',
+  'cobrowseSessions',
   'emails',
   'messages',
   'screenshares',

@@ -35,7 +35,8 @@ export const PROVIDER: Record<SimMedia, string> = {
 const address = (value: string | undefined) =>
   value === undefined ? undefined : { addressNormalized: value };
 
-function wrapupOf(p: SimParticipant, rest: boolean): Json | undefined {
+/** A participant's wrap-up: with `name` and `provisional` in the REST views only. */
+export function wrapupOf(p: SimParticipant, rest: boolean): Json | undefined {
   if (!p.wrapup) return undefined;
   const w = p.wrapup;
   return sparse({
@@ -149,7 +150,8 @@ function transfers(list: SimTransfer[], rest: boolean): Json[] {
   }));
 }
 
-function divisions(conversation: SimConversation): Json[] {
+/** `divisions[]`: the conversation's division, with every queue and user it involves. */
+export function divisions(conversation: SimConversation): Json[] {
   const entities = new Set<string>();
   for (const p of conversation.participants) {
     if (p.queueId) entities.add(p.queueId);
@@ -166,7 +168,8 @@ function divisions(conversation: SimConversation): Json[] {
   ];
 }
 
-function routingData(p: SimParticipant): Json | undefined {
+/** `conversationRoutingData` of acd and agent legs routed through a queue. */
+export function routingData(p: SimParticipant): Json | undefined {
   if (!p.queueId || (p.purpose !== 'acd' && p.purpose !== 'agent')) return undefined;
   return { queue: { id: p.queueId }, priority: 0, skills: [], scoredAgents: [] };
 }

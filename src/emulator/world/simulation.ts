@@ -1,6 +1,7 @@
 /**
  * The traffic simulator: runs conversation plans on the world's timeline, publishes a whole-conversation snapshot
- * on every change (to the topic of each queue and user involved), and records ground truth.
+ * on every change (to the topic of each queue and user involved, and its media's flattened view to their per-media
+ * topics when subscribed), and records ground truth.
  *
  * Emulated durations are divided by `timeScale` on the clock: with timeScale 60 a five-minute conversation takes
  * five seconds. Snapshot timestamps are the clock times at which each change happened, so they never lie in the
@@ -14,6 +15,7 @@ import { allLegsEnded, appendMessage, CHANNELS, type Channel, type SimConversati
 import type { Org } from './org.js';
 import { hashSeed, Random } from './random.js';
 import { renderNotification } from './render.js';
+import { mediaTopicSuffix, renderMediaNotification } from './render-media.js';
 import { type Plan, planConversation, type Step, type StepContext } from './scenario.js';
 import type { Scheduler } from './scheduler.js';
 import type { ConversationScript } from './script.js';
@@ -23,11 +25,16 @@ import type { ConversationStore } from './store.js';
 /** Where snapshots go: the Notification API of the emulator. */
 export interface NotificationPublisher {
   publish(topicName: string, eventBody: unknown): void;
+  /**
+   * Whether anyone is subscribed to a topic. Per-media topics (`….conversations.calls`, ...) are rendered and
+   * published only when subscribed; without this, only the aggregate topics are published.
+   */
+  subscribed?(topicName: string): boolean;
 }
 
+/** The frames one change of a conversation was published as: topic and body. */
 interface Published {
-  body: unknown;
-  topics: string[];
+  frames: Array<[topic: string, body: unknown]>;
 }
 
 export interface SimulationDeps {
@@ -42,7 +49,7 @@ export interface SimulationDeps {
   analytics: AnalyticsView;
 }
 
-/** The topics a conversation's snapshot goes to: every queue and every user it involves. */
+/** The aggregate topics a conversation's snapshot goes to: every queue and every user it involves. */
 export function topicsOf(conversation: SimConversation): string[] {
   const topics = new Set<string>();
   for (const p of conversation.participants) {
@@ -52,6 +59,12 @@ export function topicsOf(conversation: SimConversation): string[] {
     if (p.userId) topics.add(`v2.users.${p.userId}.conversations`);
   }
   return [...topics];
+}
+
+/** The per-media topics of the same queues and users, for the conversation's media. */
+export function mediaTopicsOf(conversation: SimConversation): string[] {
+  const suffix = mediaTopicSuffix(conversation.media);
+  return topicsOf(conversation).map((topic) => `${topic}.${suffix}`);
 }
 
 export class Simulation {
@@ -179,19 +192,35 @@ export class Simulation {
     if (record) this.deps.analytics.changed(conversation, t);
   }
 
-  /** Publishes the conversation's current snapshot on all its topics. */
+  /**
+   * Publishes the conversation's current state on all its topics: the whole snapshot on the aggregate topics, and
+   * its media's flattened view on the per-media topics someone is subscribed to. At most `limit` frames.
+   */
   publish(conversation: SimConversation, limit = Number.POSITIVE_INFINITY): Published {
-    const body = renderNotification(conversation, this.deps.settings.wrapupInNotifications);
-    const topics = topicsOf(conversation).slice(0, limit);
-    if (topics.length > 0) conversation.firstPublishedAt ??= this.deps.clock.now();
-    for (const topic of topics) this.deps.publisher.publish(topic, body);
-    this.published += topics.length;
-    return { body, topics };
+    const { publisher, settings } = this.deps;
+    const body = renderNotification(conversation, settings.wrapupInNotifications);
+    const frames: Published['frames'] = topicsOf(conversation).map((topic) => [topic, body]);
+    if (publisher.subscribed) {
+      let mediaBody: unknown;
+      for (const topic of mediaTopicsOf(conversation)) {
+        if (!publisher.subscribed(topic)) continue;
+        mediaBody ??= renderMediaNotification(
+          conversation,
+          conversation.media,
+          settings.wrapupInNotifications,
+        );
+        frames.push([topic, mediaBody]);
+      }
+    }
+    const sent = { frames: frames.slice(0, limit) };
+    if (sent.frames.length > 0) conversation.firstPublishedAt ??= this.deps.clock.now();
+    this.republish(sent);
+    return sent;
   }
 
   private republish(sent: Published): void {
-    for (const topic of sent.topics) this.deps.publisher.publish(topic, sent.body);
-    this.published += sent.topics.length;
+    for (const [topic, body] of sent.frames) this.deps.publisher.publish(topic, body);
+    this.published += sent.frames.length;
   }
 
   /**
@@ -211,9 +240,9 @@ export class Simulation {
       for (const step of plan.steps) {
         if (left <= 0) break;
         this.apply(plan, step, start + step.at, true);
-        left -= this.publish(plan.conversation, left).topics.length;
+        left -= this.publish(plan.conversation, left).frames.length;
         if (left > 0 && duplicates.chance(settings.duplicateSnapshotProbability)) {
-          left -= this.publish(plan.conversation, left).topics.length;
+          left -= this.publish(plan.conversation, left).frames.length;
         }
       }
     }
