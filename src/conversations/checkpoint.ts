@@ -1,7 +1,8 @@
 /**
  * The deriver's state as compact JSON, so a restarted process neither re-emits what it delivered nor forgets
- * an outstanding wrap-up lookup. Per conversation: flags, media, start time, last-seen clock time, and
- * `[participantId, bits, ...]` pairs; pending lookups carry what their event will need.
+ * an outstanding wrap-up lookup. Per conversation: flags (media seen and ended included), media, start and last end
+ * times, last-seen clock time, and `[participantId, bits, ...]` pairs; pending lookups carry what their event will
+ * need.
  */
 import { MalformedInputError } from '../errors.js';
 import type { EventSource, MediaType, ParticipantRef } from '../events.js';
@@ -27,6 +28,8 @@ export interface CheckpointConversation {
   t?: string;
   /** occurredAt of `conversation.started`. */
   s?: string;
+  /** The latest end of a leg on a media seen ending. */
+  e?: string;
   /** Clock time of the last snapshot (epoch ms). */
   seen: number;
   /** Retention bucket: 0 live, 1 ended awaiting a wrap-up, 2 ended. */
@@ -59,6 +62,7 @@ export function recordToCheckpoint(rec: ConversationRecord): CheckpointConversat
   };
   if (rec.messageType !== undefined) out.t = rec.messageType;
   if (rec.startedAt !== undefined) out.s = rec.startedAt;
+  if (rec.lastEndAt !== undefined) out.e = rec.lastEndAt;
   if (rec.pending !== undefined) {
     out.w = [...rec.pending.values()].map((w) => {
       const entry: CheckpointPendingWrapup = {
@@ -128,6 +132,7 @@ export function recordFromCheckpoint(checkpoint: DeriverCheckpoint): Conversatio
       mediaType: typeof c.m === 'string' ? c.m : 'unknown',
       messageType: c.t,
       startedAt: c.s,
+      lastEndAt: typeof c.e === 'string' ? c.e : undefined,
       lastSeen: c.seen,
       bucket,
       participantIds,

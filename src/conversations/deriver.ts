@@ -1,5 +1,5 @@
 /**
- * LifecycleDeriver: whole-conversation snapshots in, lifecycle events out. Pure and synchronous: each fact
+ * LifecycleDeriver: conversation snapshots in (whole, or one media's legs), lifecycle events out. Pure and synchronous: each fact
  * (a start, a join, a transfer, a leave, a wrap-up, an end) is emitted once per conversation, whatever arrives
  * twice, late or out of order, because snapshots accumulate every leg and the deriver only ever sets bits.
  * State per conversation is a few bits per agent leg; see ./state.ts for how long it is kept.
@@ -10,6 +10,7 @@ import type {
   ConversationTransferredEvent,
   EventSource,
   LifecycleEvent,
+  MediaType,
   ParticipantJoinedEvent,
   ParticipantLeftEvent,
 } from '../events.js';
@@ -30,6 +31,14 @@ import {
   participantRef,
 } from './legs.js';
 import { conversationMediaType, conversationMessageType, startDetails } from './media.js';
+import {
+  everyMediaEnded,
+  mediaStatus,
+  noMediaOpen,
+  withConversationMedia,
+  withParticipantMedia,
+} from './media-coverage.js';
+import { legsFromMediaTopic } from './media-topics.js';
 import { parseConversationSnapshot, parseWrapup } from './parse.js';
 import type { ConversationSnapshot, ParticipantSnapshot } from './snapshot.js';
 import {
@@ -50,7 +59,7 @@ import {
   TRANSFERRED,
   WRAPUP_DONE,
 } from './state.js';
-import { millisBetween } from './timestamps.js';
+import { latest, millisBetween } from './timestamps.js';
 import { detectTransfer } from './transfer.js';
 import { resolvePendingWrapup, stepWrapup } from './wrapup.js';
 
@@ -120,6 +129,19 @@ export class LifecycleDeriver {
    */
   ingestLegs(legs: ConversationLegs, source: EventSource, observedAt?: string): DeriveResult {
     return this.derive(snapshotOfLegs(legs), source, observedAt, false);
+  }
+
+  /**
+   * Derives from a per-media notification body (`….conversations.calls`, `.messages`, ...): that media's legs only,
+   * so nothing is concluded from the other media's absence. MalformedInputError when it is not a conversation.
+   */
+  ingestMediaTopic(
+    eventBody: unknown,
+    media: MediaType,
+    source: EventSource,
+    observedAt?: string,
+  ): DeriveResult {
+    return this.ingestLegs(legsFromMediaTopic(eventBody, media), source, observedAt);
   }
 
   /** {@link ingestLegs} for an analytics record (details query, multi-get); nothing for a record without an id. */
@@ -277,9 +299,21 @@ export class LifecycleDeriver {
       if (bits !== before) setBits(rec, p.id, bits);
     }
 
-    if ((rec.flags & ENDED) === 0 && conversationEnded(s)) this.end(rec, batch, s);
+    const media = mediaStatus(s);
+    rec.flags = withConversationMedia(rec.flags, media);
+    rec.lastEndAt = latest(rec.lastEndAt, media.endedAt);
+    if ((rec.flags & ENDED) === 0 && this.isOver(rec, s)) this.end(rec, batch, s);
     this.table.place(rec, bucketOf(rec), now, isNew);
     return batch.result();
+  }
+
+  /**
+   * Whether the conversation is over: a whole snapshot says so and no media seen (through a per-media topic) is still
+   * open; a per-media snapshot, once every media seen has ended — it cannot see the others.
+   */
+  private isOver(rec: ConversationRecord, s: ConversationSnapshot): boolean {
+    if (s.coversOnly !== undefined) return everyMediaEnded(rec.flags);
+    return conversationEnded(s) && noMediaOpen(rec.flags);
   }
 
   private start(rec: ConversationRecord, batch: EventBatch, s: ConversationSnapshot): void {
@@ -295,8 +329,14 @@ export class LifecycleDeriver {
   }
 
   private end(rec: ConversationRecord, batch: EventBatch, s: ConversationSnapshot): void {
-    const event = batch.envelope('conversation.ended', '', conversationEndTime(s)) as ConversationEndedEvent;
-    const durationMs = millisBetween(conversationStartTime(s) ?? rec.startedAt, event.occurredAt);
+    // A per-media snapshot shows one media: the end is the last of every media's, the start the one emitted.
+    const endAt = latest(conversationEndTime(s), rec.lastEndAt);
+    const startAt =
+      s.coversOnly === undefined
+        ? (conversationStartTime(s) ?? rec.startedAt)
+        : (rec.startedAt ?? conversationStartTime(s));
+    const event = batch.envelope('conversation.ended', '', endAt) as ConversationEndedEvent;
+    const durationMs = millisBetween(startAt, event.occurredAt);
     if (durationMs !== undefined && durationMs >= 0) event.durationMs = durationMs;
     batch.push(event);
     rec.flags |= ENDED;
@@ -326,7 +366,9 @@ export class LifecycleDeriver {
       bits |= JOINED;
     }
     if ((bits & LEFT) === 0) {
-      if (!legEnded(p)) return bits;
+      // A leg on several media leaves once each media it was seen on has ended, whichever topic showed which.
+      bits = withParticipantMedia(bits, p);
+      if (!legEnded(p) || !noMediaOpen(bits)) return bits;
       const left = batch.envelope('participant.left', p.id, legEndTime(p)) as ParticipantLeftEvent;
       left.participant = participantRef(p);
       const disconnectType = legDisconnectType(p);

@@ -1,5 +1,6 @@
 /**
- * The lifecycle deriver: from whole-conversation notification snapshots to typed lifecycle events.
+ * The lifecycle deriver: from conversation notifications (whole snapshots and per-media topics), analytics records
+ * and REST reads to typed lifecycle events; which topics it can read.
  */
 export {
   type AnalyticsConversationRecord,
@@ -10,8 +11,17 @@ export {
 } from './analytics-legs.js';
 export type { DeriveResult, WrapupLookup } from './batch.js';
 export type { CheckpointConversation, CheckpointPendingWrapup, DeriverCheckpoint } from './checkpoint.js';
+export {
+  classifyTopic,
+  MEDIA_TOPICS,
+  refuseUnusableTopics,
+  type TopicSubject,
+  type TopicUse,
+  topicFamily,
+} from './conversation-topics.js';
 export { LifecycleDeriver, type LifecycleDeriverOptions, type WrapupInput } from './deriver.js';
 export { type ConversationLegs, type LegRecord, snapshotOfLegs } from './leg-record.js';
+export { legsFromMediaTopic } from './media-topics.js';
 export { parseConversationSnapshot } from './parse.js';
 export {
   ConversationProcessor,

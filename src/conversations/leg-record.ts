@@ -55,6 +55,8 @@ export interface ConversationLegs {
   legs: LegRecord[];
   /** `recentTransfers`, when the API carries them. */
   transfers?: TransferSnapshot[];
+  /** Set when these are one media's legs only (a per-media topic); absent when they are the whole conversation. */
+  coversOnly?: MediaType;
 }
 
 function communicationOf(leg: LegRecord): CommunicationSnapshot {
@@ -134,11 +136,13 @@ export function snapshotOfLegs(conversation: ConversationLegs): ConversationSnap
   }
   // A participant is over only when all of its legs are.
   for (const id of open) participants.get(id)!.endTime = undefined;
-  return {
+  const snapshot: ConversationSnapshot = {
     id: conversation.conversationId,
     participants: [...participants.values()],
     recentTransfers: conversation.transfers ?? [],
     startTime: conversation.startTime,
     endTime: conversation.endTime,
   };
+  if (conversation.coversOnly !== undefined) snapshot.coversOnly = conversation.coversOnly;
+  return snapshot;
 }

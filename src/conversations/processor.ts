@@ -10,10 +10,11 @@
  * passes is one REST read (`GET /api/v2/conversations/{id}`) made, and only if that fails too is the wrap-up emitted
  * without its code, flagged `codeLookupFailed`. Nothing is dropped, nothing is emitted wrong.
  */
-import type { EventSource, LifecycleEvent } from '../events.js';
+import type { EventSource, LifecycleEvent, MediaType } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
 import { realTimers, type Timers } from '../timers.js';
 import type { AnalyticsConversationRecord } from './analytics-legs.js';
+import type { DeriveResult } from './batch.js';
 import { LifecycleDeriver } from './deriver.js';
 import { parseConversationSnapshot } from './parse.js';
 import type { ConversationSnapshot } from './snapshot.js';
@@ -137,23 +138,27 @@ export class ConversationProcessor {
     this.ingestSnapshot(parseConversationSnapshot(eventBody), source, observedAt);
   }
 
+  /** Derives from a per-media notification body (one media's legs, flattened); MalformedInputError when malformed. */
+  ingestMediaTopic(eventBody: unknown, media: MediaType, source: EventSource, observedAt?: string): void {
+    this.settle(this.deriver.ingestMediaTopic(eventBody, media, source, observedAt));
+  }
+
   /** Derives from an already parsed snapshot; events go to `onEvents`, lookups are scheduled. */
   ingestSnapshot(snapshot: ConversationSnapshot, source: EventSource, observedAt?: string): void {
-    const result = this.deriver.ingest(snapshot, source, observedAt);
-    if (result.events.length > 0) this.onEvents(result.events);
-    for (const lookup of result.wrapupLookups) this.request(lookup.conversationId);
+    this.settle(this.deriver.ingest(snapshot, source, observedAt));
   }
 
   /** Derives from a REST `Conversation` (a backfill read); lookups it could not settle are scheduled. */
   ingestRestConversation(conversation: unknown, source: EventSource, observedAt?: string): void {
-    const result = this.deriver.ingestRestConversation(conversation, source, observedAt);
-    if (result.events.length > 0) this.onEvents(result.events);
-    for (const lookup of result.wrapupLookups) this.request(lookup.conversationId);
+    this.settle(this.deriver.ingestRestConversation(conversation, source, observedAt));
   }
 
   /** Derives from an analytics record (a backfill read); lookups it could not settle are scheduled. */
   ingestAnalytics(record: AnalyticsConversationRecord, source: EventSource, observedAt?: string): void {
-    const result = this.deriver.ingestAnalytics(record, source, observedAt);
+    this.settle(this.deriver.ingestAnalytics(record, source, observedAt));
+  }
+
+  private settle(result: DeriveResult): void {
     if (result.events.length > 0) this.onEvents(result.events);
     for (const lookup of result.wrapupLookups) this.request(lookup.conversationId);
   }

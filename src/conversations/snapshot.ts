@@ -80,7 +80,7 @@ export interface TransferSnapshot {
   destinationUserId: string | undefined;
 }
 
-/** A whole conversation as one notification (or one REST read) shows it. */
+/** A conversation as one notification (or one REST read) shows it: whole, or one media of it. */
 export interface ConversationSnapshot {
   id: string;
   participants: ParticipantSnapshot[];
@@ -88,4 +88,9 @@ export interface ConversationSnapshot {
   /** REST `Conversation` only: notifications carry no conversation-level times. */
   startTime: string | undefined;
   endTime: string | undefined;
+  /**
+   * Set when the snapshot shows one media's legs only (a per-media topic): the deriver concludes nothing about the
+   * conversation's other media from their absence. Absent: the whole conversation.
+   */
+  coversOnly?: MediaType;
 }

@@ -5,7 +5,7 @@
  */
 import type { EventSource, MediaType, ParticipantRef } from '../events.js';
 
-/** Conversation flags. */
+/** Conversation flags (bits 8-23 are the media seen and ended: ./media-coverage.ts). */
 export const STARTED = 1;
 export const ENDED = 2;
 
@@ -21,6 +21,7 @@ export const LOOKUP_PENDING = 16;
 export const CONSULT_SEEN = 32;
 /** After-call work is under way: keep the conversation longer once it has ended. */
 export const AWAITING_WRAPUP = 64;
+// Bits 8-23: the leg's media seen and ended (./media-coverage.ts).
 
 /** A wrap-up that is waiting for its code from a REST read. */
 export interface PendingWrapup {
@@ -44,6 +45,8 @@ export interface ConversationRecord {
   messageType: string | undefined;
   /** occurredAt of `conversation.started`. */
   startedAt: string | undefined;
+  /** The latest end of a leg on a media seen ending: the end time when a per-media snapshot ends the conversation. */
+  lastEndAt: string | undefined;
   /** Clock time of the last snapshot (ms). */
   lastSeen: number;
   bucket: Bucket;
@@ -62,6 +65,7 @@ export function newRecord(id: string, now: number): ConversationRecord {
     mediaType: 'unknown',
     messageType: undefined,
     startedAt: undefined,
+    lastEndAt: undefined,
     lastSeen: now,
     bucket: LIVE,
     participantIds: [],
