@@ -11,7 +11,11 @@
  * ```
  */
 import type { CoordinatorHealth } from '../cluster/coordinator.js';
-import type { DeriverCheckpoint, LifecycleDeriverOptions } from '../conversations/index.js';
+import {
+  type DeriverCheckpoint,
+  type LifecycleDeriverOptions,
+  refuseUnusableTopics,
+} from '../conversations/index.js';
 import type { LifecycleEvent, LifecycleEventMap, LifecycleEventType } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { PlatformClient } from '../platform/index.js';
@@ -253,6 +257,11 @@ export class ConversationStream implements LiveStream {
   /** Restores the checkpoint, then starts the source; resolves once every channel is subscribed. */
   async start(): Promise<void> {
     if (this.started) throw new Error('ConversationStream.start() called twice');
+    // Before anything connects: a topic the deriver cannot use (detail events, ...) is a configuration error. A
+    // one-shot iterator of topics is left for the pool to read (looking at it here would use it up).
+    const topics = this.options.topics;
+    const reusable = topics !== undefined && (topics[Symbol.iterator]() as unknown) !== topics;
+    refuseUnusableTopics([...(reusable ? topics : []), ...(this.options.selection?.topics ?? [])]);
     this.started = true;
     if (this.options.hold) this.held = [];
     else await this.restore();

@@ -1,16 +1,20 @@
 /**
- * The pipeline: notifications in, lifecycle events out. It picks the conversation snapshots out of the
- * notifications a source delivers, feeds them (and whatever a backfill recovered) to the conversation processor,
- * drops any event id it has already delivered, and hands each new event to the in-process hub and to a delivery
- * callback (the sinks). Bad input is counted and logged without customer data; it never stops the stream.
+ * The pipeline: notifications in, lifecycle events out. It picks the conversation notifications out of what a
+ * source delivers — whole-conversation snapshots of the aggregate topics, one media's legs of the per-media topics —
+ * feeds them (and whatever a backfill recovered) to the conversation processor, drops any event id it has already
+ * delivered, and hands each new event to the in-process hub and to a delivery callback (the sinks). Frames of
+ * topics it does not derive from are counted by topic family and logged once per family. Bad input is counted and
+ * logged without customer data; it never stops the stream.
  */
 import {
   type AnalyticsConversationRecord,
   ConversationProcessor,
   type ConversationProcessorOptions,
   type ConversationReader,
+  classifyTopic,
   LifecycleDeriver,
   type LifecycleDeriverOptions,
+  type TopicUse,
 } from '../conversations/index.js';
 import { isSwitchboardError } from '../errors.js';
 import type { EventSource, LifecycleEvent, LifecycleEventType } from '../events.js';
@@ -20,8 +24,10 @@ import { parseFrame } from '../stream/frames.js';
 import { EventHub } from './event-hub.js';
 import { RecentIds } from './recent-ids.js';
 
-/** Aggregate conversation topics carry whole-conversation snapshots; per-media topics have another shape. */
-const CONVERSATION_TOPIC = /^v2\.(?:routing\.queues|users)\.[^.]+\.conversations$/;
+/** Topics whose use is remembered (a pool holds up to 20,000): past this, the memory starts afresh. */
+const TOPIC_MEMORY = 25_000;
+/** Topic families counted one by one; frames of any further family are counted under `other`. */
+const MAX_IGNORED_FAMILIES = 100;
 
 export interface EventPipelineOptions {
   /** Reads conversations for wrap-up codes: analytics in batches, REST past the horizon. */
@@ -41,9 +47,18 @@ export interface EventPipelineOptions {
 /** What the pipeline has seen and done. */
 export interface PipelineStats {
   notifications: number;
+  /** Whole-conversation snapshots (`v2.routing.queues.{id}.conversations`, `v2.users.{id}.conversations`). */
   conversationSnapshots: number;
-  /** Notifications on topics the pipeline does not derive from (per-media, presence, ...). */
+  /**
+   * One media's legs (`….conversations.calls`, `.callbacks`, `.chats`, `.emails`, `.messages`, `.videos`). Optional
+   * (like `ignoredTopics`) only for stats summed elsewhere (a replica set's) that do not add it up yet; an
+   * {@link EventPipeline} always sets it.
+   */
+  mediaSnapshots?: number;
+  /** Notifications on topics the pipeline does not derive from (presence, detail events, ...), in total. */
   otherTopics: number;
+  /** The same, by topic family (`v2.users.{id}.presence`, `v2.detail.events.conversation.{id}.acd.start`, ...). */
+  ignoredTopics?: Record<string, number>;
   malformed: number;
   recovered: number;
   duplicatesDropped: number;
@@ -60,10 +75,13 @@ export class EventPipeline {
   private readonly recent: RecentIds;
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly counters: PipelineStats = {
+  private readonly topicUses = new Map<string, TopicUse>();
+  private readonly counters: Required<PipelineStats> = {
     notifications: 0,
     conversationSnapshots: 0,
+    mediaSnapshots: 0,
     otherTopics: 0,
+    ignoredTopics: {},
     malformed: 0,
     recovered: 0,
     duplicatesDropped: 0,
@@ -100,11 +118,13 @@ export class EventPipeline {
   /** The seam every source feeds (Slack Bolt's `processEvent`): one notification in. */
   readonly receive = (notification: Notification): void => {
     this.counters.notifications++;
-    if (!CONVERSATION_TOPIC.test(notification.topic)) {
-      this.counters.otherTopics++;
+    const use = this.topicUse(notification.topic);
+    if (use.kind === 'aggregate') this.counters.conversationSnapshots++;
+    else if (use.kind === 'media') this.counters.mediaSnapshots++;
+    else {
+      this.countIgnored(use);
       return;
     }
-    this.counters.conversationSnapshots++;
     const source: EventSource = notification.replayed
       ? { kind: 'replay', file: notification.replayed.file, line: notification.replayed.line }
       : {
@@ -115,7 +135,11 @@ export class EventPipeline {
         };
     const observedAt = new Date(notification.receivedAt ?? this.now()).toISOString();
     try {
-      this.processor.ingest(notification.eventBody, source, observedAt);
+      if (use.kind === 'media') {
+        this.processor.ingestMediaTopic(notification.eventBody, use.media, source, observedAt);
+      } else {
+        this.processor.ingest(notification.eventBody, source, observedAt);
+      }
     } catch (error) {
       this.countMalformed(error, notification.topic);
     }
@@ -162,8 +186,12 @@ export class EventPipeline {
     return this.processor.deriver.followedConversationIds(notSeenSince);
   }
 
-  stats(): PipelineStats {
-    return { ...this.counters, events: { ...this.counters.events } };
+  stats(): Required<PipelineStats> {
+    return {
+      ...this.counters,
+      ignoredTopics: { ...this.counters.ignoredTopics },
+      events: { ...this.counters.events },
+    };
   }
 
   /** Waits for outstanding wrap-up lookups. */
@@ -188,6 +216,37 @@ export class EventPipeline {
       this.counters.lastEventAt = event.observedAt;
       this.hub.emit(event);
       this.deliverExternal?.(event);
+    }
+  }
+
+  private topicUse(topic: string): TopicUse {
+    let use = this.topicUses.get(topic);
+    if (use === undefined) {
+      if (this.topicUses.size >= TOPIC_MEMORY) this.topicUses.clear();
+      use = classifyTopic(topic);
+      this.topicUses.set(topic, use);
+    }
+    return use;
+  }
+
+  /** Counts a frame not derived from, by family; the first of each family is logged, with why when it is known. */
+  private countIgnored(use: Exclude<TopicUse, { kind: 'aggregate' | 'media' }>): void {
+    this.counters.otherTopics++;
+    const ignored = this.counters.ignoredTopics;
+    const known = ignored[use.family] !== undefined;
+    const family = known || Object.keys(ignored).length < MAX_IGNORED_FAMILIES ? use.family : 'other';
+    ignored[family] = (ignored[family] ?? 0) + 1;
+    if (known) return;
+    if (use.kind === 'unusable') {
+      this.log.warn(
+        { topicFamily: use.family, reason: use.reason },
+        'notifications of this topic family cannot be derived from; counted and skipped',
+      );
+    } else {
+      this.log.warn(
+        { topicFamily: use.family },
+        'notifications of this topic family are not about conversation lifecycles; counted and skipped',
+      );
     }
   }
 

@@ -45,6 +45,11 @@ export function registerReplayCommand(program: Command): void {
       await pipeline.idle();
       pipeline.close();
       await sinks.close();
-      logger.info({ ...stats, events: pipeline.stats().eventsTotal }, 'replay finished');
+      const derived = pipeline.stats();
+      // Frames of topics the deriver does not read, by topic family: a replay that derived little says why.
+      logger.info(
+        { ...stats, events: derived.eventsTotal, ignoredTopics: derived.ignoredTopics },
+        'replay finished',
+      );
     });
 }
