@@ -251,6 +251,8 @@ export class ClusterStream implements LiveStream {
       pipeline: {
         notifications: sum((h) => h.pipeline.notifications),
         conversationSnapshots: sum((h) => h.pipeline.conversationSnapshots),
+        mediaSnapshots: sum((h) => h.pipeline.mediaSnapshots),
+        ignoredTopics: mergeCounts(healths.map(({ health }) => health.pipeline.ignoredTopics)),
         otherTopics: sum((h) => h.pipeline.otherTopics),
         malformed: sum((h) => h.pipeline.malformed),
         recovered: sum((h) => h.pipeline.recovered),
@@ -382,4 +384,12 @@ function mergeIntake(intakes: ReadonlyArray<IntakeHealth | undefined>): IntakeHe
     skippedNotifications: known.reduce((total, intake) => total + intake.skippedNotifications, 0),
     pauses: known.reduce((total, intake) => total + intake.pauses, 0),
   };
+}
+
+/** Counts by key, added up. */
+function mergeCounts(all: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const merged: Record<string, number> = {};
+  for (const counts of all)
+    for (const [key, n] of Object.entries(counts)) merged[key] = (merged[key] ?? 0) + n;
+  return merged;
 }

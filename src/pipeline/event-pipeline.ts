@@ -49,16 +49,12 @@ export interface PipelineStats {
   notifications: number;
   /** Whole-conversation snapshots (`v2.routing.queues.{id}.conversations`, `v2.users.{id}.conversations`). */
   conversationSnapshots: number;
-  /**
-   * One media's legs (`….conversations.calls`, `.callbacks`, `.chats`, `.emails`, `.messages`, `.videos`). Optional
-   * (like `ignoredTopics`) only for stats summed elsewhere (a replica set's) that do not add it up yet; an
-   * {@link EventPipeline} always sets it.
-   */
-  mediaSnapshots?: number;
+  /** One media's legs (`….conversations.calls`, `.callbacks`, `.chats`, `.emails`, `.messages`, `.videos`). */
+  mediaSnapshots: number;
   /** Notifications on topics the pipeline does not derive from (presence, detail events, ...), in total. */
   otherTopics: number;
   /** The same, by topic family (`v2.users.{id}.presence`, `v2.detail.events.conversation.{id}.acd.start`, ...). */
-  ignoredTopics?: Record<string, number>;
+  ignoredTopics: Record<string, number>;
   malformed: number;
   recovered: number;
   duplicatesDropped: number;

@@ -125,6 +125,30 @@ export class ServiceMetrics {
       'Notifications received',
       () => source.stream()?.pipeline.notifications,
     );
+    new Counter({
+      name: 'switchboard_notifications_ignored_total',
+      help: 'Notifications on topics the stream does not derive from (presence, ...), by topic family',
+      labelNames: ['family'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [family, count] of Object.entries(source.stream()?.pipeline.ignoredTopics ?? {}))
+          this.inc({ family }, count);
+      },
+    });
+    new Counter({
+      name: 'switchboard_conversation_snapshots_total',
+      help: 'Conversation notifications derived from: whole conversations, or one media of one',
+      labelNames: ['shape'],
+      registers,
+      collect() {
+        const pipeline = source.stream()?.pipeline;
+        this.reset();
+        if (!pipeline) return;
+        this.inc({ shape: 'whole' }, pipeline.conversationSnapshots);
+        this.inc({ shape: 'media' }, pipeline.mediaSnapshots);
+      },
+    });
     totalCounter(
       'switchboard_duplicates_dropped_total',
       'Events seen again and dropped',

@@ -51,6 +51,35 @@ describe('ServiceMetrics of a replica', () => {
   });
 });
 
+describe('ServiceMetrics of the pipeline', () => {
+  it('counts conversation notifications by shape and ignored ones by topic family', async () => {
+    const base = createConversationStream({}).health();
+    const stream: StreamHealth = {
+      ...base,
+      pipeline: {
+        ...base.pipeline,
+        conversationSnapshots: 7,
+        mediaSnapshots: 5,
+        ignoredTopics: { 'v2.users.{id}.presence': 3 },
+      },
+    };
+    const metrics = new ServiceMetrics(
+      {
+        stream: () => stream,
+        platform: () => undefined,
+        inProgress: () => ({ rows: [], total: 0, byMedia: {} }),
+        ready: () => true,
+      },
+      { defaultMetrics: false },
+    );
+    const { body } = await metrics.render();
+    const has = (line: string) => assert.ok(body.includes(line), `metrics include ${line}`);
+    has('switchboard_conversation_snapshots_total{shape="whole"} 7');
+    has('switchboard_conversation_snapshots_total{shape="media"} 5');
+    has('switchboard_notifications_ignored_total{family="v2.users.{id}.presence"} 3');
+  });
+});
+
 describe('ServiceMetrics of the rate budget', () => {
   it('shows waits, queues and grants by purpose', async () => {
     const budget = new RateBudget({ requestsPerWindow: 20, windowMs: 60_000, burst: 1 });
