@@ -140,5 +140,9 @@ export function stepWrapup(
   ) {
     return bits | AWAITING_WRAPUP;
   }
+  // A view that says nothing of after-call work (an analytics record a few seconds behind, showing the leg before
+  // it ended) is no sign that none is coming: only "not applicable" stops the wait. Clearing it would leave an ended
+  // conversation no longer followed, and a wrap-up done during a gap never recovered.
+  if (acw.status === 'unknown') return bits;
   return bits & ~AWAITING_WRAPUP;
 }

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type {
+  AnalyticsConversationRecord,
+  AnalyticsSegment,
+} from '../../src/conversations/analytics-legs.js';
 import {
   type DerivedWrapupEvent,
   LifecycleDeriver,
@@ -194,5 +198,85 @@ describe('backfill from REST alone', () => {
     assert.equal(result.events.filter((e) => e.type === 'conversation.wrapup').length, 2);
     assert.deepEqual(result.wrapupLookups, []);
     for (const e of result.events) assert.equal(e.source.kind, 'backfill');
+  });
+});
+
+describe('after-call work under way, and an analytics record behind it', () => {
+  const ANALYTICS = { kind: 'backfill', via: 'analytics' } as const;
+  const CUSTOMER = 'd856a4b4-6721-4db0-83fa-f3b5c3a0b9a4';
+  const QUEUE = '5c1f6b3e-2d4a-4e8b-9f07-1a2b3c4d5e61';
+
+  /** The conversation's analytics record: the agent still talking, or (`acwEnd`) after-call work done with a code. */
+  function record(acwEnd?: string): AnalyticsConversationRecord {
+    const agentSegments: AnalyticsSegment[] = [
+      {
+        segmentType: 'alert',
+        segmentStart: '2024-03-12T14:03:28.000Z',
+        segmentEnd: '2024-03-12T14:03:31.207Z',
+      },
+      { segmentType: 'interact', segmentStart: '2024-03-12T14:03:31.207Z', queueId: QUEUE },
+    ];
+    if (acwEnd) {
+      agentSegments[1]!.segmentEnd = '2024-03-12T14:07:12.655Z';
+      agentSegments[1]!.disconnectType = 'peer';
+      agentSegments.push({
+        segmentType: 'wrapup',
+        segmentStart: '2024-03-12T14:07:12.655Z',
+        segmentEnd: acwEnd,
+        wrapUpCode: CODE_RESOLVED,
+      });
+    }
+    return {
+      conversationId: BASIC,
+      conversationStart: '2024-03-12T14:03:00.412Z',
+      ...(acwEnd ? { conversationEnd: '2024-03-12T14:07:12.655Z' } : {}),
+      participants: [
+        {
+          participantId: CUSTOMER,
+          purpose: 'customer',
+          sessions: [
+            {
+              mediaType: 'voice',
+              direction: 'inbound',
+              segments: [
+                {
+                  segmentType: 'interact',
+                  segmentStart: '2024-03-12T14:03:00.412Z',
+                  ...(acwEnd ? { segmentEnd: '2024-03-12T14:07:12.640Z', disconnectType: 'endpoint' } : {}),
+                },
+              ],
+            },
+          ],
+        },
+        {
+          participantId: BASIC_AGENT,
+          purpose: 'agent',
+          userId: '3b7e9d21-6c4f-4a8e-b2d5-0e1f2a3b4c05',
+          sessions: [{ mediaType: 'voice', direction: 'inbound', segments: agentSegments }],
+        },
+      ],
+    };
+  }
+
+  it('keeps following an ended conversation whose wrap-up is to come, whatever an older record shows', () => {
+    let now = Date.parse('2024-03-12T14:07:13.000Z');
+    const deriver = new LifecycleDeriver({ now: () => now });
+    const frames = loadFrames('voice-inbound-basic');
+    const pending = frames.findIndex((f) => JSON.stringify(f.eventBody).includes('"pending"'));
+    const live = feed(deriver, frames.slice(0, pending + 2));
+    assert.ok(live.events.some((e) => e.type === 'conversation.ended'));
+    assert.equal(deriver.stats().awaitingWrapup, 1, 'ended, after-call work under way');
+    // A wrap-up lookup of another leg reads the record while analytics still shows the agent talking.
+    now += 1000;
+    assert.deepEqual(deriver.ingestAnalytics(record(), ANALYTICS).events, []);
+    assert.equal(deriver.stats().awaitingWrapup, 1, 'the older record takes nothing back');
+    // A gap: after-call work ends unseen. Recovery reads back the conversations followed and not seen since.
+    now += 60_000;
+    assert.deepEqual(deriver.followedConversationIds(now), [BASIC]);
+    const recovered = deriver.ingestAnalytics(record('2024-03-12T14:08:01.932Z'), ANALYTICS);
+    assert.deepEqual(summary(recovered.events), [
+      ['conversation.wrapup', BASIC_AGENT, '2024-03-12T14:08:01.932Z'],
+    ]);
+    assert.equal((recovered.events[0] as DerivedWrapupEvent).code, CODE_RESOLVED);
   });
 });
