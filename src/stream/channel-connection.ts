@@ -127,6 +127,8 @@ export class ChannelConnection {
    * new socket receives — a ping right after connecting asks for one.
    */
   private proofPending: ChannelSocket | undefined;
+  /** Sockets asked for a pong, with what to call when it comes (true) or cannot come (false). */
+  private readonly pongWaiters = new Map<ChannelSocket, (answered: boolean) => void>();
   private readonly counters = {
     reconnects: 0,
     handovers: 0,
@@ -497,8 +499,11 @@ export class ChannelConnection {
         }
         return;
       case 'heartbeat':
+        this.lastHeartbeatAt = receivedAt;
+        return;
       case 'pong':
         this.lastHeartbeatAt = receivedAt;
+        if (socket) this.pongWaiters.get(socket)?.(true);
         return;
       case 'malformed':
         this.counters.malformed++;
@@ -555,6 +560,7 @@ export class ChannelConnection {
 
   private handleClose(link: Link, socket: ChannelSocket, info: SocketCloseInfo): void {
     this.sockets.delete(socket);
+    this.pongWaiters.get(socket)?.(false);
     if (this.proofPending === socket) this.proofPending = undefined;
     if (this.closed || link.retired || this.link !== link || link.socket !== socket) return;
     if (info.closedAt - info.openedAt >= this.timing.stableAfterMs) this.backoff.reset();
@@ -649,6 +655,9 @@ export class ChannelConnection {
       await this.subscribe(link);
       if (this.closed) throw new Error('stopped');
       if (!socket.isOpen) throw new Error('the new socket closed while subscribing');
+      await this.checkOverlap(old);
+      if (this.closed) throw new Error('stopped');
+      if (!socket.isOpen) throw new Error('the new socket closed during the hand-over');
     } catch (error) {
       socket?.terminate();
       if (link) this.cancelRotation(link);
@@ -682,6 +691,35 @@ export class ChannelConnection {
       this.counters.rotations++;
       this.status({ type: 'rotated', slot: this.slot, reason, fromChannelId, toChannelId: link.channel.id });
     }
+  }
+
+  /**
+   * The new channel covers the topics from its subscription on; the old one must be shown to have covered them until
+   * then. A server ending the old socket (the close `socket_closing` announces) may stop sending on it before this
+   * side notices, and what it sent nowhere in between would be lost without a trace. So the old socket is pinged
+   * once the new channel is subscribed: unless it answers, its coverage ended at its last frame, and the hand-over is
+   * a gap to backfill (closed by the new socket's first frame).
+   */
+  private async checkOverlap(old: Link): Promise<void> {
+    const socket = old.socket;
+    if (!socket || (await this.answersPing(socket))) return;
+    this.log.warn({ channel: short(old.channel.id) }, 'old socket silent during the hand-over; backfilling');
+    this.openGap(socket.lastFrameAt, 'handover');
+  }
+
+  /** Pings a socket and resolves whether it answers before `connectTimeoutMs` (false at once if it closes). */
+  private answersPing(socket: ChannelSocket): Promise<boolean> {
+    if (!socket.isOpen) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const settle = (answered: boolean): void => {
+        this.timers.clearTimeout(timer);
+        this.pongWaiters.delete(socket);
+        resolve(answered);
+      };
+      const timer = backgroundTimeout(this.timers, () => settle(false), this.timing.connectTimeoutMs);
+      this.pongWaiters.set(socket, settle);
+      socket.ping();
+    });
   }
 
   /**

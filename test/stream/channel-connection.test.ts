@@ -530,6 +530,37 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     );
   });
 
+  it('records a gap when the server stops serving the old socket before the new channel is subscribed', async () => {
+    // socket_closing, then the server drops the old channel at once but this side does not see its socket close:
+    // whatever is published until the new channel is subscribed reaches no socket.
+    const h = await harness({ timing: { connectTimeoutMs: 200 } });
+    const old = only([...h.platform.channels.values()]);
+    const unheard: Array<{ id: string; at: number }> = [];
+    let counter = 0;
+    const pump = setInterval(() => {
+      const id = `conv-${counter++}`;
+      const at = Date.now();
+      if (h.platform.publish(TOPICS[0]!, { id }) === 0) unheard.push({ id, at });
+    }, 2);
+    try {
+      await waitFor(() => h.notifications.length > 3, 'frames on the old channel');
+      h.platform.system(old, 'socket_closing');
+      old.topics = [];
+      old.heartbeats = false; // nor does it answer pings
+      await waitFor(() => h.status.of('handover').some((s) => s.phase === 'completed'), 'the hand-over');
+    } finally {
+      clearInterval(pump);
+    }
+    assert.ok(unheard.length > 0, 'the scenario lost frames between the two channels');
+    const gap = await waitFor(() => h.gaps[0], 'the hand-over gap to close');
+    assert.equal(gap.reason, 'handover');
+    assert.deepEqual(gap.topics, TOPICS);
+    for (const { id, at } of unheard) {
+      assert.ok(Date.parse(gap.start) <= at && at <= Date.parse(gap.end), `${id} falls inside the gap`);
+    }
+    assert.equal(h.connection.health().state, 'connected');
+  });
+
   it('stops cleanly: socket closed, budget released', async () => {
     const h = await harness();
     const channel = only([...h.platform.channels.values()]);
