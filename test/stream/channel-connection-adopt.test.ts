@@ -11,9 +11,10 @@ import type { Notification } from '../../src/stream/frames.js';
 import type { ChannelInfo } from '../../src/stream/port.js';
 import type { ConnectionTiming } from '../../src/stream/timing.js';
 import { queueTopic } from '../../src/stream/topics.js';
+import { TestClock } from '../helpers/test-clock.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
-import { delay, StatusLog, waitFor } from './helpers/wait.js';
+import { StatusLog, waitFor } from './helpers/wait.js';
 
 const TOPICS = [queueTopic('q-a'), queueTopic('q-b')];
 const CREATE = /^\/api\/v2\/notifications\/channels$/;
@@ -69,6 +70,17 @@ async function harness(platformOptions: { channelLifetimeMs?: number } = {}): Pr
       return connection;
     },
   };
+}
+
+/**
+ * Moves a test clock on in small steps until `condition` holds: the connection's waits (backoff, rotation retries)
+ * pass on the clock, its platform calls and sockets in real time between the steps.
+ */
+function driveUntil<T>(clock: TestClock, condition: () => T, what: string): Promise<NonNullable<T>> {
+  return waitFor(() => {
+    clock.advance(10);
+    return condition();
+  }, what);
 }
 
 /** A channel created beforehand, as the previous owner of a shard would have. */
@@ -155,11 +167,13 @@ describe('ChannelConnection: adopt', { timeout: 10_000 }, () => {
 describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
   it('does not connect while not allowed, then connects once allowed', async () => {
     const h = await harness();
+    const clock = new TestClock();
     let allowed = false;
     const asked: number[] = [];
     const connection = h.connect({
+      timers: clock,
       mayConnect: () => {
-        asked.push(Date.now());
+        asked.push(clock.now());
         return allowed;
       },
     });
@@ -167,15 +181,15 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     const starting = connection.start().then(() => {
       started = true;
     });
-    await delay(300);
+    await driveUntil(clock, () => asked.length >= 4, 'the connection to ask again, backing off');
     assert.equal(started, false, 'start has not resolved');
-    assert.ok(asked.length >= 2, `asked again while waiting (${asked.length} times)`);
     assert.equal(h.platform.calls.length, 0, 'no platform call at all');
     assert.equal(h.platform.upgrades.length, 0, 'no socket');
     assert.equal(connection.health().state, 'connecting');
     assert.equal(h.budget.inUse, 0, 'no channel claimed');
 
     allowed = true;
+    await driveUntil(clock, () => started, 'the start once allowed');
     await starting;
     assert.equal(connection.health().state, 'connected');
     assert.equal(h.platform.callsTo(CREATE, 'POST').length, 1);
@@ -186,24 +200,40 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     const h = await harness();
     const channel = await existingChannel(h);
     const callsBefore = h.platform.calls.length;
+    const clock = new TestClock();
     let allowed = false;
-    const connection = h.connect({ adopt: channel, mayConnect: () => allowed });
-    const starting = connection.start();
-    await delay(200);
+    let asked = 0;
+    const connection = h.connect({
+      adopt: channel,
+      timers: clock,
+      mayConnect: () => {
+        asked++;
+        return allowed;
+      },
+    });
+    let started = false;
+    const starting = connection.start().then(() => {
+      started = true;
+    });
+    await driveUntil(clock, () => asked >= 4, 'the connection to ask again, backing off');
     assert.deepEqual(h.platform.calls.slice(callsBefore), [], 'no HEAD, no create');
     assert.equal(h.platform.upgrades.length, 0, 'no socket');
     allowed = true;
+    await driveUntil(clock, () => started, 'the start once allowed');
     await starting;
     assert.equal(connection.channelId, channel.id, 'then takes the adopted channel over');
     assert.equal(h.platform.callsTo(CREATE, 'POST').length, 1, 'only the channel created beforehand');
   });
 
   it('creates no channel for a rotation while not allowed, and rotates once allowed', async () => {
-    // Channels live 3 s; rotation planned 2.9 s ahead, so once the channel is 100 ms old, retried every 50 ms.
+    // Channels live 3 s; rotation planned 2.9 s ahead, so once the channel is 100 ms old, retried every 50 ms — all
+    // on a test clock, so "several refusals" takes as long as the steps to get there, whatever the machine's load.
     const h = await harness({ channelLifetimeMs: 3000 });
+    const clock = new TestClock();
     let allowed = true;
     let refusals = 0;
     const connection = h.connect({
+      timers: clock,
       timing: { ...FAST, rotateBeforeMs: 2900, rotationRetryMs: 50 },
       mayConnect: () => {
         if (!allowed) refusals++;
@@ -213,8 +243,7 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     await connection.start();
     allowed = false;
     const first = connection.channelId;
-    await delay(600);
-    assert.ok(refusals >= 3, `the rotation asked and was refused several times (${refusals})`);
+    await driveUntil(clock, () => refusals >= 3, 'the rotation to be refused several times');
     assert.equal(h.platform.callsTo(CREATE, 'POST').length, 1, 'no new channel while not allowed');
     assert.equal(h.status.of('handover').length, 0, 'no hand-over started');
     assert.equal(connection.channelId, first, 'still on the first channel');
@@ -222,7 +251,7 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     assert.equal(h.budget.inUse, 1);
 
     allowed = true;
-    const rotated = await waitFor(() => h.status.of('rotated')[0], 'the rotation once allowed', 3000);
+    const rotated = await driveUntil(clock, () => h.status.of('rotated')[0], 'the rotation once allowed');
     assert.equal(rotated.fromChannelId, first);
     assert.notEqual(connection.channelId, first);
     assert.equal(h.platform.callsTo(CREATE, 'POST').length, 2, 'one channel for the rotation');
@@ -231,20 +260,28 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
 
   it('after a disconnect, does not reconnect while not allowed', async () => {
     const h = await harness();
+    const clock = new TestClock();
     let allowed = true;
-    const connection = h.connect({ mayConnect: () => allowed });
+    let refusals = 0;
+    const connection = h.connect({
+      timers: clock,
+      mayConnect: () => {
+        if (!allowed) refusals++;
+        return allowed;
+      },
+    });
     await connection.start();
     const channel = h.platform.channels.get(connection.channelId!)!;
     allowed = false;
     h.platform.dropSocket(channel);
     await waitFor(() => h.status.of('disconnected').length === 1, 'the disconnect');
     const headsBefore = h.platform.callsTo(/channels\/[^/]+$/, 'HEAD').length;
-    await delay(300);
+    await driveUntil(clock, () => refusals >= 3, 'the reconnection to be refused several times');
     assert.equal(channel.connects, 1, 'no reconnection');
     assert.equal(h.platform.callsTo(/channels\/[^/]+$/, 'HEAD').length, headsBefore, 'no HEAD either');
     assert.equal(connection.health().state, 'reconnecting');
     allowed = true;
-    await waitFor(() => h.status.of('connected').length === 2, 'the reconnection once allowed');
+    await driveUntil(clock, () => h.status.of('connected').length === 2, 'the reconnection once allowed');
     assert.equal(channel.connects, 2, 'back on the same channel');
   });
 });

@@ -10,7 +10,7 @@ import { queueTopic } from '../../src/stream/topics.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
-import { delay, StatusLog, waitFor } from './helpers/wait.js';
+import { StatusLog, waitFor } from './helpers/wait.js';
 
 const TOPICS = [queueTopic('q-a'), queueTopic('q-b'), queueTopic('q-c')];
 
@@ -561,14 +561,17 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
     assert.equal(h.connection.health().state, 'connected');
   });
 
-  it('stops cleanly: socket closed, budget released', async () => {
-    const h = await harness();
+  it('stops cleanly: socket closed, budget released, nothing left to run', async () => {
+    const clock = new TestClock();
+    const h = await harness({ clock });
     const channel = only([...h.platform.channels.values()]);
     await h.connection.stop();
     await waitFor(() => !channel.socket, 'the socket to close');
     assert.equal(h.connection.health().state, 'closed');
     assert.equal(h.budget.inUse, 0);
-    await delay(100);
+    // A day passes on the connection's clock: no watchdog, backoff or rotation is left to wake it up.
+    clock.advance(24 * 3600_000);
+    assert.equal(clock.pending, 0, 'no timer left');
     assert.equal(channel.connects, 1, 'no reconnection after stop');
   });
 });
