@@ -6,8 +6,10 @@
 /** Longest topic name the platform accepts (including the combined `prefix?a&b` form). */
 export const MAX_TOPIC_LENGTH = 200;
 
-const QUEUE_TOPIC = /^v2\.routing\.queues\.([^.]+)\.conversations$/;
-const USER_TOPIC = /^v2\.users\.([^.]+)\.conversations$/;
+// The aggregate topic or one of its per-media topics (`….conversations.calls`, `.messages`, …): both follow the same
+// queue's or user's conversations, so a gap on either is searched by that queue or user.
+const QUEUE_TOPIC = /^v2\.routing\.queues\.([^.]+)\.conversations(?:\.[a-z]+)?$/;
+const USER_TOPIC = /^v2\.users\.([^.]+)\.conversations(?:\.[a-z]+)?$/;
 
 /** The aggregate conversation topic of a queue. */
 export function queueTopic(queueId: string): string {
@@ -22,7 +24,7 @@ export function userTopic(userId: string): string {
 /** What a conversation topic is about: a queue, a user, or something else. */
 export type TopicSubject = { kind: 'queue'; id: string } | { kind: 'user'; id: string } | { kind: 'other' };
 
-/** Reads the queue or user id out of an aggregate conversation topic. */
+/** Reads the queue or user id out of a conversation topic, aggregate or per-media. */
 export function topicSubject(topic: string): TopicSubject {
   const lower = topic.toLowerCase();
   const queue = QUEUE_TOPIC.exec(lower);

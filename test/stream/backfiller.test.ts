@@ -249,6 +249,24 @@ describe('Backfiller', () => {
     assert.ok(!recovered.some((r) => r.conversationId === onSecond), 'not the one on another queue');
   });
 
+  it('searches a gap on per-media topics by their queue, as it does one on the aggregate topic', async () => {
+    const { port, calls } = countingPort(client);
+    const org = emulator.world!.org;
+    const start = Date.now();
+    const [onFirst] = await script(1, { queueId: org.queues[0]!.id });
+    const [onSecond] = await script(1, { queueId: org.queues[1]!.id });
+    const topics = [`${queueTopic(org.queues[0]!.id)}.calls`, `${queueTopic(org.queues[0]!.id)}.messages`];
+    const { b, recovered } = backfiller(port, { trackedConversations: () => [], currentTopics: () => topics });
+    b.enqueue(gapAround(start, Date.now(), topics));
+    await b.idle();
+    assert.equal(calls.queries, 1);
+    assert.ok(
+      recovered.some((r) => r.conversationId === onFirst),
+      'the conversation on the per-media topics’ queue',
+    );
+    assert.ok(!recovered.some((r) => r.conversationId === onSecond), 'not the one on another queue');
+  });
+
   it('hands open recovery to a checkpoint, and the next run takes it up on the topics covered then', async () => {
     const { port } = countingPort(client);
     const start = Date.now();
