@@ -9,6 +9,7 @@ import { type ResolvedRegion, resolveRegion } from '../config/region.js';
 import { MissingCredentialsError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import type { HttpExchange } from './http-transport.js';
+import { describeProxy } from './proxy.js';
 import {
   type BudgetPurpose,
   type BudgetState,
@@ -151,6 +152,10 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     });
   }
   const logger = options.logger ?? silentLogger();
+  // Said once, at start, so an operator behind a corporate proxy sees which hosts go through it; an unusable proxy
+  // variable is refused here rather than on the first request.
+  const proxy = describeProxy(region);
+  if (proxy) logger.info({ proxy: proxy.routes }, `network: ${proxy.line}`);
   const timeoutMs = options.timeoutMs ?? 15_000;
   const retry: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
   const budget = new RateBudget(options.rateLimit);

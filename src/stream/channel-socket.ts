@@ -10,6 +10,7 @@
  * the server's silence may end a socket, never this process's own stall.
  */
 import WebSocket from 'ws';
+import { webSocketAgentFor } from '../platform/proxy.js';
 import { backgroundTimeout, realTimers, type Timers } from './clock.js';
 import { PING_FRAME } from './frames.js';
 
@@ -85,9 +86,12 @@ export class ChannelSocket {
   /** Opens a socket to `connectUri`; rejects when the handshake fails or times out. */
   static open(options: ChannelSocketOptions): Promise<ChannelSocket> {
     return new Promise((resolve, reject) => {
+      // Through HTTPS_PROXY (wss) or HTTP_PROXY (ws) unless NO_PROXY names the host: a CONNECT tunnel.
+      const agent = webSocketAgentFor(options.connectUri);
       const ws = new WebSocket(options.connectUri, {
         handshakeTimeout: options.connectTimeoutMs,
         perMessageDeflate: false,
+        ...(agent ? { agent } : {}),
       });
       const fail = (error: Error): void => {
         ws.removeAllListeners();
