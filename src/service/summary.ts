@@ -1,5 +1,6 @@
 /** The words of the start-up summary and of progress lines: what an operator reads on stderr. */
 
+import { defaultNatsSinkName } from '../bus/nats-sink.js';
 import type { SinkConfig } from '../sinks/index.js';
 import type { BackfillReport, PoolHealth, StreamStatus, TopicSubscriptionResult } from '../stream/index.js';
 import type { ServiceConfig } from './config.js';
@@ -31,6 +32,7 @@ export function describeSink(sink: SinkConfig): string {
     const url = new URL(sink.url);
     return `webhook ${url.origin}${url.pathname}`;
   }
+  if (sink.kind === 'nats') return defaultNatsSinkName(sink);
   return 'stdout';
 }
 
