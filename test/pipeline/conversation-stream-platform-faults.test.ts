@@ -57,7 +57,7 @@ describe('ConversationStream rides out platform faults', () => {
       await sleep(1000);
       await waitFor(() => scenario.stream.health().pool?.connected === true, 20_000, 'the pool to reconnect');
       await sleep(1000);
-      const coverage = await settleAndCompare(scenario, 5000);
+      const coverage = await settleAndCompare(scenario);
       assertCovered(coverage);
       assert.ok(scenario.platform.stats().rateLimited >= 1, 'the storm was met');
     } finally {

@@ -14,7 +14,7 @@ import {
 } from '../../src/pipeline/conversation-stream.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/index.js';
 import type { WebSocketSource } from '../../src/stream/websocket-source.js';
-import { waitFor as sharedWaitFor } from '../helpers/wait-for.js';
+import { waitFor as sharedWaitFor, waitForAsync } from '../helpers/wait-for.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -98,13 +98,33 @@ export interface Coverage {
 }
 
 /**
- * Lets traffic stop, waits for conversations to settle and the backfill to finish, then compares. Facts of
- * conversations still in progress at the end count too: everything that happened must have been seen.
+ * Lets traffic stop, waits until every conversation has ended (the ground truth is then final) and the stream has
+ * recovered, then compares. Facts of conversations still in progress when traffic stopped count too: everything
+ * that happened must have been seen. What the emulator sent last may still be on its way, and a recovery may find a
+ * fact only on a later try: the comparison waits up to `deliveryMs` for every fact before it counts one missing.
  */
-export async function settleAndCompare(scenario: Scenario, settleMs = 4000): Promise<Coverage> {
-  scenario.emulator.world!.setTraffic(0);
-  await sleep(settleMs);
+export async function settleAndCompare(
+  scenario: Scenario,
+  { finishMs = 30_000, deliveryMs = 10_000 }: { finishMs?: number; deliveryMs?: number } = {},
+): Promise<Coverage> {
+  const world = scenario.emulator.world!;
+  world.setTraffic(0);
+  // Conversations run on for seconds after the last one starts; the truth is only final once they have all ended.
+  await waitFor(() => world.activeConversations === 0, finishMs, 'every conversation to end');
   await recovered(scenario.stream);
+  await waitForAsync(
+    async () => {
+      await recovered(scenario.stream);
+      return compare(scenario).missing.length === 0;
+    },
+    'every fact to be delivered',
+    { timeoutMs: deliveryMs, intervalMs: 100 },
+  ).catch(() => {}); // what is still missing then is reported by the comparison
+  return compare(scenario);
+}
+
+/** The stream's events against the emulator's ground truth, now. */
+function compare(scenario: Scenario): Coverage {
   const truth = scenario.emulator.world!.groundTruth();
   const seen = new Map<string, number>();
   for (const event of scenario.events) seen.set(event.id, (seen.get(event.id) ?? 0) + 1);
