@@ -5,7 +5,8 @@
 //
 //   npm run test:repeat -- --runs 5 --burners 2 test/stream/websocket-source.test.ts
 //
-// Directories are searched for *.test.ts; *.alone.test.ts files (minutes of load by design) are only run when named.
+// Directories are searched for *.test.ts; *.alone.test.ts and *.long.test.ts files (minutes of load by design) are only
+// run when named.
 // Options: --runs N (default 10), --burners K (default: one per CPU), --run-timeout-min M (one round, default 10),
 // --max-min M (everything, default 60), --concurrency C (test files at once within a round, default 1).
 // Exits 0 when every round passed, 1 on a failed or overrun round (or when time ran out), 2 on bad arguments.
@@ -73,7 +74,8 @@ function findTests(paths) {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.test.ts') && !name.endsWith('.alone.test.ts')) found.push(path);
+      else if (name.endsWith('.test.ts') && !name.endsWith('.alone.test.ts') && !name.endsWith('.long.test.ts'))
+        found.push(path);
     }
   };
   for (const path of paths) {
