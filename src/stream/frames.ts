@@ -91,6 +91,14 @@ export function parseFrame(text: string): Frame {
   } catch {
     return malformed('not JSON', text);
   }
+  return frameOf(parsed, text);
+}
+
+/**
+ * Sorts a frame already parsed from JSON (a replayed line holds one, so it is not parsed twice); `text` is the
+ * source, kept only as the malformed frame's excerpt. Never throws.
+ */
+export function frameOf(parsed: unknown, text: string): Frame {
   if (!isObject(parsed)) return malformed('not a JSON object', text);
   const topicName = parsed.topicName;
   if (typeof topicName !== 'string' || topicName.length === 0) return malformed('no topicName', text);

@@ -36,7 +36,12 @@ export type {
   TopicSubscriptionResult,
 } from './port.js';
 export { FrameRecorder, type RecordedFrame } from './recording.js';
-export { ReplaySource, type ReplaySourceOptions, type ReplayStats } from './replay-source.js';
+export {
+  ReplaySource,
+  type ReplaySourceOptions,
+  type ReplayStats,
+  type UnreadableLine,
+} from './replay-source.js';
 export { ChannelBudgetError } from './retry.js';
 export type { NotificationHandler, NotificationSource } from './source.js';
 export type {
