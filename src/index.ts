@@ -3,7 +3,7 @@
  * Cloud, deliver them, and test against the local emulator.
  */
 
-export * as bus from './bus/index.js';
+export * as bus from './bus-namespace.js';
 export {
   type ClusterSettings,
   ClusterStream,

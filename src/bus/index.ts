@@ -31,16 +31,4 @@ export {
   eventTypeToken,
   typeFilter,
 } from './event-stream.js';
-export {
-  createNatsSink,
-  defaultNatsSinkName,
-  type NatsPublishStats,
-  NatsSink,
-  type NatsSinkConfig,
-  type NatsSinkOptions,
-  NatsTransport,
-  type NatsTransportOptions,
-  type PublishStamp,
-  type PublishStampHook,
-} from './nats-sink.js';
 export { type BusUrl, DEFAULT_NATS_PORT, describeBusUrl, parseBusUrl } from './url.js';

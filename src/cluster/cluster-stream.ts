@@ -5,7 +5,6 @@
  * are removed by the bus) and, deduplicated, to in-process listeners (dashboard, metrics).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { PublishStampHook } from '../bus/nats-sink.js';
 import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -17,6 +16,7 @@ import type {
 } from '../pipeline/conversation-stream.js';
 import { EventHub } from '../pipeline/event-hub.js';
 import { RecentIds } from '../pipeline/recent-ids.js';
+import type { PublishStampHook } from '../sinks/nats-transport.js';
 import type { BackfillProgress } from '../stream/backfiller.js';
 import type { PoolHealth } from '../stream/channel-pool.js';
 import { createNotificationsPort } from '../stream/platform-port.js';

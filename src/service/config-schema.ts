@@ -3,37 +3,8 @@
  * setting. Durations are written as `30s`, `10m`, `1h` or a number of milliseconds.
  */
 import { z } from 'zod';
-import { checkStreamName, checkSubjectPrefix } from '../bus/event-stream.js';
-import { parseBusUrl } from '../bus/url.js';
-
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `250ms`, `30s`, `10m`, `1h`, `1d`, or a number of milliseconds; undefined when not a duration. */
-export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  const match = DURATION.exec(value.trim());
-  return match ? Number(match[1]) * UNIT_MS[match[2]!]! : undefined;
-}
-
-const duration = z
-  .union([z.number(), z.string()], { message: 'expected a duration such as "30s" or a number of ms' })
-  .transform((value, context) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      context.addIssue({
-        code: 'custom',
-        message: `expected a duration such as "30s", "10m" or a number of ms, got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-const text = z
-  .string({ message: 'expected a string' })
-  .trim()
-  .min(1, { message: 'expected a non-empty string' });
+import { duration, text } from '../config/settings-schema.js';
+import { sinkKindNames } from '../sinks/registry.js';
 
 const selector = z.union([z.literal('all'), z.array(text).min(1)], {
   message: 'expected "all" or a list of ids (queues: ids or names)',
@@ -114,85 +85,9 @@ const clusterSchema = z.strictObject({
   bucket: text.optional(),
 });
 
-/** A sink's outbox: where it keeps what it has not delivered (on disk in `dir`), its bound, and past the bound what. */
-const outboxSchema = z.strictObject({
-  dir: text.optional(),
-  capacity: z.number().int().positive().optional(),
-  maxBytes: z.number().int().positive().optional(),
-  // `block` and `spill` are earlier names of what `stop` does now.
-  policy: z
-    .enum(['stop', 'drop-oldest', 'block', 'spill'])
-    .transform((policy) => (policy === 'block' || policy === 'spill' ? 'stop' : policy))
-    .optional(),
-});
-
-const retrySchema = z.strictObject({
-  maxAttempts: z.number().int().nonnegative().optional(),
-  initialDelayMs: z.number().int().positive().optional(),
-  maxDelayMs: z.number().int().positive().optional(),
-});
-
-const commonSink = {
-  name: text.optional(),
-  outbox: outboxSchema.optional(),
-  retry: retrySchema.optional(),
-  closeTimeoutMs: z.number().int().nonnegative().optional(),
-};
-
-/** A check that throws ConfigError, as a zod refinement reporting the error's message (never a credential). */
-function checked(check: (value: string) => void) {
-  return text.superRefine((value, context) => {
-    try {
-      check(value);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: (error as Error).message });
-    }
-  });
-}
-
-export const sinkObjectSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('stdout'), ...commonSink }),
-    z.strictObject({
-      kind: z.literal('file'),
-      path: text,
-      maxBytes: z.number().int().nonnegative().optional(),
-      keep: z.number().int().nonnegative().optional(),
-      rotateDaily: z.boolean().optional(),
-      syncEachBatch: z.boolean().optional(),
-      ...commonSink,
-    }),
-    z.strictObject({
-      kind: z.literal('webhook'),
-      url: z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }),
-      /** Signing secret: write `env:NAME` or `${NAME}`, never the secret itself. */
-      secret: text,
-      timeoutMs: z.number().int().positive().optional(),
-      concurrency: z.number().int().positive().optional(),
-      headers: z.record(z.string(), z.string()).optional(),
-      ...commonSink,
-    }),
-    z.strictObject({
-      kind: z.literal('nats'),
-      /** `nats://host:4222`; credentials as `nats://user:${NATS_PASSWORD}@host:4222`, never written out. */
-      url: checked(parseBusUrl),
-      stream: checked(checkStreamName).optional(),
-      subjectPrefix: checked(checkSubjectPrefix).optional(),
-      duplicateWindowMs: duration
-        .pipe(z.number().int().min(1, { message: 'expected at least 1 ms' }))
-        .optional(),
-      concurrency: z.number().int().positive().optional(),
-      publishTimeoutMs: z.number().int().positive().optional(),
-      ...commonSink,
-    }),
-  ],
-  { message: 'expected kind: stdout, file, webhook or nats' },
-);
-
 /** A sink: a command-line style spec (`file:./events.jsonl?keep=5`) or an object with `kind` (checked one by one). */
 const sinkSchema = z.union([text, z.record(z.string(), z.unknown())], {
-  message: 'expected a sink spec such as "stdout" or an object with kind: stdout | file | webhook | nats',
+  message: `expected a sink spec such as "stdout" or an object with kind: ${sinkKindNames().join(' | ')}`,
 });
 
 const proactiveSchema = z.strictObject({
@@ -262,4 +157,3 @@ export const serviceFileSchema = z.strictObject({
 });
 
 export type ServiceFile = z.output<typeof serviceFileSchema>;
-export type SinkObject = z.output<typeof sinkObjectSchema>;

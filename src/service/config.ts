@@ -14,9 +14,10 @@ import type { ResolvedRegion } from '../config/region.js';
 import { locateYamlPath } from '../config/yaml-location.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
 import { outboxDirBesideStore, parseSinkSpec, type SinkConfig } from '../sinks/index.js';
+import { localSinkPaths, sinkObjectSchema } from '../sinks/registry.js';
 import type { ConnectionTiming } from '../stream/index.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
-import { type ServiceFile, type SinkObject, serviceFileSchema, sinkObjectSchema } from './config-schema.js';
+import { type ServiceFile, serviceFileSchema } from './config-schema.js';
 import { fillEnvRefs, type UnsetReference } from './env-refs.js';
 
 /** Everything `startService` needs, resolved and validated. */
@@ -308,30 +309,11 @@ function checkSinks(
 }
 
 function resolveSink(
-  entry: string | SinkObject,
+  entry: string | SinkConfig,
   env: Record<string, string | undefined>,
   local: (path: string) => string,
 ): SinkConfig {
-  const config: SinkConfig = typeof entry === 'string' ? parseSinkSpec(entry, env) : fromObject(entry);
-  if (config.kind === 'file') config.path = local(config.path);
-  if (config.outbox?.dir) config.outbox = { ...config.outbox, dir: local(config.outbox.dir) };
-  return config;
-}
-
-function fromObject(entry: SinkObject): SinkConfig {
-  const { retry, ...rest } = entry;
-  if (!retry) return { ...rest } as SinkConfig;
-  const { maxAttempts, ...delays } = retry;
-  return {
-    ...rest,
-    retry: {
-      ...delays,
-      // 0 means "until the sink closes", as in sink specs.
-      ...(maxAttempts === undefined
-        ? {}
-        : { maxAttempts: maxAttempts === 0 ? Number.POSITIVE_INFINITY : maxAttempts }),
-    },
-  } as SinkConfig;
+  return localSinkPaths(typeof entry === 'string' ? parseSinkSpec(entry, env) : entry, local);
 }
 
 function valueAt(root: unknown, path: Path): unknown {

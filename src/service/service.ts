@@ -6,7 +6,6 @@
 import { type Bus, connectBus } from '../bus/connection.js';
 import { consumeEvents } from '../bus/event-consumer.js';
 import { ensureEventStream } from '../bus/event-stream.js';
-import { createNatsSink } from '../bus/nats-sink.js';
 import { ClusterStream } from '../cluster/cluster-stream.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -25,6 +24,7 @@ import { DashboardState } from '../server/dashboard-state.js';
 import { type RunningHttpServer, startHttpServer } from '../server/http-server.js';
 import { loadStaticFiles, type StaticFile } from '../server/static-files.js';
 import { createSink, EventDispatcher, type EventSink } from '../sinks/index.js';
+import { createNatsSink } from '../sinks/nats.js';
 import { ledgerOf, openStore, type SwitchboardStore } from '../store/index.js';
 import type { BackfillReport } from '../stream/backfiller.js';
 import { checkServerAccess, isPostgresUrl, type ServiceConfig } from './config.js';

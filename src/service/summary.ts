@@ -1,9 +1,10 @@
 /** The words of the start-up summary and of progress lines: what an operator reads on stderr. */
 
-import { defaultNatsSinkName } from '../bus/nats-sink.js';
-import type { SinkConfig } from '../sinks/index.js';
 import type { BackfillReport, PoolHealth, StreamStatus, TopicSubscriptionResult } from '../stream/index.js';
 import type { ServiceConfig } from './config.js';
+
+/** How a sink is named on the summary: its name, else what it is (no credentials, no query). */
+export { describeSink } from '../sinks/registry.js';
 
 const seconds = (ms: number): string =>
   ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
@@ -22,18 +23,6 @@ export function describeSelection(selection: ServiceConfig['stream']['selection'
     selection.topics?.length ? `${selection.topics.length} raw topic(s)` : undefined,
   ].filter(Boolean);
   return parts.join(', ');
-}
-
-/** How a sink is named on the summary (a webhook without its query, which may hold a secret). */
-export function describeSink(sink: SinkConfig): string {
-  if (sink.name) return sink.name;
-  if (sink.kind === 'file') return `file ${sink.path}`;
-  if (sink.kind === 'webhook') {
-    const url = new URL(sink.url);
-    return `webhook ${url.origin}${url.pathname}`;
-  }
-  if (sink.kind === 'nats') return defaultNatsSinkName(sink);
-  return 'stdout';
 }
 
 /** Lines about the channels after start: how many, topics, and every rejected topic grouped by what is missing. */

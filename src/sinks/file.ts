@@ -6,11 +6,28 @@
  * A process killed in the middle of a write can leave a last line cut short. The next run ends that line before it
  * appends, so the cut-off text stays a line of its own (readers skip a line that is not JSON) and never spoils the
  * next event; the event itself is written again whole, as it was never acknowledged.
+ *
+ *   file:./events.jsonl?maxBytes=10485760&keep=5&daily=true&fsync=batch
+ *
+ * Options: `maxBytes`, `keep`, `daily`, `fsync` (batch | close).
  */
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { z } from 'zod';
+import { text } from '../config/settings-schema.js';
+import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { DeliveryError } from './errors.js';
+import {
+  COMMON_SINK_SETTINGS,
+  type CommonSinkConfig,
+  checkSpecOptions,
+  flag,
+  readCommonOptions,
+  type SinkKind,
+  splitSpec,
+  wholeNumber,
+} from './kind.js';
 import { QueuedSink, type QueuedSinkOptions } from './queued-sink.js';
 import type { SinkTransport } from './types.js';
 
@@ -174,3 +191,66 @@ export function createFileSink(options: FileSinkOptions): QueuedSink {
     transport: new FileTransport(settings, options.now),
   });
 }
+
+/** The file sink described as data. */
+export interface FileSinkConfig extends CommonSinkConfig, Partial<Omit<FileSinkSettings, 'path'>> {
+  kind: 'file';
+  path: string;
+}
+
+/** The `file` kind: `file:path[?maxBytes=&keep=&daily=&fsync=]`. */
+export const fileSink: SinkKind<FileSinkConfig> = {
+  kind: 'file',
+  usage: 'file:path[?maxBytes=&keep=&daily=&fsync=]',
+  options: ['maxBytes', 'keep', 'daily', 'fsync'],
+
+  parseSpec(body) {
+    const { target, params } = splitSpec(body);
+    const shown = `file:${target}`;
+    checkSpecOptions(params, fileSink, shown);
+    if (target === '') {
+      throw new ConfigError('The file sink needs a path.', { hint: 'For example: file:./events.jsonl' });
+    }
+    const config: FileSinkConfig = { kind: 'file', path: target, ...readCommonOptions(params, shown) };
+    const maxBytes = wholeNumber(params, 'maxBytes', shown, 0);
+    if (maxBytes !== undefined) config.maxBytes = maxBytes;
+    const keep = wholeNumber(params, 'keep', shown, 0);
+    if (keep !== undefined) config.keep = keep;
+    const daily = params.get('daily');
+    if (daily !== null) config.rotateDaily = flag(daily, 'daily', shown);
+    const fsync = params.get('fsync');
+    if (fsync !== null) {
+      if (fsync !== 'batch' && fsync !== 'close') {
+        throw new ConfigError(`${shown}: fsync must be "batch" or "close", got "${fsync}".`);
+      }
+      config.syncEachBatch = fsync === 'batch';
+    }
+    return config;
+  },
+
+  schema: z.strictObject({
+    kind: z.literal('file'),
+    path: text,
+    maxBytes: z.number().int().nonnegative().optional(),
+    keep: z.number().int().nonnegative().optional(),
+    rotateDaily: z.boolean().optional(),
+    syncEachBatch: z.boolean().optional(),
+    ...COMMON_SINK_SETTINGS,
+  }),
+
+  resolvePaths: (config, local) => ({ ...config, path: local(config.path) }),
+  defaultName: (config) => `file:${config.path}`,
+  describe: (config) => `file ${config.path}`,
+
+  create(config, basics) {
+    const { path, maxBytes, keep, rotateDaily, syncEachBatch } = config;
+    return createFileSink({
+      ...basics,
+      path,
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
+      ...(keep !== undefined ? { keep } : {}),
+      ...(rotateDaily !== undefined ? { rotateDaily } : {}),
+      ...(syncEachBatch !== undefined ? { syncEachBatch } : {}),
+    });
+  },
+};

@@ -1,14 +1,4 @@
 /** Sinks: where lifecycle events go. One interface, several implementations, one outbox design shared by all. */
-export {
-  createNatsSink,
-  type NatsPublishStats,
-  NatsSink,
-  type NatsSinkOptions,
-  NatsTransport,
-  type NatsTransportOptions,
-  type PublishStamp,
-  type PublishStampHook,
-} from '../bus/nats-sink.js';
 export { backoffDelay, DEFAULT_RETRY, parseRetryAfter, type RetrySettings } from './backoff.js';
 export { type DeadLetterReason, DeadLetters } from './dead-letter.js';
 export { EventDispatcher } from './dispatcher.js';
@@ -16,10 +6,25 @@ export { DeliveryError, SinkClosedError } from './errors.js';
 export {
   createFileSink,
   DEFAULT_FILE_SETTINGS,
+  type FileSinkConfig,
   type FileSinkOptions,
   type FileSinkSettings,
   FileTransport,
 } from './file.js';
+export { type CommonSinkConfig, type CreateSinkOptions, parsePolicy } from './kind.js';
+export {
+  createNatsSink,
+  NatsSink,
+  type NatsSinkConfig,
+  type NatsSinkOptions,
+} from './nats.js';
+export {
+  type NatsPublishStats,
+  NatsTransport,
+  type NatsTransportOptions,
+  type PublishStamp,
+  type PublishStampHook,
+} from './nats-transport.js';
 export { MemoryOutbox, type Outbox, type OutboxItem } from './outbox.js';
 export {
   DEFAULT_DISK_CAPACITY,
@@ -30,6 +35,7 @@ export {
   QueuedSink,
   type QueuedSinkOptions,
 } from './queued-sink.js';
+export { type SinkConfig, sinkSpecUsage } from './registry.js';
 export {
   ATTEMPT_HEADER,
   EVENT_ID_HEADER,
@@ -40,22 +46,15 @@ export {
   verifyWebhookSignature,
   type WebhookVerificationInput,
 } from './signature.js';
-export {
-  type CommonSinkConfig,
-  type CreateSinkOptions,
-  createSink,
-  createSinks,
-  type FileSinkConfig,
-  type NatsSinkConfig,
-  outboxDirBesideStore,
-  parsePolicy,
-  parseSinkSpec,
-  type SinkConfig,
-  type StdoutSinkConfig,
-  type WebhookSinkConfig,
-} from './spec.js';
+export { createSink, createSinks, outboxDirBesideStore, parseSinkSpec } from './spec.js';
 export { SqliteOutbox } from './sqlite-outbox.js';
-export { createStdoutSink, type StdoutSinkOptions, StreamTransport, toJsonLines } from './stdout.js';
+export {
+  createStdoutSink,
+  type StdoutSinkConfig,
+  type StdoutSinkOptions,
+  StreamTransport,
+  toJsonLines,
+} from './stdout.js';
 export type {
   DeliveryContext,
   EventSink,
@@ -70,6 +69,7 @@ export {
   createWebhookSink,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
   describeUrl,
+  type WebhookSinkConfig,
   type WebhookSinkOptions,
   type WebhookSinkSettings,
   WebhookTransport,

@@ -1,6 +1,6 @@
 /**
- * The NATS JetStream sink: each event published as JSON (as every sink writes it) on its subject (see
- * event-stream.ts), with the event id as JetStream message id so the stream drops a republished event within its
+ * How the `nats` sink (nats.ts) publishes to NATS JetStream: each event as JSON (as every sink writes it) on its
+ * subject (see src/bus/event-stream.ts), with the event id as JetStream message id so the stream drops a republished event within its
  * duplicate window. A publish counts once its ack arrived; a duplicate ack is counted, not an error.
  *
  * Events of one conversation are published one after the other, each after the previous one's ack: pipelining them
@@ -14,21 +14,19 @@
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { headers as natsHeaders, TimeoutError } from '@nats-io/transport-node';
-import type { LifecycleEvent } from '../events.js';
-import { type Logger, silentLogger } from '../logging.js';
-import { DeliveryError } from '../sinks/errors.js';
-import { QueuedSink, type QueuedSinkOptions } from '../sinks/queued-sink.js';
-import type { CommonSinkConfig } from '../sinks/spec.js';
-import type { DeliveryContext, SinkTransport } from '../sinks/types.js';
-import { type Bus, connectBus } from './connection.js';
+import { type Bus, connectBus } from '../bus/connection.js';
 import {
   busSubject,
   DEFAULT_EVENT_STREAM,
   DEFAULT_SUBJECT_PREFIX,
   type EventStreamOptions,
   ensureEventStream,
-} from './event-stream.js';
-import { describeBusUrl } from './url.js';
+} from '../bus/event-stream.js';
+import { describeBusUrl } from '../bus/url.js';
+import type { LifecycleEvent } from '../events.js';
+import { type Logger, silentLogger } from '../logging.js';
+import { DeliveryError } from './errors.js';
+import type { DeliveryContext, SinkTransport } from './types.js';
 
 /** What the stamp hook decides for one event. */
 export interface PublishStamp {
@@ -58,23 +56,6 @@ export interface NatsPublishStats {
   fenced: number;
 }
 
-/** The NATS sink described as data: the `{kind: 'nats', url, …}` object form and the `nats://…` spec. */
-export interface NatsSinkConfig extends CommonSinkConfig {
-  kind: 'nats';
-  /** `nats://host:port`, `nats://user:pass@host:port`, … */
-  url: string;
-  /** Stream name (default `SWITCHBOARD_EVENTS`). */
-  stream?: string;
-  /** Subject prefix (default `switchboard.events`). */
-  subjectPrefix?: string;
-  /** Duplicate window of the stream, in ms (default 10 min; applied to an existing stream only when set). */
-  duplicateWindowMs?: number;
-  /** Conversations published at once (default 16). */
-  concurrency?: number;
-  /** Wait for each publish ack, in ms (default 5000). */
-  publishTimeoutMs?: number;
-}
-
 /** Options of {@link NatsTransport}. */
 export interface NatsTransportOptions {
   /** Where to connect when no `bus` is given. */
@@ -94,8 +75,6 @@ export interface NatsTransportOptions {
 }
 
 const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
-const DEFAULT_CONCURRENCY = 16;
-const BATCH_SIZE = 32;
 /** A pause in fencing this long ends a burst; the next fenced event is logged again. */
 const FENCE_BURST_GAP_MS = 5_000;
 
@@ -340,71 +319,4 @@ export class NatsTransport implements SinkTransport {
       code: 'nats_error',
     });
   }
-}
-
-/** A queued sink publishing to JetStream, with the transport's counts at hand. */
-export class NatsSink extends QueuedSink {
-  readonly nats: NatsTransport;
-
-  constructor(options: Omit<QueuedSinkOptions, 'transport'>, transport: NatsTransport) {
-    super({ ...options, transport });
-    this.nats = transport;
-  }
-
-  /** Published, duplicate and fenced counts. */
-  publishStats(): NatsPublishStats {
-    return this.nats.stats();
-  }
-
-  /** Connects and checks the stream now rather than at the first delivery; throws what is wrong. */
-  ready(): Promise<Bus> {
-    return this.nats.ready();
-  }
-}
-
-/** What {@link createNatsSink} may borrow from its surroundings. */
-export interface NatsSinkOptions {
-  /** A connection to share; without it the sink connects to `config.url` itself and closes that at close. */
-  bus?: Bus;
-  stamp?: PublishStampHook;
-  logger?: Logger;
-  now?: () => number;
-  random?: () => number;
-}
-
-/** The sink name when none is configured: `nats:<host:port>/<stream>`. */
-export function defaultNatsSinkName(config: Pick<NatsSinkConfig, 'url' | 'stream'>): string {
-  const server = describeBusUrl(config.url).replace(/^[a-z]+:\/\//, '');
-  return `nats:${server}/${config.stream ?? DEFAULT_EVENT_STREAM}`;
-}
-
-/** A sink publishing each event to NATS JetStream, in order per conversation, several conversations at once. */
-export function createNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {}): NatsSink {
-  const name = config.name ?? defaultNatsSinkName(config);
-  const transport = new NatsTransport({
-    url: config.url,
-    ...(options.bus ? { bus: options.bus } : {}),
-    ...(config.stream !== undefined ? { stream: config.stream } : {}),
-    ...(config.subjectPrefix !== undefined ? { subjectPrefix: config.subjectPrefix } : {}),
-    ...(config.duplicateWindowMs !== undefined ? { duplicateWindowMs: config.duplicateWindowMs } : {}),
-    ...(config.publishTimeoutMs !== undefined ? { publishTimeoutMs: config.publishTimeoutMs } : {}),
-    ...(options.stamp ? { stamp: options.stamp } : {}),
-    ...(options.logger ? { logger: options.logger.child({ sink: name }) } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
-  return new NatsSink(
-    {
-      name,
-      ordering: 'conversation',
-      concurrency: config.concurrency ?? DEFAULT_CONCURRENCY,
-      batchSize: BATCH_SIZE,
-      ...(config.outbox ? { outbox: config.outbox } : {}),
-      ...(config.retry ? { retry: config.retry } : {}),
-      ...(config.closeTimeoutMs !== undefined ? { closeTimeoutMs: config.closeTimeoutMs } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.now ? { now: options.now } : {}),
-      ...(options.random ? { random: options.random } : {}),
-    },
-    transport,
-  );
 }

@@ -2,10 +2,23 @@
  * The stdout sink: one JSON event per line (newline-delimited JSON) on a writable stream, stdout by default.
  * It respects the stream's backpressure: when `write` returns false it waits for 'drain' before the next batch,
  * so a slow reader (a pipe into `jq`, a log shipper) slows delivery down and the queue absorbs the difference.
+ *
+ *   stdout
+ *   stdout?capacity=1000
  */
 import type { Writable } from 'node:stream';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { DeliveryError } from './errors.js';
+import {
+  COMMON_SINK_SETTINGS,
+  type CommonSinkConfig,
+  checkSpecOptions,
+  readCommonOptions,
+  type SinkKind,
+  splitSpec,
+} from './kind.js';
 import { QueuedSink, type QueuedSinkOptions } from './queued-sink.js';
 import type { DeliveryContext, SinkTransport } from './types.js';
 
@@ -98,3 +111,35 @@ export function createStdoutSink(options: StdoutSinkOptions = {}): QueuedSink {
     transport: new StreamTransport(stream),
   });
 }
+
+/** The stdout sink described as data. */
+export interface StdoutSinkConfig extends CommonSinkConfig {
+  kind: 'stdout';
+}
+
+/** The `stdout` kind: `stdout`, with the common options only. */
+export const stdoutSink: SinkKind<StdoutSinkConfig> = {
+  kind: 'stdout',
+  usage: 'stdout',
+  options: [],
+
+  parseSpec(body) {
+    const { target, params } = splitSpec(body);
+    const shown = `stdout:${target}`;
+    checkSpecOptions(params, stdoutSink, shown);
+    if (target !== '') {
+      throw new ConfigError(`The stdout sink takes no target, got "${target}".`, {
+        hint: 'Write just "stdout".',
+      });
+    }
+    return { kind: 'stdout', ...readCommonOptions(params, shown) };
+  },
+
+  schema: z.strictObject({ kind: z.literal('stdout'), ...COMMON_SINK_SETTINGS }),
+
+  defaultName: () => 'stdout',
+
+  create(_config, basics, options) {
+    return createStdoutSink({ ...basics, ...(options.stdout ? { stream: options.stdout } : {}) });
+  },
+};

@@ -6,10 +6,27 @@
  * of different conversations go out in parallel while each conversation stays in order. Network errors, timeouts,
  * 408, 429 and 5xx are retried with backoff and jitter (429/503 after their Retry-After); other 4xx and redirects
  * are refused for good and counted as failed. Neither request nor response bodies are ever logged.
+ *
+ *   webhook:https://example.test/hook?secret=env:HOOK_SECRET&timeoutMs=5000
+ *
+ * Options: `secret`, `timeoutMs`, `concurrency`. The secret must come from the environment (`secret=env:NAME`), so
+ * it never sits in shell history, process lists or logs. Query parameters of the URL that are not options stay
+ * part of the URL.
  */
+import { z } from 'zod';
+import { text } from '../config/settings-schema.js';
+import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
 import { parseRetryAfter } from './backoff.js';
 import { DeliveryError } from './errors.js';
+import {
+  COMMON_SINK_SETTINGS,
+  COMMON_SPEC_OPTIONS,
+  type CommonSinkConfig,
+  readCommonOptions,
+  type SinkKind,
+  wholeNumber,
+} from './kind.js';
 import { QueuedSink, type QueuedSinkOptions } from './queued-sink.js';
 import {
   ATTEMPT_HEADER,
@@ -162,3 +179,105 @@ export function createWebhookSink(options: WebhookSinkOptions): QueuedSink {
     transport,
   });
 }
+
+/** The webhook sink described as data. */
+export interface WebhookSinkConfig extends CommonSinkConfig {
+  kind: 'webhook';
+  url: string;
+  secret: string;
+  timeoutMs?: number;
+  concurrency?: number;
+  headers?: Record<string, string>;
+}
+
+const WEBHOOK_EXAMPLE = 'webhook:https://example.test/hook?secret=env:HOOK_SECRET';
+
+/** The `webhook` kind: `webhook:https://host/path?secret=env:NAME[&timeoutMs=&concurrency=]`. */
+export const webhookSink: SinkKind<WebhookSinkConfig> = {
+  kind: 'webhook',
+  usage: 'webhook:url?secret=env:NAME',
+  options: ['secret', 'timeoutMs', 'concurrency'],
+
+  parseSpec(body, env) {
+    let url: URL;
+    try {
+      url = new URL(body);
+    } catch {
+      throw new ConfigError('The webhook sink needs an absolute http(s) URL.', {
+        hint: `For example: ${WEBHOOK_EXAMPLE}`,
+      });
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError(`The webhook URL must use http or https, not ${url.protocol}`);
+    }
+    const shown = `webhook:${describeUrl(url.href)}`;
+    // The sink's options are taken out of the URL; any other query parameter is the receiver's.
+    const options = new URLSearchParams();
+    for (const key of [...COMMON_SPEC_OPTIONS, ...webhookSink.options]) {
+      for (const value of url.searchParams.getAll(key)) options.append(key, value);
+      url.searchParams.delete(key);
+    }
+    const secretRef = options.get('secret');
+    if (secretRef === null) {
+      throw new ConfigError(`${shown}: a signing secret is required.`, {
+        hint: 'Add secret=env:NAME and put the secret in that environment variable.',
+      });
+    }
+    if (!secretRef.startsWith('env:') || secretRef.length === 4) {
+      // Never echo the value: it may be the secret itself.
+      throw new ConfigError(`${shown}: the secret must name an environment variable (secret=env:NAME).`, {
+        hint: 'A secret written in the spec would end up in shell history and process lists.',
+      });
+    }
+    const variable = secretRef.slice(4);
+    const secret = env[variable];
+    if (!secret) {
+      throw new ConfigError(
+        `${shown}: environment variable ${variable} (the signing secret) is not set or empty.`,
+        {
+          hint: `Export ${variable} before starting.`,
+        },
+      );
+    }
+    const config: WebhookSinkConfig = {
+      kind: 'webhook',
+      url: url.href,
+      secret,
+      ...readCommonOptions(options, shown),
+    };
+    const timeoutMs = wholeNumber(options, 'timeoutMs', shown, 1);
+    if (timeoutMs !== undefined) config.timeoutMs = timeoutMs;
+    const concurrency = wholeNumber(options, 'concurrency', shown, 1);
+    if (concurrency !== undefined) config.concurrency = concurrency;
+    return config;
+  },
+
+  schema: z.strictObject({
+    kind: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }),
+    /** Signing secret: write `env:NAME` or `${NAME}`, never the secret itself. */
+    secret: text,
+    timeoutMs: z.number().int().positive().optional(),
+    concurrency: z.number().int().positive().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    ...COMMON_SINK_SETTINGS,
+  }),
+
+  defaultName: (config) => `webhook:${describeUrl(config.url)}`,
+  describe(config) {
+    const url = new URL(config.url);
+    return `webhook ${url.origin}${url.pathname}`;
+  },
+
+  create(config, basics) {
+    if (!config.secret) throw new ConfigError(`Sink "${basics.name}": the webhook secret is empty.`);
+    return createWebhookSink({
+      ...basics,
+      url: config.url,
+      secret: config.secret,
+      ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+      ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+      ...(config.headers ? { headers: config.headers } : {}),
+    });
+  },
+};

@@ -4,12 +4,12 @@ import {
   type Bus,
   connectBus,
   consumeEvents,
-  createNatsSink,
   type EventConsumer,
   ensureEventStream,
   isLifecycleEvent,
 } from '../../src/bus/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
+import { createNatsSink } from '../../src/sinks/index.js';
 import { captureLogger } from '../sinks/helpers.js';
 import {
   conversationId,

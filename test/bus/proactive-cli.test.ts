@@ -3,11 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { type Bus, createNatsSink } from '../../src/bus/index.js';
+import type { Bus } from '../../src/bus/index.js';
 import { runProactiveCommand } from '../../src/cli/commands/proactive.js';
 import { ConfigError } from '../../src/errors.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import { silentLogger } from '../../src/logging.js';
+import { createNatsSink } from '../../src/sinks/index.js';
 import {
   eventsOf,
   type Harness,

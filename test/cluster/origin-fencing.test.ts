@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type Bus, createNatsSink } from '../../src/bus/index.js';
+import type { Bus } from '../../src/bus/index.js';
 import { ClusterStream } from '../../src/cluster/cluster-stream.js';
 import { acquireLease } from '../../src/cluster/lease.js';
 import { ShardRunner } from '../../src/cluster/shard-runner.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import { silentLogger } from '../../src/logging.js';
-import { EventDispatcher } from '../../src/sinks/index.js';
+import { createNatsSink, EventDispatcher } from '../../src/sinks/index.js';
 import type { ChannelAllowance } from '../../src/stream/channel-budget.js';
 import { type Notification, parseFrame } from '../../src/stream/frames.js';
 import type { NotificationsPort } from '../../src/stream/port.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { createConversationStream } from '../../pipeline/conversation-stream.js';
 import { nextStopSignal } from '../../service/signals.js';
-import { createSinks, outboxDirBesideStore } from '../../sinks/index.js';
+import { createSinks, outboxDirBesideStore, sinkSpecUsage } from '../../sinks/index.js';
 import { openStore } from '../../store/index.js';
 import { FrameRecorder } from '../../stream/recording.js';
 import { parseSelectorValue, type TopicSelection } from '../../stream/topic-selector.js';
@@ -52,11 +52,7 @@ export function registerListenCommand(program: Command): void {
       .option('--queues <all|ids,names>', 'queues to follow: all, or a comma-separated list of ids or names')
       .option('--users <all|ids>', 'users to follow: all, or a comma-separated list of ids')
       .option('--topic <topic>', 'an extra raw topic (repeatable)', collect)
-      .option(
-        '--sink <spec>',
-        'stdout, file:path[?maxBytes=&keep=], webhook:url?secret=env:NAME (repeatable)',
-        collect,
-      )
+      .option('--sink <spec>', `${sinkSpecUsage()} (repeatable; stdout by default)`, collect)
       .option('--record <file>', 'also write every received frame as a JSON line (for replay)')
       .option(
         '--db <path>',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Bus, busSubject, connectBus, createNatsSink, type NatsSink } from '../../src/bus/index.js';
+import { type Bus, busSubject, connectBus } from '../../src/bus/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
-import { captureLogger } from '../sinks/helpers.js';
+import { createNatsSink, type NatsSink } from '../../src/sinks/index.js';
 import {
   conversationId,
   deleteStreams,
@@ -15,7 +15,8 @@ import {
   uniqueName,
   uniquePrefix,
   until,
-} from './helpers.js';
+} from '../bus/helpers.js';
+import { captureLogger } from './helpers.js';
 
 const FAST_RETRY = { initialDelayMs: 50, maxDelayMs: 500 };
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Bus, NatsSink } from '../../src/bus/index.js';
+import type { Bus } from '../../src/bus/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { parseServiceConfig } from '../../src/service/config.js';
+import { NatsSink } from '../../src/sinks/index.js';
 import { createSinks, parseSinkSpec } from '../../src/sinks/spec.js';
-import { captureLogger } from '../sinks/helpers.js';
 import {
   conversationId,
   deleteStreams,
@@ -13,7 +13,8 @@ import {
   testBus,
   uniqueName,
   uniquePrefix,
-} from './helpers.js';
+} from '../bus/helpers.js';
+import { captureLogger } from './helpers.js';
 
 const env = {
   GENESYS_CLOUD_REGION: 'mypurecloud.ie',

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Bus, createNatsSink, type PublishStamp } from '../../src/bus/index.js';
+import type { Bus } from '../../src/bus/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
-import { captureLogger } from '../sinks/helpers.js';
+import { createNatsSink, type PublishStamp } from '../../src/sinks/index.js';
 import {
   conversationId,
   deleteStreams,
@@ -16,7 +16,8 @@ import {
   testBus,
   uniqueName,
   uniquePrefix,
-} from './helpers.js';
+} from '../bus/helpers.js';
+import { captureLogger } from './helpers.js';
 
 describe('NATS sink fencing reasons', () => {
   let bus: Bus;
