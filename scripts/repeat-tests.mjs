@@ -74,7 +74,11 @@ function findTests(paths) {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.test.ts') && !name.endsWith('.alone.test.ts') && !name.endsWith('.long.test.ts'))
+      else if (
+        name.endsWith('.test.ts') &&
+        !name.endsWith('.alone.test.ts') &&
+        !name.endsWith('.long.test.ts')
+      )
         found.push(path);
     }
   };

@@ -256,7 +256,10 @@ describe('Backfiller', () => {
     const [onFirst] = await script(1, { queueId: org.queues[0]!.id });
     const [onSecond] = await script(1, { queueId: org.queues[1]!.id });
     const topics = [`${queueTopic(org.queues[0]!.id)}.calls`, `${queueTopic(org.queues[0]!.id)}.messages`];
-    const { b, recovered } = backfiller(port, { trackedConversations: () => [], currentTopics: () => topics });
+    const { b, recovered } = backfiller(port, {
+      trackedConversations: () => [],
+      currentTopics: () => topics,
+    });
     b.enqueue(gapAround(start, Date.now(), topics));
     await b.idle();
     assert.equal(calls.queries, 1);
