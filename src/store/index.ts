@@ -1,4 +1,13 @@
+export { describeStoreSpec, ledgerOf, type OpenStoreOptions, openStore } from './open-store.js';
+export { PostgresLedgerStore, type PostgresLedgerStoreOptions } from './postgres-ledger-store.js';
+export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { isPostgresSpec } from './postgres-url.js';
+export { defaultReplicaId } from './replica-id.js';
+export { SqliteLedgerStore } from './sqlite-ledger-store.js';
+export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export {
+  type Checkpoint,
+  type CheckpointStore,
   type ClaimGuard,
   type ClaimResult,
   CONTACTED_STATUSES,
@@ -10,14 +19,7 @@ export {
   type LedgerStatus,
   type LedgerStore,
   type ListInDoubtOptions,
-  ledgerOf,
   type NewLedgerEntry,
-  SqliteLedgerStore,
-} from './ledger-store.js';
-export { describeStoreSpec, type OpenStoreOptions, openStore } from './open-store.js';
-export { PostgresLedgerStore, type PostgresLedgerStoreOptions } from './postgres-ledger-store.js';
-export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
-export { isPostgresSpec } from './postgres-url.js';
-export { defaultReplicaId } from './replica-id.js';
-export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-export type { Checkpoint, CheckpointStore, PutCheckpointOptions, SwitchboardStore } from './store.js';
+  type PutCheckpointOptions,
+  type SwitchboardStore,
+} from './store.js';

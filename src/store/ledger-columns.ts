@@ -1,5 +1,5 @@
 /** Ledger entry fields and the columns that hold them, shared by both engines' ledgers. */
-import type { LedgerEntry, LedgerStatus, NewLedgerEntry } from './ledger-store.js';
+import type { LedgerEntry, LedgerStatus, NewLedgerEntry } from './store.js';
 
 /** Entry field → column, for the fields an insert or update writes. */
 export const LEDGER_COLUMNS: Readonly<Record<string, string>> = {

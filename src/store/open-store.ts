@@ -1,12 +1,13 @@
 /**
  * One entry point for both engines: a `postgres://` (or `postgresql://`) URL opens the shared PostgreSQL store,
- * anything else is the path of the embedded SQLite file.
+ * anything else is the path of the embedded SQLite file. `ledgerOf` gives a store's proactive ledger.
  */
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { openPostgresStore } from './postgres-store.js';
 import { isPostgresSpec, parsePostgresUrl } from './postgres-url.js';
 import { openSqliteStore } from './sqlite-store.js';
-import type { SwitchboardStore } from './store.js';
+import type { LedgerStore, SwitchboardStore } from './store.js';
 
 export interface OpenStoreOptions {
   /** This process in a shared ledger (`claimed_by`, `picked_by`); default hostname-pid-random. */
@@ -37,4 +38,12 @@ export function describeStoreSpec(spec: string): string {
   } catch {
     return 'postgres://(malformed URL)';
   }
+}
+
+/** The proactive ledger of a store; a ConfigError with a hint when the store keeps none. */
+export function ledgerOf(store: SwitchboardStore): LedgerStore {
+  if (store.ledger) return store.ledger;
+  throw new ConfigError(`The store ${store.description} has no proactive ledger.`, {
+    hint: 'Use the SQLite store (--db path), a postgres:// store, or a store that implements the ledger.',
+  });
 }

@@ -13,6 +13,8 @@ import {
   ledgerInsertFields,
   toColumnValue,
 } from './ledger-columns.js';
+import { inTransaction } from './postgres-tx.js';
+import { defaultReplicaId } from './replica-id.js';
 import type {
   ClaimGuard,
   ClaimResult,
@@ -24,9 +26,7 @@ import type {
   LedgerStore,
   ListInDoubtOptions,
   NewLedgerEntry,
-} from './ledger-store.js';
-import { inTransaction } from './postgres-tx.js';
-import { defaultReplicaId } from './replica-id.js';
+} from './store.js';
 
 /** Advisory lock class of claim guards (the object is the customer's hash). */
 export const LEDGER_LOCK_CLASS = 0x53420001;

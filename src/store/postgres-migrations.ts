@@ -17,7 +17,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      value json NOT NULL,
      updated_at timestamptz NOT NULL
    )`,
-  // 2: the proactive ledger (src/store/ledger-store.ts): one entry per idempotency key, and its status history.
+  // 2: the proactive ledger (src/store/store.ts): one entry per idempotency key, and its status history.
   `CREATE TABLE proactive_ledger (
      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      idempotency_key text NOT NULL UNIQUE,

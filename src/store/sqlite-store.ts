@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
 import { defaultReplicaId } from './replica-id.js';
-import type { Checkpoint, PutCheckpointOptions, SwitchboardStore } from './store.js';
+import { SqliteLedgerStore } from './sqlite-ledger-store.js';
+import type { Checkpoint, LedgerStore, PutCheckpointOptions, SwitchboardStore } from './store.js';
 
 /** Numbered schema migrations; index + 1 is the version each one brings the file to. Append only. */
 const MIGRATIONS: readonly string[] = [
@@ -16,7 +17,7 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      updated_at TEXT NOT NULL
    )`,
-  // 2: the proactive ledger (src/store/ledger-store.ts): one entry per idempotency key, and its status history.
+  // 2: the proactive ledger (src/store/sqlite-ledger-store.ts): one entry per idempotency key, and its status history.
   `CREATE TABLE proactive_ledger (
    id INTEGER PRIMARY KEY AUTOINCREMENT,
    idempotency_key TEXT NOT NULL UNIQUE,
@@ -103,8 +104,9 @@ function migrate(db: Database.Database, path: string): void {
 /** SQLite implementation of {@link SwitchboardStore}. */
 export class SqliteStore implements SwitchboardStore {
   readonly description: string;
-  /** Recorded as the claimer of sends made through {@link ledgerOf} this store. */
+  /** Recorded as the claimer of sends made through this store's ledger. */
   readonly replicaId: string;
+  private ledgerStore: SqliteLedgerStore | undefined;
   private readonly getStatement: Database.Statement<
     [string],
     { value: string; updated_at: string; epoch: number | null }
@@ -130,6 +132,12 @@ export class SqliteStore implements SwitchboardStore {
        WHERE excluded.epoch IS NULL OR checkpoints.epoch IS NULL OR checkpoints.epoch <= excluded.epoch`,
     );
     this.deleteStatement = db.prepare('DELETE FROM checkpoints WHERE key = ?');
+  }
+
+  /** The proactive ledger, in this file's tables; made at first use. */
+  get ledger(): LedgerStore {
+    this.ledgerStore ??= new SqliteLedgerStore(this.db, { replicaId: this.replicaId });
+    return this.ledgerStore;
   }
 
   /** The underlying handle, for modules that add their own tables through migrations here. */

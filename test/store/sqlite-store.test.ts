@@ -64,4 +64,25 @@ describe('SqliteStore', () => {
     assert.equal(claimed.entry.claimedBy, 'replica-a');
     await store.close();
   });
+
+  it('keeps its own ledger, which ledgerOf gives; a store without one is refused with a hint', async () => {
+    const store = openSqliteStore({ path: join(dir, 'own-ledger.db'), replicaId: 'replica-b' });
+    assert.equal(ledgerOf(store), store.ledger);
+    assert.equal(store.ledger, store.ledger, 'one ledger per store');
+    const claimed = await ledgerOf(store).claimNew(entry({ key: 'own', customerId: 'contact-3' }));
+    assert.ok(claimed.outcome === 'claimed' && claimed.entry.claimedBy === 'replica-b');
+    await store.close();
+    const bare = {
+      description: 'memory:checkpoints-only',
+      getCheckpoint: async () => undefined,
+      putCheckpoint: async () => true,
+      deleteCheckpoint: async () => {},
+      close: async () => {},
+    };
+    assert.throws(
+      () => ledgerOf(bare),
+      (error) =>
+        error instanceof ConfigError && /memory:checkpoints-only has no proactive ledger/.test(error.message),
+    );
+  });
 });

@@ -1,11 +1,8 @@
 /**
- * The proactive ledger: one entry per idempotency key (rule + customer + trigger) holding the current decision,
- * and an append-only log of every status an entry went through. The unique key is what makes a second send
- * impossible: a send is claimed (INSERT, or a conditional UPDATE of a deferred entry) and committed before the
- * platform is called, and cooldown and daily-cap guards are checked in the same transaction as the claim.
+ * The proactive ledger in the SQLite store's database (tables from its migrations); see store.ts for what the
+ * ledger is and promises.
  */
 import type Database from 'better-sqlite3';
-import { ConfigError } from '../errors.js';
 import {
   LEDGER_COLUMNS as COLUMNS,
   type LedgerRow,
@@ -14,151 +11,18 @@ import {
   toColumnValue,
 } from './ledger-columns.js';
 import { defaultReplicaId } from './replica-id.js';
-import { SqliteStore } from './sqlite-store.js';
-import type { SwitchboardStore } from './store.js';
-
-/**
- * Where a decision stands. `sending`: claimed, the platform's answer not yet recorded (after a crash it stays so);
- * `unknown`: the platform may or may not have acted (timeout, 5xx after the request went out). Both are "in doubt"
- * and are reconciled against analytics before anything is sent again.
- */
-export type LedgerStatus = 'planned' | 'deferred' | 'sending' | 'sent' | 'skipped' | 'failed' | 'unknown';
-
-export const LEDGER_STATUSES: readonly LedgerStatus[] = [
-  'planned',
-  'deferred',
-  'sending',
-  'sent',
-  'skipped',
-  'failed',
-  'unknown',
-];
-
-/** Statuses that count as "this customer was (or may have been) contacted". */
-export const CONTACTED_STATUSES: readonly LedgerStatus[] = ['sending', 'sent', 'unknown'];
-
-/** One decision. Times are ISO-8601 UTC strings from the engine's clock. */
-export interface LedgerEntry {
-  id: number;
-  key: string;
-  ruleId: string;
-  /** External contact id, or `anonymous:<conversationId>` for a guest. */
-  customerId: string;
-  triggerKind: 'event' | 'sweep';
-  /** The triggering event id, or the sweep window. */
-  triggerId: string;
-  status: LedgerStatus;
-  channel?: string;
-  /** Where the message went (or goes); kept for reconciliation, never logged or printed unredacted. */
-  toAddress?: string;
-  /** Stable code of the reason (`opted_out`, `quiet_hours`, `platform_rejected`, ...). */
-  reasonCode?: string;
-  reason?: string;
-  dueAt?: string;
-  claimedAt?: string;
-  /** The replica that made the latest claim (the store's replica id unless the claim names one). */
-  claimedBy?: string;
-  sentAt?: string;
-  conversationId?: string;
-  messageId?: string;
-  platformCode?: string;
-  correlationId?: string;
-  /** Send attempts made for this entry. */
-  attempts: number;
-  /** What the engine needs to pick a deferred entry up again (trigger details); JSON. */
-  context?: Record<string, unknown>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Fields of a new entry. */
-export type NewLedgerEntry = Omit<LedgerEntry, 'id' | 'attempts' | 'updatedAt'> & { attempts?: number };
-
-/** Fields an update may change. */
-export type LedgerPatch = Partial<
-  Omit<LedgerEntry, 'id' | 'key' | 'ruleId' | 'customerId' | 'triggerKind' | 'triggerId' | 'createdAt'>
-> & { updatedAt: string };
-
-/** One status an entry went through. */
-export interface LedgerEvent {
-  entryId: number;
-  at: string;
-  status: LedgerStatus;
-  reasonCode?: string;
-  reason?: string;
-}
-
-/** Conditions checked atomically with a claim. */
-export interface ClaimGuard {
-  /** No contacted entry of the same rule and customer claimed at or after this time. */
-  cooldownSince?: string;
-  /** At most `max` contacted entries of the customer (any rule) claimed at or after `since`. */
-  cap?: { since: string; max: number };
-}
-
-/** What a claim found. */
-export type ClaimResult =
-  | { outcome: 'claimed'; entry: LedgerEntry }
-  | { outcome: 'duplicate'; existing: LedgerEntry }
-  | { outcome: 'cooldown'; blocking: LedgerEntry }
-  | { outcome: 'pending'; blocking: LedgerEntry }
-  | { outcome: 'cap'; count: number }
-  /** A conditional claim of an existing entry found it no longer in the expected status. */
-  | { outcome: 'moved'; existing: LedgerEntry | undefined };
-
-/** Filters of {@link LedgerStore.list}. */
-export interface LedgerQuery {
-  status?: LedgerStatus | readonly LedgerStatus[];
-  ruleId?: string;
-  customerId?: string;
-  /** Newest first; default 100. */
-  limit?: number;
-}
-
-/** Options of {@link LedgerStore.listInDoubt}. */
-export interface ListInDoubtOptions {
-  /**
-   * Leave out `sending` entries claimed at or after this time (ISO-8601): with a store shared by several
-   * replicas their claimer may still be sending. `unknown` entries are included unless `includeUnknown` is false.
-   */
-  sendingClaimedBefore?: string;
-  /** `unknown` entries too (default true); false lists only `sending` ones. */
-  includeUnknown?: boolean;
-}
-
-/** Storage of the proactive ledger. Async so that a networked database can implement it. */
-export interface LedgerStore {
-  /** Records a decision that sends nothing (skipped, deferred, failed); `duplicate` when the key exists. */
-  record(entry: NewLedgerEntry): Promise<ClaimResult>;
-  /** Inserts a `sending` entry if the key is new and the guard holds, in one transaction. */
-  claimNew(entry: NewLedgerEntry, guard?: ClaimGuard): Promise<ClaimResult>;
-  /** Moves an existing entry from one of `from` to `sending` if the guard holds, in one transaction. */
-  claimExisting(
-    id: number,
-    from: readonly LedgerStatus[],
-    patch: LedgerPatch,
-    guard?: ClaimGuard,
-  ): Promise<ClaimResult>;
-  /** Updates an entry (only if its status is one of `from`, when given); undefined when it did not apply. */
-  update(id: number, patch: LedgerPatch, from?: readonly LedgerStatus[]): Promise<LedgerEntry | undefined>;
-  get(id: number): Promise<LedgerEntry | undefined>;
-  getByKey(key: string): Promise<LedgerEntry | undefined>;
-  /**
-   * Entries in one of `statuses` whose due time has come (`dueAt <= now`), oldest due first. A store shared by
-   * several processes hands each entry to one caller at a time (it is picked for a short lease).
-   */
-  listDue(now: string, statuses: readonly LedgerStatus[], limit?: number): Promise<LedgerEntry[]>;
-  /**
-   * Entries claimed but never settled: `sending` and `unknown`. A shared store picks what it returns when
-   * `options` are given, as `listDue` does.
-   */
-  listInDoubt(limit?: number, options?: ListInDoubtOptions): Promise<LedgerEntry[]>;
-  /** Contacted entries of a customer (and rule, when given) claimed at or after `since`, `excludeId` left out. */
-  countContacted(customerId: string, since: string, ruleId?: string, excludeId?: number): Promise<number>;
-  list(query?: LedgerQuery): Promise<LedgerEntry[]>;
-  /** The statuses an entry went through, oldest first. */
-  events(entryId: number): Promise<LedgerEvent[]>;
-}
+import type {
+  ClaimGuard,
+  ClaimResult,
+  LedgerEntry,
+  LedgerEvent,
+  LedgerPatch,
+  LedgerQuery,
+  LedgerStatus,
+  LedgerStore,
+  ListInDoubtOptions,
+  NewLedgerEntry,
+} from './store.js';
 
 type Row = LedgerRow & { id: number; context: string | null };
 
@@ -402,14 +266,4 @@ export class SqliteLedgerStore implements LedgerStore {
     }
     return undefined;
   }
-}
-
-/** The ledger of a store: its own when it has one, else one on the SQLite store's database. */
-export function ledgerOf(store: SwitchboardStore): LedgerStore {
-  if (store.ledger) return store.ledger;
-  if (store instanceof SqliteStore)
-    return new SqliteLedgerStore(store.database, { replicaId: store.replicaId });
-  throw new ConfigError(`The store ${store.description} has no proactive ledger.`, {
-    hint: 'Use the SQLite store (--db path), a postgres:// store, or a store that implements the ledger.',
-  });
 }
