@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createLogger } from '../../logging.js';
 import { EventPipeline, type PipelineStats } from '../../pipeline/event-pipeline.js';
-import { createSinks } from '../../sinks/index.js';
+import { createSinks, sinkSpecUsage } from '../../sinks/index.js';
 import { ReplaySource, type ReplayStats } from '../../stream/replay-source.js';
 import { collect } from '../connection-options.js';
 
@@ -40,7 +40,7 @@ export function registerReplayCommand(program: Command): void {
       '<file>',
       'JSON lines: recorded frames, bare notifications ({"topicName", "eventBody", ...}) or EventBridge events',
     )
-    .option('--sink <spec>', 'stdout (default), file:path, webhook:url?secret=env:NAME (repeatable)', collect)
+    .option('--sink <spec>', `${sinkSpecUsage()} (repeatable; stdout by default)`, collect)
     .option(
       '--speed <x>',
       '0: as fast as possible; 1: recorded pace; 10: ten times faster (bare lines carry no time: never paced)',
