@@ -6,6 +6,7 @@
  * is `ACTIVE` in its model and `active` in the listing's query. Every reading of such a value goes through here, so
  * that each API is read the way it really writes.
  */
+import type { MediaType } from './events.js';
 
 /** `SmsPhoneNumber.phoneNumberStatus` (REST model): `INVALID, ACTIVE, PORTING, PENDING, PENDING_CANCELLATION, INITIATED`. */
 export function isSmsNumberActive(phoneNumberStatus: string | undefined): boolean {
@@ -109,4 +110,30 @@ export function restDisconnectType(value: string): string {
 export function detailEventDisconnectType(detailDisconnectType: string): string {
   const camel = detailDisconnectType.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   return conversationDisconnectType(camel);
+}
+
+const DETAIL_MEDIA: Record<string, MediaType> = {
+  VOICE: 'voice',
+  MESSAGE: 'message',
+  EMAIL: 'email',
+  CALLBACK: 'callback',
+  CHAT: 'chat',
+  VIDEO: 'video',
+  SCREENSHARE: 'screenshare',
+};
+
+/**
+ * Detail-event `mediaType` (`VOICE, MESSAGE, EMAIL, CALLBACK, CHAT, VIDEO, SCREENSHARE, COBROWSE, ...`) as the event
+ * vocabulary names media; `unknown` for the rest (`UNKNOWN`, `INTERNALMESSAGE`, `COBROWSE`, `SCREENMONITORING`).
+ */
+export function detailEventMediaType(value: string | undefined): MediaType {
+  return value === undefined ? 'unknown' : (DETAIL_MEDIA[value] ?? 'unknown');
+}
+
+/**
+ * Detail-event enums spelled in upper case where the conversation API spells them in lower case: `direction`
+ * (`INBOUND` → `inbound`) and `messageType` (`WEBMESSAGING` → `webmessaging`). `UNKNOWN` is no value.
+ */
+export function detailEventLowerCase(value: string | undefined): string | undefined {
+  return value === undefined || value === '' || value === 'UNKNOWN' ? undefined : value.toLowerCase();
 }

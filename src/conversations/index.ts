@@ -1,6 +1,6 @@
 /**
- * The lifecycle deriver: from conversation notifications (whole snapshots and per-media topics), analytics records
- * and REST reads to typed lifecycle events; which topics it can read.
+ * The lifecycle deriver: from conversation notifications (whole snapshots and per-media topics), detail events,
+ * analytics records and REST reads to typed lifecycle events; which topics it can read.
  */
 export {
   type AnalyticsConversationRecord,
@@ -20,6 +20,22 @@ export {
   topicFamily,
 } from './conversation-topics.js';
 export { LifecycleDeriver, type LifecycleDeriverOptions, type WrapupInput } from './deriver.js';
+export {
+  type DetailAssemblerCheckpoint,
+  type DetailAssemblerStats,
+  DetailEventAssembler,
+  type DetailEventAssemblerOptions,
+} from './detail-assembler.js';
+export {
+  applyDetailRecord,
+  DETAIL_EVENTS,
+  type DetailConversation,
+  type DetailEventName,
+  type DetailEventReading,
+  type DetailRecord,
+  legsFromDetail,
+  readDetailEvent,
+} from './detail-events.js';
 export { type ConversationLegs, type LegRecord, snapshotOfLegs } from './leg-record.js';
 export { legsFromMediaTopic } from './media-topics.js';
 export { parseConversationSnapshot } from './parse.js';
