@@ -26,7 +26,7 @@ import { ConfigError } from '../errors.js';
 import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
 import { type Bus, versionAtLeast } from './connection.js';
-import { checkStreamName, DEFAULT_EVENT_STREAM } from './event-stream.js';
+import { checkStreamName, DEFAULT_EVENT_STREAM } from './subjects.js';
 
 /** Options of {@link consumeEvents}. */
 export interface ConsumeEventsOptions {

@@ -17,18 +17,20 @@ export {
   isLifecycleEvent,
 } from './event-consumer.js';
 export {
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_MAX_AGE_MS,
+  type EventStreamInfo,
+  type EventStreamOptions,
+  ensureEventStream,
+} from './event-stream.js';
+export {
   busSubject,
   checkStreamName,
   checkSubjectPrefix,
   conversationFilter,
-  DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_EVENT_STREAM,
-  DEFAULT_MAX_AGE_MS,
   DEFAULT_SUBJECT_PREFIX,
-  type EventStreamInfo,
-  type EventStreamOptions,
-  ensureEventStream,
   eventTypeToken,
   typeFilter,
-} from './event-stream.js';
+} from './subjects.js';
 export { type BusUrl, DEFAULT_NATS_PORT, describeBusUrl, parseBusUrl } from './url.js';

@@ -11,17 +11,12 @@
  * A `stamp` hook, called right before each publish, adds headers (shard, epoch, replica) and may refuse the publish:
  * a replica that lost its shard lease stops publishing as owner, and an event no shard owner vouches for is not
  * published at all. Refused events are counted as `fenced` and logged by their ids and the reason, never their body.
+ *
+ * The NATS client itself (nats-client.ts) is loaded when the transport first sets up, not when it is built.
  */
-import { JetStreamApiError } from '@nats-io/jetstream';
-import { headers as natsHeaders, TimeoutError } from '@nats-io/transport-node';
-import { type Bus, connectBus } from '../bus/connection.js';
-import {
-  busSubject,
-  DEFAULT_EVENT_STREAM,
-  DEFAULT_SUBJECT_PREFIX,
-  type EventStreamOptions,
-  ensureEventStream,
-} from '../bus/event-stream.js';
+import type { Bus } from '../bus/connection.js';
+import type { EventStreamOptions } from '../bus/event-stream.js';
+import { busSubject, DEFAULT_EVENT_STREAM, DEFAULT_SUBJECT_PREFIX } from '../bus/subjects.js';
 import { describeBusUrl } from '../bus/url.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -74,6 +69,8 @@ export interface NatsTransportOptions {
   now?: () => number;
 }
 
+type NatsClient = typeof import('./nats-client.js');
+
 const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 /** A pause in fencing this long ends a burst; the next fenced event is logged again. */
 const FENCE_BURST_GAP_MS = 5_000;
@@ -87,6 +84,7 @@ export class NatsTransport implements SinkTransport {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
+  private client: NatsClient | undefined;
   private connecting: Promise<Bus> | undefined;
   private owned: Bus | undefined;
   private streamReady = false;
@@ -122,12 +120,13 @@ export class NatsTransport implements SinkTransport {
    */
   async ready(): Promise<Bus> {
     if (this.closed) throw new DeliveryError(`${this.target}: the sink is closed`, { retryable: false });
-    const bus = this.options.bus ?? (await this.connect());
+    const client = await this.loadClient();
+    const bus = this.options.bus ?? (await this.connect(client));
     if (!this.streamReady && this.options.ensureStream !== false) {
       const settings: EventStreamOptions = { stream: this.stream, subjectPrefix: this.prefix };
       if (this.options.duplicateWindowMs !== undefined)
         settings.duplicateWindowMs = this.options.duplicateWindowMs;
-      await ensureEventStream(bus, settings);
+      await client.ensureEventStream(bus, settings);
       this.streamReady = true;
     }
     return bus;
@@ -135,6 +134,7 @@ export class NatsTransport implements SinkTransport {
 
   async deliver(events: readonly LifecycleEvent[], context: DeliveryContext): Promise<void> {
     const bus = await this.setUp();
+    const client = await this.loadClient();
     // Conversations in parallel, each in order; wait for all so nothing is in flight when the batch is retried.
     const lanes = new Map<string, LifecycleEvent[]>();
     for (const event of events) {
@@ -143,7 +143,7 @@ export class NatsTransport implements SinkTransport {
       else lanes.set(event.conversationId, [event]);
     }
     const results = await Promise.allSettled(
-      [...lanes.values()].map((lane) => this.publishLane(bus, lane, context)),
+      [...lanes.values()].map((lane) => this.publishLane(client, bus, lane, context)),
     );
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw failure.reason;
@@ -157,26 +157,34 @@ export class NatsTransport implements SinkTransport {
     await owned?.close();
   }
 
-  private async connect(): Promise<Bus> {
-    this.connecting ??= connectBus({
-      url: this.options.url!,
-      name: 'switchboard-sink',
-      logger: this.logger,
-      timeoutMs: this.timeoutMs,
-    }).then(
-      (bus) => {
-        if (this.closed) {
-          void bus.close();
-          throw new DeliveryError(`${this.target}: the sink is closed`, { retryable: false });
-        }
-        this.owned = bus;
-        return bus;
-      },
-      (error: unknown) => {
-        this.connecting = undefined;
-        throw error;
-      },
-    );
+  /** The NATS client, loaded on first use. */
+  private async loadClient(): Promise<NatsClient> {
+    this.client ??= await import('./nats-client.js');
+    return this.client;
+  }
+
+  private async connect(client: NatsClient): Promise<Bus> {
+    this.connecting ??= client
+      .connectBus({
+        url: this.options.url!,
+        name: 'switchboard-sink',
+        logger: this.logger,
+        timeoutMs: this.timeoutMs,
+      })
+      .then(
+        (bus) => {
+          if (this.closed) {
+            void bus.close();
+            throw new DeliveryError(`${this.target}: the sink is closed`, { retryable: false });
+          }
+          this.owned = bus;
+          return bus;
+        },
+        (error: unknown) => {
+          this.connecting = undefined;
+          throw error;
+        },
+      );
     return this.connecting;
   }
 
@@ -200,7 +208,12 @@ export class NatsTransport implements SinkTransport {
     }
   }
 
-  private async publishLane(bus: Bus, lane: LifecycleEvent[], context: DeliveryContext): Promise<void> {
+  private async publishLane(
+    client: NatsClient,
+    bus: Bus,
+    lane: LifecycleEvent[],
+    context: DeliveryContext,
+  ): Promise<void> {
     for (const event of lane) {
       if (context.signal.aborted) {
         throw new DeliveryError(`${this.target}: publish aborted, sink closing`, {
@@ -225,7 +238,7 @@ export class NatsTransport implements SinkTransport {
         expect: { streamName: this.stream },
       };
       if (stamp.headers && Object.keys(stamp.headers).length > 0) {
-        const headers = natsHeaders();
+        const headers = client.headers();
         for (const [key, value] of Object.entries(stamp.headers)) headers.set(key, value);
         options.headers = headers;
       }
@@ -238,7 +251,7 @@ export class NatsTransport implements SinkTransport {
         if (ack.duplicate) this.counts.duplicates += 1;
         else this.counts.published += 1;
       } catch (error) {
-        throw this.publishError(error);
+        throw this.publishError(client, error);
       }
     }
   }
@@ -285,7 +298,7 @@ export class NatsTransport implements SinkTransport {
     this.lastFencedAt = now;
   }
 
-  private publishError(error: unknown): DeliveryError {
+  private publishError(client: NatsClient, error: unknown): DeliveryError {
     const message = error instanceof Error ? error.message : String(error);
     if (/max_payload/i.test(message)) {
       return new DeliveryError(`${this.target}: the event is larger than the server's max_payload`, {
@@ -301,13 +314,13 @@ export class NatsTransport implements SinkTransport {
         code: 'nats_no_stream',
       });
     }
-    if (error instanceof TimeoutError || /timeout/i.test(message)) {
+    if (error instanceof client.TimeoutError || /timeout/i.test(message)) {
       return new DeliveryError(`${this.target}: no publish ack within ${this.timeoutMs} ms`, {
         retryable: true,
         code: 'nats_timeout',
       });
     }
-    if (error instanceof JetStreamApiError) {
+    if (error instanceof client.JetStreamApiError) {
       this.streamReady = false;
       return new DeliveryError(`${this.target}: JetStream refused the publish: ${message}`.slice(0, 300), {
         retryable: true,

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { Bus } from '../bus/connection.js';
-import { checkStreamName, checkSubjectPrefix, DEFAULT_EVENT_STREAM } from '../bus/event-stream.js';
+import { checkStreamName, checkSubjectPrefix, DEFAULT_EVENT_STREAM } from '../bus/subjects.js';
 import { describeBusUrl, parseBusUrl } from '../bus/url.js';
 import { checked, duration } from '../config/settings-schema.js';
 import type { Logger } from '../logging.js';

@@ -1,10 +1,10 @@
 /**
  * One entry point for both engines: a `postgres://` (or `postgresql://`) URL opens the shared PostgreSQL store,
- * anything else is the path of the embedded SQLite file. `ledgerOf` gives a store's proactive ledger.
+ * anything else is the path of the embedded SQLite file. `ledgerOf` gives a store's proactive ledger. The PostgreSQL
+ * engine (and its client, pg) is loaded only for a `postgres://` spec.
  */
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { openPostgresStore } from './postgres-store.js';
 import { isPostgresSpec, parsePostgresUrl } from './postgres-url.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { LedgerStore, SwitchboardStore } from './store.js';
@@ -18,6 +18,7 @@ export interface OpenStoreOptions {
 /** Opens the store a spec names, its schema brought up to date; a ConfigError with a hint when it cannot. */
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<SwitchboardStore> {
   if (isPostgresSpec(spec)) {
+    const { openPostgresStore } = await import('./postgres-store.js');
     return openPostgresStore({
       url: spec,
       ...(options.replicaId !== undefined ? { replicaId: options.replicaId } : {}),
