@@ -1,10 +1,13 @@
 /**
  * DetailEventAssembler: detail-event records in, conversations leg by leg out, at the right moments. Records arrive
- * at least once and in no guaranteed order (EventBridge promises neither), so each conversation's records are held
- * for a short window (`holdMs`) after the first of them arrives, folded into its summary, and only then handed on as
- * legs — the records of one change (an offer answered: `acd.end` and the agent's leg; a hand-over: one leg's end and
- * the next one's start) are seen together, ordered by `eventTime`. A conversation ends only once every leg it showed
- * has ended and nothing more arrived for `settleMs`: a record still on its way could be a leg that keeps it open.
+ * at least once and in no guaranteed order (EventBridge promises neither), so each record is held for a short window
+ * (`holdMs`) after it arrives, and a conversation's records are released in `eventTime` order: once a record has been
+ * held its window, it is released together with every record of its conversation that happened before it, whenever
+ * those arrived. A record that happened earlier and arrives at most `holdMs` later than another is therefore never
+ * released after it — the records of one change (an offer answered: `acd.end` and the agent's leg; a hand-over: one
+ * leg's end and the next one's start) are seen together. Released records are folded into the conversation's summary
+ * and handed on as legs. A conversation ends only once every leg it showed has ended and nothing more arrived for
+ * `settleMs`: a record still on its way could be a leg that keeps it open.
  *
  * Who receives the legs decides what they mean (the lifecycle deriver); the assembler only says when. Each record
  * can carry a token (an SQS receipt, ...): the tokens of records folded into a delivery are returned through
@@ -67,14 +70,21 @@ export interface DetailAssemblerCheckpoint {
   conversations: Array<{ state: DetailConversation; settled: boolean; lastArrival: number }>;
 }
 
+/** A record waiting for its window to pass. */
+interface Held<T> {
+  record: DetailRecord;
+  source: EventSource;
+  token: T | undefined;
+  /** Clock ms it arrived. */
+  arrival: number;
+}
+
 interface Entry<T> {
   state: DetailConversation;
   /** Clock ms of the last record. */
   lastArrival: number;
-  /** Clock ms the held records are due, when any are held. */
-  holdUntil: number | undefined;
-  tokens: T[];
-  heldRecords: number;
+  /** Records not released yet, in arrival order. */
+  held: Held<T>[];
   /** Whether something changed since the last delivery. */
   dirty: boolean;
   /** The latest record's source (by event time), for the delivery's events. */
@@ -108,8 +118,8 @@ export class DetailEventAssembler<T = unknown> {
   private readonly maxConversations: number;
   /** Insertion order is last-touched order: the head is the least recently touched. */
   private readonly entries = new Map<string, Entry<T>>();
-  /** Conversations with held records, in the order they became due. */
-  private readonly holds: string[] = [];
+  /** Held records' windows, in the order they end (one entry per record). */
+  private readonly holds: Array<{ id: string; due: number }> = [];
   private holdsHead = 0;
   /** Conversations whose legs all ended, in the order their settle checks were asked for. */
   private readonly settles: Array<{ id: string; due: number }> = [];
@@ -130,7 +140,7 @@ export class DetailEventAssembler<T = unknown> {
     this.maxConversations = options.maxConversations ?? DEFAULTS.maxConversations;
   }
 
-  /** Takes one record; it is delivered within `holdMs`, with the others of its conversation that arrive by then. */
+  /** Takes one record; it is released within `holdMs`, with the records of its conversation that happened before. */
   add(record: DetailRecord, source: EventSource, token?: T): void {
     if (this.stopped) return;
     const now = this.timers.now();
@@ -141,9 +151,7 @@ export class DetailEventAssembler<T = unknown> {
       entry = {
         state: newDetailConversation(id),
         lastArrival: now,
-        holdUntil: undefined,
-        tokens: [],
-        heldRecords: 0,
+        held: [],
         dirty: false,
         source: undefined,
         sourceAt: Number.NEGATIVE_INFINITY,
@@ -155,25 +163,17 @@ export class DetailEventAssembler<T = unknown> {
     }
     this.entries.set(id, entry);
     entry.lastArrival = now;
-    if (applyDetailRecord(entry.state, record)) entry.dirty = true;
-    else this.counters.duplicates++;
-    if (record.eventTime >= entry.sourceAt) {
-      entry.source = source;
-      entry.sourceAt = record.eventTime;
-    }
-    if (token !== undefined) entry.tokens.push(token);
-    entry.heldRecords++;
-    if (entry.holdUntil === undefined) {
-      entry.holdUntil = now + this.holdMs;
-      this.holds.push(id);
-      this.arm(entry.holdUntil);
-    }
+    entry.held.push({ record, source, token, arrival: now });
+    const due = now + this.holdMs;
+    this.holds.push({ id, due });
+    this.arm(due);
     this.evictPastCap();
   }
 
   /** Delivers everything held now (stopping, tests). */
   flush(): void {
-    for (const id of this.holds.slice(this.holdsHead)) this.release(id);
+    for (const [id, entry] of this.entries)
+      if (entry.held.length > 0) this.release(id, Number.POSITIVE_INFINITY);
     this.holds.length = 0;
     this.holdsHead = 0;
   }
@@ -189,17 +189,18 @@ export class DetailEventAssembler<T = unknown> {
   /** Tokens of the records held now, not delivered yet (what a source must keep from expiring). */
   heldTokens(): T[] {
     const out: T[] = [];
-    for (const entry of this.entries.values()) out.push(...entry.tokens);
+    for (const entry of this.entries.values())
+      for (const h of entry.held) if (h.token !== undefined) out.push(h.token);
     return out;
   }
 
   stats(): DetailAssemblerStats {
     let held = 0;
-    for (const entry of this.entries.values()) held += entry.heldRecords;
+    for (const entry of this.entries.values()) held += entry.held.length;
     return { ...this.counters, conversations: this.entries.size, held };
   }
 
-  /** The summaries, JSON-serialisable. Held records are in them: deliver (or acknowledge) nothing before writing it. */
+  /** The summaries, JSON-serialisable. Held records are not in them: their tokens must not be acknowledged yet. */
   exportState(): DetailAssemblerCheckpoint {
     const conversations = [];
     for (const entry of this.entries.values()) {
@@ -215,9 +216,7 @@ export class DetailEventAssembler<T = unknown> {
       const entry: Entry<T> = {
         state: saved.state,
         lastArrival: Math.min(saved.lastArrival, now),
-        holdUntil: undefined,
-        tokens: [],
-        heldRecords: 0,
+        held: [],
         dirty: true,
         source: undefined,
         sourceAt: Number.NEGATIVE_INFINITY,
@@ -242,11 +241,10 @@ export class DetailEventAssembler<T = unknown> {
     if (this.stopped) return;
     const now = this.timers.now();
     while (this.holdsHead < this.holds.length) {
-      const id = this.holds[this.holdsHead]!;
-      const due = this.entries.get(id)?.holdUntil;
-      if (due !== undefined && due > now) break;
+      const next = this.holds[this.holdsHead]!;
+      if (next.due > now) break;
       this.holdsHead++;
-      this.release(id);
+      this.release(next.id, now - this.holdMs);
     }
     if (this.holdsHead > 1024 && this.holdsHead * 2 > this.holds.length) {
       this.holds.splice(0, this.holdsHead);
@@ -267,27 +265,39 @@ export class DetailEventAssembler<T = unknown> {
   }
 
   private rearm(): void {
-    let next = Number.POSITIVE_INFINITY;
-    for (let i = this.holdsHead; i < this.holds.length; i++) {
-      const due = this.entries.get(this.holds[i]!)?.holdUntil;
-      if (due !== undefined) {
-        next = due;
-        break;
-      }
-    }
+    let next = this.holds[this.holdsHead]?.due ?? Number.POSITIVE_INFINITY;
     const settle = this.settles[this.settlesHead];
     if (settle !== undefined) next = Math.min(next, settle.due);
     if (Number.isFinite(next)) this.arm(next);
   }
 
-  /** Hands on a conversation's held records: its legs when anything changed, then their tokens. */
-  private release(id: string): void {
+  /**
+   * Releases a conversation's held records that have waited their window (arrived at or before `arrivedBy`), with
+   * every held record that happened no later than the latest of them; delivers its legs when anything changed, then
+   * hands the records' tokens back.
+   */
+  private release(id: string, arrivedBy: number): void {
     const entry = this.entries.get(id);
-    if (entry === undefined || entry.holdUntil === undefined) return;
-    entry.holdUntil = undefined;
-    entry.heldRecords = 0;
-    const tokens = entry.tokens;
-    entry.tokens = [];
+    if (entry === undefined || entry.held.length === 0) return;
+    let watermark = Number.NEGATIVE_INFINITY;
+    for (const h of entry.held)
+      if (h.arrival <= arrivedBy) watermark = Math.max(watermark, h.record.eventTime);
+    if (watermark === Number.NEGATIVE_INFINITY) return;
+    const released: Held<T>[] = [];
+    const kept: Held<T>[] = [];
+    for (const h of entry.held) (h.record.eventTime <= watermark ? released : kept).push(h);
+    entry.held = kept;
+    released.sort((a, b) => a.record.eventTime - b.record.eventTime);
+    const tokens: T[] = [];
+    for (const h of released) {
+      if (applyDetailRecord(entry.state, h.record)) entry.dirty = true;
+      else this.counters.duplicates++;
+      if (h.record.eventTime >= entry.sourceAt) {
+        entry.source = h.source;
+        entry.sourceAt = h.record.eventTime;
+      }
+      if (h.token !== undefined) tokens.push(h.token);
+    }
     if (entry.dirty) this.deliverEntry(entry, entry.settled);
     if (tokens.length > 0) this.onApplied?.(tokens);
     if (!entry.settled && detailLegsEnded(entry.state)) this.askSettle(id, entry);
@@ -315,7 +325,7 @@ export class DetailEventAssembler<T = unknown> {
     entry.settleQueued = false;
     if (entry.settled || !detailLegsEnded(entry.state)) return;
     // Something arrived since: wait a whole interval from it. Records still held are delivered first.
-    if (entry.holdUntil !== undefined || now < entry.lastArrival + this.settleMs) {
+    if (entry.held.length > 0 || now < entry.lastArrival + this.settleMs) {
       this.askSettle(id, entry);
       return;
     }
@@ -329,7 +339,7 @@ export class DetailEventAssembler<T = unknown> {
     for (const [id, entry] of this.entries) {
       const limit = entry.settled ? this.retainMs : this.idleMs;
       if (now - entry.lastArrival < Math.min(this.retainMs, this.idleMs)) break;
-      if (now - entry.lastArrival < limit || entry.holdUntil !== undefined) continue;
+      if (now - entry.lastArrival < limit || entry.held.length > 0) continue;
       this.entries.delete(id);
       if (!entry.settled) this.counters.dropped++;
     }
@@ -339,7 +349,7 @@ export class DetailEventAssembler<T = unknown> {
     if (this.entries.size <= this.maxConversations) return;
     for (const [id, entry] of this.entries) {
       if (this.entries.size <= this.maxConversations) break;
-      if (entry.holdUntil !== undefined) continue;
+      if (entry.held.length > 0) continue;
       this.entries.delete(id);
       if (!entry.settled) this.counters.dropped++;
     }

@@ -180,6 +180,29 @@ describe('DetailEventAssembler with the lifecycle deriver', () => {
     }
   });
 
+  it('releases a record only with those that happened before it, even when they arrive later', () => {
+    const h = harness();
+    const records = voiceTransferRecords();
+    const upTo = (ms: number) => records.filter((r) => (r.body.eventTime as number) < T0 + ms);
+    for (const r of upTo(100_000)) h.add(r);
+    h.clock.advance(HOLD);
+    // A late copy of an earlier record opens a window that ends in the middle of what follows.
+    h.clock.advance(99_000);
+    h.add(records[3]!);
+    h.clock.advance(1_000);
+    // The hand-over: the second agent's offer arrives first, the new queue's leg a second and a half later.
+    h.add(records.find((r) => r.topic.endsWith('user.end') && r.body.participantId === AGENT1)!);
+    h.add(raw('user.start', AGENT2, 100_100, { userId: U3, queueId: Q2 }));
+    h.clock.advance(1_500);
+    h.add(records.find((r) => r.topic.endsWith('acd.start') && r.body.participantId === ACD2)!);
+    h.clock.advance(HOLD);
+    const transfer = h.events.find((e) => e.type === 'conversation.transferred') as unknown as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(transfer.to, { kind: 'queue', queueId: Q2, participantId: ACD2 });
+  });
+
   it('ends only once every leg ended and nothing arrived for the settle interval', () => {
     const h = harness();
     const records = voiceTransferRecords();

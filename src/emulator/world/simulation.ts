@@ -15,6 +15,7 @@ import { allLegsEnded, appendMessage, CHANNELS, type Channel, type SimConversati
 import type { Org } from './org.js';
 import { hashSeed, Random } from './random.js';
 import { renderNotification } from './render.js';
+import { DetailEventLog } from './render-detail.js';
 import { mediaTopicSuffix, renderMediaNotification } from './render-media.js';
 import { type Plan, planConversation, type Step, type StepContext } from './scenario.js';
 import type { Scheduler } from './scheduler.js';
@@ -30,6 +31,11 @@ export interface NotificationPublisher {
    * published only when subscribed; without this, only the aggregate topics are published.
    */
   subscribed?(topicName: string): boolean;
+  /**
+   * Whether conversation detail events (`v2.detail.events.conversation.{id}.*`) are wanted (an EventBridge integration
+   * is set up): only then are they rendered and published, each once, as it happens.
+   */
+  detailEventsWanted?(): boolean;
 }
 
 /** The frames one change of a conversation was published as: topic and body. */
@@ -77,6 +83,7 @@ export class Simulation {
   private burstCount = 0;
   private inFlight = 0;
   private published = 0;
+  private readonly detailEvents = new DetailEventLog();
 
   constructor(private readonly deps: SimulationDeps) {
     this.rate = deps.settings.conversationsPerMinute;
@@ -194,7 +201,8 @@ export class Simulation {
 
   /**
    * Publishes the conversation's current state on all its topics: the whole snapshot on the aggregate topics, and
-   * its media's flattened view on the per-media topics someone is subscribed to. At most `limit` frames.
+   * its media's flattened view on the per-media topics someone is subscribed to (at most `limit` frames, returned for
+   * a duplicate); and the detail events it produced since, when wanted.
    */
   publish(conversation: SimConversation, limit = Number.POSITIVE_INFINITY): Published {
     const { publisher, settings } = this.deps;
@@ -215,6 +223,10 @@ export class Simulation {
     const sent = { frames: frames.slice(0, limit) };
     if (sent.frames.length > 0) conversation.firstPublishedAt ??= this.deps.clock.now();
     this.republish(sent);
+    // Detail events go out once each, as they happen: their delivery's own duplicates are the integration's business.
+    if (publisher.detailEventsWanted?.() === true) {
+      for (const detail of this.detailEvents.next(conversation)) publisher.publish(detail.topic, detail.body);
+    }
     return sent;
   }
 
