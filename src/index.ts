@@ -1,21 +1,25 @@
 /**
- * genesys-switchboard: the library entry. Everything a program needs to stream conversation events from Genesys
- * Cloud, deliver them, and test against the local emulator.
+ * genesys-switchboard: the durable conversation event stream from Genesys Cloud — the stream with its options,
+ * status events and health, the lifecycle events it derives, the sinks it delivers them to, the platform client it
+ * runs on, configuration loading and the errors each of them can throw.
+ *
+ * The other entry points are `genesys-switchboard/emulator` (a local Genesys Cloud for tests and demos),
+ * `/proactive` (the proactive engagement engine), `/cluster` (replicas over NATS JetStream and PostgreSQL) and
+ * `/service` (the whole process). Importing this one loads none of them, nor the NATS or PostgreSQL clients:
+ * `createSink('nats://…')` loads the NATS client when the sink first connects, `openStore('postgres://…')` loads
+ * PostgreSQL's.
  */
 
-export * as bus from './bus-namespace.js';
 export {
-  type ClusterSettings,
-  ClusterStream,
-  type ClusterStreamOptions,
-  checkClusterSettings,
-} from './cluster/cluster-stream.js';
-export type { CoordinatorHealth, ShardView } from './cluster/coordinator.js';
-export * from './conversations/index.js';
-export { type Emulator, type StartEmulatorOptions, startEmulator } from './emulator/index.js';
+  type ConversationSnapshot,
+  LifecycleDeriver,
+  type LifecycleDeriverOptions,
+  parseConversationSnapshot,
+  type RetentionOptions,
+} from './conversations/index.js';
 export * from './errors.js';
 export * from './events.js';
-export { createLogger, type Logger, REDACT_PATHS, silentLogger } from './logging.js';
+export { type CreateLoggerOptions, createLogger, type Logger, silentLogger } from './logging.js';
 export {
   ConversationStream,
   type ConversationStreamOptions,
@@ -24,12 +28,80 @@ export {
   type StreamCheckpoint,
   type StreamHealth,
 } from './pipeline/conversation-stream.js';
-export { type EventHandler, EventHub } from './pipeline/event-hub.js';
-export { EventPipeline, type EventPipelineOptions, type PipelineStats } from './pipeline/event-pipeline.js';
-export * from './platform/index.js';
-export * as proactive from './proactive/index.js';
-export { type Demo, type DemoOptions, startDemo } from './service/demo.js';
-export { type Service, type StartServiceOptions, startService } from './service/service.js';
-export * from './sinks/index.js';
-export * from './store/index.js';
-export * as stream from './stream/index.js';
+export type { EventHandler } from './pipeline/event-hub.js';
+export {
+  type BudgetPurpose,
+  ClientClosedError,
+  collectAll,
+  createPlatformClient,
+  knownRegions,
+  type LoadPlatformSettingsOptions,
+  loadPlatformSettings,
+  type Models,
+  type PagedListing,
+  type PageFetcher,
+  type PaginateOptions,
+  type PlatformClient,
+  type PlatformClientOptions,
+  type PlatformClientStats,
+  type PlatformRequest,
+  type PlatformResponse,
+  type PlatformSettings,
+  paginate,
+  type QueryValue,
+  type RateBudgetOptions,
+  type ResolvedRegion,
+  type RetryOptions,
+  resolveRegion,
+} from './platform/index.js';
+export {
+  ATTEMPT_HEADER,
+  type CommonSinkConfig,
+  type CreateSinkOptions,
+  createFileSink,
+  createSink,
+  createSinks,
+  createStdoutSink,
+  createWebhookSink,
+  type DeliveryContext,
+  DeliveryError,
+  EVENT_ID_HEADER,
+  EVENT_TYPE_HEADER,
+  EventDispatcher,
+  type EventSink,
+  type FileSinkConfig,
+  type FileSinkOptions,
+  type FileSinkSettings,
+  type OutboxSettings,
+  type OverflowPolicy,
+  parseSinkSpec,
+  QueuedSink,
+  type QueuedSinkOptions,
+  SIGNATURE_HEADER,
+  SinkClosedError,
+  type SinkConfig,
+  type SinkHealth,
+  type SinkTransport,
+  type StdoutSinkConfig,
+  type StdoutSinkOptions,
+  signWebhookBody,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+  type WebhookSinkConfig,
+  type WebhookSinkOptions,
+  type WebhookSinkSettings,
+  type WebhookVerificationInput,
+} from './sinks/index.js';
+export { type OpenStoreOptions, openStore } from './store/open-store.js';
+export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export type { Checkpoint, CheckpointStore, PutCheckpointOptions, SwitchboardStore } from './store/store.js';
+export type { Notification } from './stream/frames.js';
+export { FrameRecorder } from './stream/recording.js';
+export {
+  ReplaySource,
+  type ReplaySourceOptions,
+  type ReplayStats,
+} from './stream/replay-source.js';
+export type { NotificationHandler, NotificationSource } from './stream/source.js';
+export type { Gap, StreamStatus, StreamStatusType } from './stream/status.js';
+export type { SelectorValue, TopicSelection } from './stream/topic-selector.js';
