@@ -81,16 +81,25 @@ export function backoffDelayMs(
 }
 
 /**
+ * Milliseconds from `now` an HTTP `Retry-After` value asks to wait: delta seconds or an HTTP date (a date already
+ * past waits 0); undefined when absent or unreadable. The one reader of the header: the platform client's and the
+ * webhook sink's.
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
  * Seconds a 429 asked to wait: the `Retry-After` header (seconds or HTTP date), else the number in the
  * platform's message "Retry the request in [N] seconds", else undefined.
  */
 export function retryAfterSeconds(headers: Record<string, string>, body: unknown): number | undefined {
-  const header = headers['retry-after']?.trim();
-  if (header) {
-    if (/^\d+(\.\d+)?$/.test(header)) return Number(header);
-    const date = Date.parse(header);
-    if (!Number.isNaN(date)) return Math.max(0, (date - Date.now()) / 1000);
-  }
+  const fromHeader = parseRetryAfter(headers['retry-after']);
+  if (fromHeader !== undefined) return fromHeader / 1000;
   const message = (body as { message?: unknown } | undefined)?.message;
   if (typeof message === 'string') {
     const match = /retry the request in \[?(\d+(?:\.\d+)?)\]? seconds?/i.exec(message);

@@ -1,5 +1,5 @@
 /** Sinks: where lifecycle events go. One interface, several implementations, one outbox design shared by all. */
-export { backoffDelay, DEFAULT_RETRY, parseRetryAfter, type RetrySettings } from './backoff.js';
+export { backoffDelay, DEFAULT_SINK_RETRY, type SinkRetrySettings } from './backoff.js';
 export { type DeadLetterReason, DeadLetters } from './dead-letter.js';
 export { EventDispatcher } from './dispatcher.js';
 export { DeliveryError, SinkClosedError } from './errors.js';

@@ -14,7 +14,7 @@ import type { Bus } from '../bus/connection.js';
 import { text } from '../config/settings-schema.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { RetrySettings } from './backoff.js';
+import type { SinkRetrySettings } from './backoff.js';
 import type { PublishStampHook } from './nats-transport.js';
 import type { OutboxSettings } from './queued-sink.js';
 import type { EventSink, OverflowPolicy } from './types.js';
@@ -24,7 +24,7 @@ export interface CommonSinkConfig {
   name?: string;
   /** The outbox: its directory (on disk, surviving a crash; memory without), bound and overflow policy. */
   outbox?: Partial<OutboxSettings>;
-  retry?: Partial<RetrySettings>;
+  retry?: Partial<SinkRetrySettings>;
   closeTimeoutMs?: number;
 }
 
@@ -50,7 +50,7 @@ export interface SinkBasics {
   name: string;
   logger: Logger;
   outbox?: Partial<OutboxSettings>;
-  retry?: Partial<RetrySettings>;
+  retry?: Partial<SinkRetrySettings>;
   closeTimeoutMs?: number;
   now?: () => number;
 }
@@ -161,7 +161,7 @@ export function readCommonOptions(params: URLSearchParams, shown: string): Commo
   const policy = params.get('policy');
   if (policy !== null) outbox.policy = parsePolicy(policy, shown);
   if (Object.keys(outbox).length > 0) config.outbox = outbox;
-  const retry: Partial<RetrySettings> = {};
+  const retry: Partial<SinkRetrySettings> = {};
   const maxAttempts = wholeNumber(params, 'maxAttempts', shown, 0);
   // 0 means "until the sink closes".
   if (maxAttempts !== undefined)

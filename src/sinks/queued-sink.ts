@@ -15,7 +15,8 @@
 import { join } from 'node:path';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
-import { backoffDelay, DEFAULT_RETRY, type RetrySettings, sleep } from './backoff.js';
+import { sleep } from '../platform/sleep.js';
+import { backoffDelay, DEFAULT_SINK_RETRY, type SinkRetrySettings } from './backoff.js';
 import { DeadLetters } from './dead-letter.js';
 import { type DeliveryError, SinkClosedError, toDeliveryError } from './errors.js';
 import { MemoryOutbox, type Outbox, type OutboxItem } from './outbox.js';
@@ -54,7 +55,7 @@ export interface QueuedSinkOptions {
   name: string;
   transport: SinkTransport;
   outbox?: Partial<OutboxSettings>;
-  retry?: Partial<RetrySettings>;
+  retry?: Partial<SinkRetrySettings>;
   /** `global`: one batch at a time, total order. `conversation`: order per conversation, several in flight. */
   ordering?: 'global' | 'conversation';
   /** Batches in flight at once (`conversation` ordering only). */
@@ -96,7 +97,7 @@ export class QueuedSink implements EventSink {
   private readonly policy: OverflowPolicy;
   private readonly capacity: number;
   private readonly maxBytes: number | null;
-  private readonly retry: RetrySettings;
+  private readonly retry: SinkRetrySettings;
   private readonly ordering: 'global' | 'conversation';
   private readonly concurrency: number;
   private readonly batchSize: number;
@@ -141,7 +142,7 @@ export class QueuedSink implements EventSink {
     this.logger = (options.logger ?? silentLogger()).child({ sink: options.name });
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
-    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.retry = { ...DEFAULT_SINK_RETRY, ...options.retry };
     this.ordering = options.ordering ?? 'global';
     // Several batches in flight would reorder a global stream, so global ordering means one at a time.
     this.concurrency = this.ordering === 'global' ? 1 : Math.max(1, options.concurrency ?? 4);

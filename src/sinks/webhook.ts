@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { text } from '../config/settings-schema.js';
 import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
-import { parseRetryAfter } from './backoff.js';
+import { parseRetryAfter } from '../platform/retry-policy.js';
 import { DeliveryError } from './errors.js';
 import {
   COMMON_SINK_SETTINGS,

@@ -6,6 +6,7 @@ import {
   isIdempotent,
   isRetryableStatus,
   isRetryableTransport,
+  parseRetryAfter,
   retryAfterSeconds,
 } from '../../src/platform/retry-policy.js';
 
@@ -67,7 +68,19 @@ describe('retry policy', () => {
     assert.ok(!isRetryableTransport(aborted, true));
   });
 
-  it('reads Retry-After as seconds or date, else from the platform message', () => {
+  it('reads a Retry-After value as seconds or as an HTTP date, in ms from now', () => {
+    const now = Date.parse('2025-05-05T10:00:00Z');
+    assert.equal(parseRetryAfter('3', now), 3_000);
+    assert.equal(parseRetryAfter('1.5', now), 1_500);
+    assert.equal(parseRetryAfter(' 0 ', now), 0);
+    assert.equal(parseRetryAfter('Mon, 05 May 2025 10:00:07 GMT', now), 7_000);
+    assert.equal(parseRetryAfter('Mon, 05 May 2025 09:00:00 GMT', now), 0);
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter('', now), undefined);
+    assert.equal(parseRetryAfter(null, now), undefined);
+  });
+
+  it('reads a 429 wait from Retry-After as seconds or date, else from the platform message', () => {
     assert.equal(retryAfterSeconds({ 'retry-after': '7' }, undefined), 7);
     const inTen = new Date(Date.now() + 10_000).toUTCString();
     const fromDate = retryAfterSeconds({ 'retry-after': inTen }, undefined);
