@@ -8,6 +8,12 @@ import { type Logger, silentLogger } from '../logging.js';
 import { type ClientDefinition, ClientRegistry, DEFAULT_CLIENT } from './auth/clients.js';
 import { registerOAuthRoutes } from './auth/oauth.js';
 import { TokenStore } from './auth/tokens.js';
+import {
+  type EmulatorEventBridge,
+  type EventBridgeSettings,
+  registerEventBridgeRoutes,
+  startEventBridge,
+} from './eventbridge/index.js';
 import { EmulatorFaults, NetworkBlackout, RequestFaults, registerFaultRoutes } from './faults.js';
 import { NotificationHub, type NotificationPublisher } from './notifications/hub.js';
 import { registerNotificationRoutes } from './notifications/routes.js';
@@ -17,10 +23,11 @@ import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 import { createEmulatorServer } from './server.js';
 import { type EmulatorSettings, resolveSettings, SETTING_KEYS } from './settings.js';
-import { type Clock, createWorld, type World, type WorldSettings } from './world/index.js';
+import { type Clock, createWorld, systemClock, type World, type WorldSettings } from './world/index.js';
 
 export type { ClientDefinition } from './auth/clients.js';
 export { DEFAULT_CLIENT } from './auth/clients.js';
+export type { EmulatorEventBridge, EventBridgeFaults, EventBridgeSettings } from './eventbridge/index.js';
 export type { FaultCommand, FaultResult } from './faults.js';
 export type { NotificationPublisher } from './notifications/hub.js';
 export { PROFILES, type ProfileName } from './profiles.js';
@@ -51,6 +58,11 @@ export interface StartEmulatorOptions extends Partial<EmulatorSettings>, Partial
   world?: WorldFactory | false;
   /** The world's clock (a ManualClock in tests); the system clock by default. */
   clock?: Clock;
+  /**
+   * An Amazon EventBridge integration delivering into an SQS queue served on its own port (`true` for the defaults:
+   * the detail events a lifecycle needs, every conversation's). The world then produces detail events.
+   */
+  eventBridge?: boolean | Partial<EventBridgeSettings>;
   logger?: Logger;
 }
 
@@ -85,6 +97,8 @@ export interface Emulator {
   /** Every accepted client, secrets included. */
   clients: ClientDefinition[];
   world: World | undefined;
+  /** The EventBridge integration and its SQS queue, when asked for. */
+  eventBridge: EmulatorEventBridge | undefined;
   hub: NotificationHub;
   tokens: TokenStore;
   router: Router;
@@ -93,7 +107,7 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-const SHELL_KEYS = new Set(['port', 'host', 'clients', 'world', 'clock', 'logger', 'profile']);
+const SHELL_KEYS = new Set(['port', 'host', 'clients', 'world', 'clock', 'logger', 'profile', 'eventBridge']);
 
 /** Splits the options into shell settings and world settings. */
 function splitOptions(options: StartEmulatorOptions): {
@@ -131,8 +145,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     hub.endChannelsOfTokens(new Set(records.map((record) => record.tokenId)), reason === 'revoked');
   });
 
+  const eventBridge = options.eventBridge
+    ? await startEventBridge({
+        settings: options.eventBridge === true ? {} : options.eventBridge,
+        organizationId: settings.organizationId,
+        clock: options.clock ?? systemClock,
+        host,
+      })
+    : undefined;
   const factory = options.world === false ? undefined : (options.world ?? createWorld);
-  const world = factory?.(worldOptions, hub, options.clock);
+  const world = factory?.(worldOptions, eventBridge ? withEventBridge(hub, eventBridge) : hub, options.clock);
 
   const faults = new EmulatorFaults({
     blackout,
@@ -148,6 +170,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   registerNotificationRoutes(router, hub, tokens, settings, () => `${host}:${port}`);
   registerFaultRoutes(router, faults);
   world?.registerRoutes(router);
+  if (eventBridge) registerEventBridgeRoutes(router, eventBridge);
 
   const server = createEmulatorServer({
     router,
@@ -202,6 +225,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await world?.stop();
+      await eventBridge?.stop();
       hub.close();
       sockets.close();
       await new Promise<void>((resolve) => {
@@ -219,12 +243,26 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     settings,
     clients: clients.list().map(({ permissionSet: _set, ...definition }) => definition),
     world,
+    eventBridge,
     hub,
     tokens,
     router,
     faults,
     status,
     stop,
+  };
+}
+
+/** The hub's publisher with the EventBridge integration beside it: what a filter matches also goes to the queue. */
+function withEventBridge(hub: NotificationHub, eventBridge: EmulatorEventBridge): NotificationPublisher {
+  const { integration } = eventBridge;
+  return {
+    publish: (topic, body) => {
+      hub.publish(topic, body);
+      integration.offer(topic, body);
+    },
+    subscribed: (topic) => hub.subscribed(topic) || integration.filterOf(topic) !== undefined,
+    detailEventsWanted: () => integration.wantsDetailEvents(),
   };
 }
 

@@ -15,6 +15,8 @@ export interface NotificationPublisher {
   publish(topicName: string, eventBody: unknown): void;
   /** Whether any channel is subscribed to a topic (the world renders per-media views only for those). */
   subscribed?(topicName: string): boolean;
+  /** Whether conversation detail events are wanted (an EventBridge integration): the world renders them only then. */
+  detailEventsWanted?(): boolean;
 }
 
 /** Counters for status pages and benchmarks. */
