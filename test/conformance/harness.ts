@@ -5,7 +5,7 @@
 import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import type { SimConversation } from '../../src/emulator/world/index.js';
 import { api, getToken } from '../emulator/helpers.js';
-import { waitFor } from '../stream/helpers/wait.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 export interface ConformanceWorld {
   emulator: Emulator;

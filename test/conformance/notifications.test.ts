@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createChannel, type Frame, SocketProbe, subscribe } from '../emulator/helpers.js';
-import { waitFor } from '../stream/helpers/wait.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { conformance } from './check.js';
 import { topicModel } from './definitions.js';
 import { type ConformanceWorld, scriptEveryShape, startConformanceWorld } from './harness.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Route } from '../../src/emulator/router.js';
-import { waitFor } from '../stream/helpers/wait.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { conformance } from './check.js';
 import { definitions, operationFor } from './definitions.js';
 import { type ConformanceWorld, scriptEveryShape, startConformanceWorld } from './harness.js';

@@ -32,6 +32,13 @@ describe('waitFor', () => {
     assert.equal(await waiting, true);
   });
 
+  it('takes the timeout alone as a number', async () => {
+    await assert.rejects(
+      waitFor(() => false, 'a condition that never holds', 30),
+      /timed out after 30 ms waiting for a condition that never holds/,
+    );
+  });
+
   it('fails at once when the condition throws', async () => {
     await assert.rejects(
       waitFor(

@@ -1,14 +1,21 @@
 /**
  * The one way tests wait: poll a condition until it holds, bounded in time. A test waits for the state it needs,
  * never for a fixed time standing in for it; a condition that never comes fails with what was awaited.
+ *
+ *   await waitFor(() => sink.delivered.length === 3, 'three deliveries');
+ *   await waitFor(() => pool.connected, 'the pool to connect', 10_000);            // the timeout alone
+ *   await waitForAsync(async () => (await health()).ready, 'readiness', { timeoutMs: 30_000, intervalMs: 50 });
  */
 
 export interface WaitOptions {
   /** How long to keep trying before failing (default 5 s). */
   timeoutMs?: number;
-  /** How long to wait between tries (default 10 ms). */
+  /** How long to wait between tries (default 10 ms); longer for a condition that costs (an HTTP call, a query). */
   intervalMs?: number;
 }
+
+/** The options, or the timeout alone in ms. */
+export type WaitLimit = WaitOptions | number;
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 5000;
 export const DEFAULT_WAIT_INTERVAL_MS = 10;
@@ -32,7 +39,7 @@ export class WaitTimeoutError extends Error {
 export async function waitFor<T>(
   condition: () => T,
   what: string,
-  options: WaitOptions = {},
+  options: WaitLimit = {},
 ): Promise<NonNullable<T>> {
   return waitForAsync(condition, what, options);
 }
@@ -46,8 +53,10 @@ export async function waitFor<T>(
 export async function waitForAsync<T>(
   condition: () => T | Promise<T>,
   what: string,
-  { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, intervalMs = DEFAULT_WAIT_INTERVAL_MS }: WaitOptions = {},
+  options: WaitLimit = {},
 ): Promise<NonNullable<Awaited<T>>> {
+  const { timeoutMs = DEFAULT_WAIT_TIMEOUT_MS, intervalMs = DEFAULT_WAIT_INTERVAL_MS } =
+    typeof options === 'number' ? { timeoutMs: options } : options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();

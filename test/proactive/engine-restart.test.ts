@@ -7,7 +7,7 @@ import {
   ProactiveEngine,
   type RuleInput,
 } from '../../src/proactive/index.js';
-import { waitFor } from '../stream/helpers/wait.js';
+import { waitFor } from '../helpers/wait-for.js';
 import {
   eventsOf,
   type Harness,

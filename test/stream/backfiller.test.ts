@@ -17,7 +17,7 @@ import { createNotificationsPort } from '../../src/stream/platform-port.js';
 import type { NotificationsPort } from '../../src/stream/port.js';
 import type { Gap } from '../../src/stream/status.js';
 import { queueTopic } from '../../src/stream/topics.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 interface Calls {
   multiGets: number[];

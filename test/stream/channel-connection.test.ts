@@ -8,9 +8,10 @@ import type { Gap } from '../../src/stream/status.js';
 import type { ConnectionTiming } from '../../src/stream/timing.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { TestClock } from '../helpers/test-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
-import { StatusLog, waitFor } from './helpers/wait.js';
+import { StatusLog } from './helpers/status-log.js';
 
 const TOPICS = [queueTopic('q-a'), queueTopic('q-b'), queueTopic('q-c')];
 

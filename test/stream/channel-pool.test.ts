@@ -6,9 +6,12 @@ import type { Notification } from '../../src/stream/frames.js';
 import type { Gap, StreamStatus } from '../../src/stream/status.js';
 import type { ConnectionTiming } from '../../src/stream/timing.js';
 import { queueTopic, userTopic } from '../../src/stream/topics.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
-import { delay, waitFor } from './helpers/wait.js';
+
+/** A pause before checking that something did not happen. */
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const FAST: Partial<ConnectionTiming> = {
   heartbeatIntervalMs: 40,

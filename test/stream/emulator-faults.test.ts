@@ -12,7 +12,7 @@ import { createNotificationsPort } from '../../src/stream/platform-port.js';
 import type { Gap, StreamStatus } from '../../src/stream/status.js';
 import type { ConnectionTiming } from '../../src/stream/timing.js';
 import { queueTopic } from '../../src/stream/topics.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const HEARTBEAT_MS = 50;
 const TIMING: Partial<ConnectionTiming> = {

@@ -13,7 +13,7 @@ import { createNotificationsPort } from '../../src/stream/platform-port.js';
 import type { Gap } from '../../src/stream/status.js';
 import { queueTopic, userTopic } from '../../src/stream/topics.js';
 import { WebSocketSource } from '../../src/stream/websocket-source.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -10,6 +10,7 @@ import { FrameRecorder } from '../../src/stream/recording.js';
 import { ReplaySource } from '../../src/stream/replay-source.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { WebSocketSource } from '../../src/stream/websocket-source.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
 import {
@@ -24,7 +25,6 @@ import {
   PRESENCE_LINE,
   TRUNCATED_LINE,
 } from './helpers/notification-lines.js';
-import { waitFor } from './helpers/wait.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

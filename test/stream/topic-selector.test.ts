@@ -4,9 +4,9 @@ import { ManualClock } from '../../src/emulator/world/clock.js';
 import { ConfigError } from '../../src/errors.js';
 import { parseSelectorValue, TopicDiscovery, TopicSelector } from '../../src/stream/topic-selector.js';
 import { queueTopic, userTopic } from '../../src/stream/topics.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
-import { waitFor } from './helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -5,9 +5,9 @@ import type { Notification } from '../../src/stream/frames.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { WebSocketSource } from '../../src/stream/websocket-source.js';
 import { TestClock } from '../helpers/test-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { FakePlatform } from './helpers/fake-platform.js';
 import { HttpPort } from './helpers/http-port.js';
-import { waitFor } from './helpers/wait.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
