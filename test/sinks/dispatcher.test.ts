@@ -8,7 +8,8 @@ import { createFileSink } from '../../src/sinks/file.js';
 import { createStdoutSink } from '../../src/sinks/stdout.js';
 import type { EventSink } from '../../src/sinks/types.js';
 import { createWebhookSink } from '../../src/sinks/webhook.js';
-import { captureLogger, joinedEvent, tempDir, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { captureLogger, joinedEvent, tempDir } from './helpers.js';
 import { startReceiver } from './http-receiver.js';
 
 describe('EventDispatcher', () => {
@@ -28,7 +29,7 @@ describe('EventDispatcher', () => {
         lines.map((line) => (JSON.parse(line) as { id: string }).id),
         events.map((e) => e.id),
       );
-      await waitFor(() => receiver.received.length === 2, 2_000, 'one request per conversation');
+      await waitFor(() => receiver.received.length === 2, 'one request per conversation', 2_000);
       const [fileHealth, webhookHealth] = dispatcher.health();
       assert.equal(fileHealth?.delivered, 20);
       assert.equal(webhookHealth?.delivered, 0);

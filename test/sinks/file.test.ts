@@ -3,7 +3,8 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createFileSink } from '../../src/sinks/file.js';
-import { joinedEvent, tempDir, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { joinedEvent, tempDir } from './helpers.js';
 
 const lineOf = (event: object) => `${JSON.stringify(event)}\n`;
 
@@ -136,7 +137,7 @@ describe('file sink', () => {
       const sink = createFileSink({ path, retry: { initialDelayMs: 20, maxDelayMs: 40 } });
       const event = joinedEvent();
       sink.write(event);
-      await waitFor(() => sink.health().retries >= 1, 3_000, 'a retry');
+      await waitFor(() => sink.health().retries >= 1, 'a retry', 3_000);
       const failing = sink.health();
       assert.ok(failing.retries >= 1, 'it retried');
       assert.equal(failing.lastError?.code, 'file_error');

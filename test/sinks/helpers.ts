@@ -10,7 +10,6 @@ import {
   type ParticipantJoinedEvent,
 } from '../../src/events.js';
 import { createLogger, type Logger } from '../../src/logging.js';
-import { waitFor as sharedWaitFor } from '../helpers/wait-for.js';
 
 let counter = 0;
 
@@ -77,11 +76,6 @@ export function captureLogger(level = 'debug'): {
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-sinks-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-/** Polls `check` every 5 ms until it is true, failing after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
-  await sharedWaitFor(check, what, { timeoutMs, intervalMs: 5 });
 }
 
 export type { LifecycleEvent };

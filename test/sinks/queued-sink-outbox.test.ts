@@ -12,7 +12,8 @@ import type { LifecycleEvent } from '../../src/events.js';
 import { DeliveryError } from '../../src/sinks/errors.js';
 import { QueuedSink } from '../../src/sinks/queued-sink.js';
 import type { SinkTransport } from '../../src/sinks/types.js';
-import { captureLogger, joinedEvent, tempDir, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { captureLogger, joinedEvent, tempDir } from './helpers.js';
 
 /** A destination that takes nothing until opened, then everything, recording what it got. */
 class GatedTransport implements SinkTransport {
@@ -103,7 +104,7 @@ describe('QueuedSink past its bound', () => {
       });
       const events = Array.from({ length: 12 }, () => joinedEvent());
       sink.write(events[0]!);
-      await waitFor(() => transport.calls === 1, 2_000, 'the first event in flight');
+      await waitFor(() => transport.calls === 1, 'the first event in flight', 2_000);
       for (const event of events.slice(1))
         assert.equal(sink.write(event), true, 'drop-oldest never pushes back');
       const health = sink.health();

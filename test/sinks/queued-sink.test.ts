@@ -4,7 +4,8 @@ import type { LifecycleEvent } from '../../src/events.js';
 import { DeliveryError } from '../../src/sinks/errors.js';
 import { QueuedSink } from '../../src/sinks/queued-sink.js';
 import type { DeliveryContext, SinkTransport } from '../../src/sinks/types.js';
-import { captureLogger, joinedEvent, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { captureLogger, joinedEvent } from './helpers.js';
 
 /** A transport the test steers: each call waits until the test settles it. */
 class SteeredTransport implements SinkTransport {
@@ -55,7 +56,7 @@ describe('QueuedSink health', () => {
       sink.write(event);
       clock += 100;
     }
-    await waitFor(() => transport.waiting === 1, 1_000, 'first delivery');
+    await waitFor(() => transport.waiting === 1, 'first delivery', 1_000);
     clock = 10_500;
     let health = sink.health();
     assert.equal(health.accepted, 3);
@@ -67,7 +68,7 @@ describe('QueuedSink health', () => {
     assert.equal(health.lastDeliveredAt, null);
 
     transport.succeed();
-    await waitFor(() => transport.waiting === 1 && sink.health().delivered === 1, 1_000, 'second delivery');
+    await waitFor(() => transport.waiting === 1 && sink.health().delivered === 1, 'second delivery', 1_000);
     health = sink.health();
     assert.equal(health.lastDeliveryLagMs, 500);
     assert.equal(health.lastDeliveredAt, new Date(10_500).toISOString());
@@ -75,7 +76,7 @@ describe('QueuedSink health', () => {
     assert.equal(health.depth, 1);
 
     transport.succeed();
-    await waitFor(() => transport.waiting === 1, 1_000, 'third delivery');
+    await waitFor(() => transport.waiting === 1, 'third delivery', 1_000);
     transport.succeed();
     assert.equal(await sink.flush({ timeoutMs: 1_000 }), true);
     health = sink.health();
@@ -101,15 +102,15 @@ describe('QueuedSink health', () => {
     const event = joinedEvent();
     sink.write(event);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      await waitFor(() => transport.waiting === 1, 1_000, `attempt ${attempt}`);
+      await waitFor(() => transport.waiting === 1, `attempt ${attempt}`, 1_000);
       assert.equal(transport.calls.at(-1)?.context.attempt, attempt);
       transport.fail(new DeliveryError('destination busy', { retryable: true, code: 'busy' }));
       // The retry wait is a few ms: on a busy machine the next attempt may already have begun when we look.
       if (attempt < 3) {
         await waitFor(
           () => sink.health().retrying === 1 || transport.calls.length > attempt,
-          1_000,
           'retry wait',
+          1_000,
         );
       }
     }
@@ -134,9 +135,9 @@ describe('QueuedSink health', () => {
     const transport = new SteeredTransport();
     const sink = new QueuedSink({ name: 'steered', transport, retry: { initialDelayMs: 5, maxDelayMs: 5 } });
     sink.write(joinedEvent());
-    await waitFor(() => transport.waiting === 1, 1_000, 'first attempt');
+    await waitFor(() => transport.waiting === 1, 'first attempt', 1_000);
     transport.fail(new Error('socket hang up'));
-    await waitFor(() => transport.waiting === 1, 1_000, 'second attempt');
+    await waitFor(() => transport.waiting === 1, 'second attempt', 1_000);
     assert.equal(sink.health().retries, 1);
     assert.equal(await sink.flush({ timeoutMs: 20 }), false, 'flush reports a timeout');
     transport.succeed();
@@ -157,7 +158,7 @@ describe('QueuedSink health', () => {
     const b1 = joinedEvent('b');
     const c1 = joinedEvent('c');
     for (const event of [a1, a2, b1, c1]) sink.write(event);
-    await waitFor(() => transport.waiting === 2, 1_000, 'two in flight');
+    await waitFor(() => transport.waiting === 2, 'two in flight', 1_000);
     assert.deepEqual(
       transport.calls.map((c) => c.events.map((e) => e.id)),
       [[a1.id], [b1.id]],
@@ -165,13 +166,13 @@ describe('QueuedSink health', () => {
     );
     assert.equal(sink.health().depth, 2);
     transport.succeed(); // a1
-    await waitFor(() => transport.calls.length === 3, 1_000, 'a2 after a1');
+    await waitFor(() => transport.calls.length === 3, 'a2 after a1', 1_000);
     assert.deepEqual(
       transport.calls[2]?.events.map((e) => e.id),
       [a2.id],
     );
     transport.succeed(); // b1
-    await waitFor(() => transport.calls.length === 4, 1_000, 'c1');
+    await waitFor(() => transport.calls.length === 4, 'c1', 1_000);
     transport.succeed();
     transport.succeed();
     assert.equal(await sink.flush({ timeoutMs: 1_000 }), true);
@@ -195,7 +196,7 @@ describe('QueuedSink flush up to a moment', () => {
     sink.write(joinedEvent('c0ffee00-0000-4000-8000-000000000001'));
     now = 2_000;
     sink.write(joinedEvent('c0ffee00-0000-4000-8000-000000000002'));
-    await waitFor(() => transport.waiting === 1);
+    await waitFor(() => transport.waiting === 1, 'the first event in flight', 3_000);
 
     assert.equal(
       await sink.flush({ timeoutMs: 50, acceptedUpTo: 1_500 }),
@@ -203,7 +204,7 @@ describe('QueuedSink flush up to a moment', () => {
       'the first event is still out',
     );
     transport.succeed();
-    await waitFor(() => transport.waiting === 1);
+    await waitFor(() => transport.waiting === 1, 'the second event in flight', 3_000);
     assert.equal(
       await sink.flush({ timeoutMs: 200, acceptedUpTo: 1_500 }),
       true,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createStdoutSink } from '../../src/sinks/stdout.js';
-import { joinedEvent, waitFor } from './helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { joinedEvent } from './helpers.js';
 
 /** A writable that takes 1 ms per chunk and records how much was ever buffered in front of it. */
 function slowWritable(highWaterMark: number) {
@@ -42,7 +43,7 @@ describe('stdout sink', () => {
     const totalBytes = events.reduce((sum, e) => sum + JSON.stringify(e).length + 1, 0);
     const batchBytes = Math.max(...events.map((e) => JSON.stringify(e).length + 1)) * 5;
 
-    await waitFor(() => sink.health().delivered > 20, 3_000, 'first deliveries');
+    await waitFor(() => sink.health().delivered > 20, 'first deliveries', 3_000);
     const midway = sink.health();
     assert.ok(midway.depth > 0, 'the slow stream leaves events queued');
     assert.ok(midway.oldestPendingAgeMs >= 0);
@@ -113,9 +114,9 @@ describe('stdout sink', () => {
     });
     const sink = createStdoutSink({ stream, batchSize: 1 });
     sink.write(joinedEvent());
-    await waitFor(() => sink.health().delivered + sink.health().failed >= 1, 2_000, 'first write');
+    await waitFor(() => sink.health().delivered + sink.health().failed >= 1, 'first write', 2_000);
     sink.write(joinedEvent());
-    await waitFor(() => sink.health().failed >= 1, 2_000, 'the broken write');
+    await waitFor(() => sink.health().failed >= 1, 'the broken write', 2_000);
     sink.write(joinedEvent());
     assert.equal(await sink.flush({ timeoutMs: 2_000 }), true);
     const health = sink.health();

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { verifyWebhookSignature } from '../../src/sinks/signature.js';
 import { createWebhookSink } from '../../src/sinks/webhook.js';
-import { captureLogger, joinedEvent, tempDir, waitFor, wrapupWithNotes } from './helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { captureLogger, joinedEvent, tempDir, wrapupWithNotes } from './helpers.js';
 import { startReceiver } from './http-receiver.js';
 
 const secret = 'hook-secret-7f3a9c2e51d4';
@@ -78,7 +79,7 @@ describe('webhook sink', () => {
     const sink = createWebhookSink({ url: receiver.url, secret, retry: fastRetry });
     try {
       sink.write(joinedEvent());
-      await waitFor(() => sink.health().retrying === 1, 2_000, 'the retry wait');
+      await waitFor(() => sink.health().retrying === 1, 'the retry wait', 2_000);
       assert.equal(sink.health().status, 'degraded');
       assert.equal(await sink.flush({ timeoutMs: 3_000 }), true);
       const [first, second] = receiver.received;
@@ -220,7 +221,7 @@ describe('webhook sink', () => {
       sink.write(joinedEvent('conv-a'));
       sink.write(joinedEvent('conv-a'));
       sink.write(joinedEvent('conv-b'));
-      await waitFor(() => receiver.received.length === 2, 2_000, 'two requests in flight');
+      await waitFor(() => receiver.received.length === 2, 'two requests in flight', 2_000);
       const before = sink.health();
       assert.equal(before.inFlight, 2);
       assert.equal(before.depth, 1, 'the second event of conv-a waits behind the first');
@@ -252,7 +253,7 @@ describe('webhook sink', () => {
       // The same name, so the second finds the first's outbox file (a restart after the receiver moved).
       const first = createWebhookSink({ name: 'hook', url: dead.url, secret, outbox });
       for (const event of events) first.write(event);
-      await waitFor(() => dead.received.length === 2, 2_000, 'requests in flight');
+      await waitFor(() => dead.received.length === 2, 'requests in flight', 2_000);
       await first.close({ timeoutMs: 50 });
       assert.equal(first.health().failed, 0, 'nothing given up');
       assert.equal(first.health().dropped, 0, 'nothing dropped past the bound (policy stop)');
