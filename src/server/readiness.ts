@@ -1,10 +1,13 @@
 /**
  * Whether the service is ready, and every reason it is not. Ready means nothing is being lost or left behind
  * quietly: the channels are connected, no sink has failed or kept an event waiting past the bound, no gap has stayed
- * unrecovered past the bound, the proactive engine runs, and a replica can still trust every lease it holds.
- * `/readyz` answers 503 with these reasons, and `switchboard_not_ready{condition}` says the same.
+ * unrecovered past the bound, the proactive engine runs, and a replica can still trust every lease it holds. Each
+ * part of the service judges its own (the stream its channels, gaps and leases; the sinks theirs; the engine its
+ * own), and the service's readiness is theirs composed ({@link composeReadiness}). `/readyz` answers 503 with these
+ * reasons, and `switchboard_not_ready{condition}` says the same.
  */
 import type { StreamHealth } from '../pipeline/conversation-stream.js';
+import type { SinkHealth } from '../sinks/types.js';
 import type { Readiness } from './http-server.js';
 
 /** Each thing that can make the service not ready (a metric label, stable). */
@@ -48,7 +51,7 @@ export interface EngineHealth {
   nextStartAt?: string;
 }
 
-/** What readiness is judged from. */
+/** What the readiness of one stream and its engine is judged from. */
 export interface ReadinessInput {
   /** Set while shutting down (or any other reason the caller has). */
   stopping: string | undefined;
@@ -60,60 +63,152 @@ export interface ReadinessInput {
   now: number;
 }
 
+/** Judges one stream (its sinks, channels, gaps, leases) and its engine, composed; not ready before the pool exists. */
+export function assessReadiness(input: ReadinessInput): ReadinessReport {
+  const { health, bounds, now } = input;
+  if (input.stopping) return composeReadiness([], { stopping: input.stopping });
+  if (!health?.pool) {
+    return { ready: false, reason: 'starting: the channels are not set up yet', conditions: ['starting'] };
+  }
+  return composeReadiness([
+    sinkReadiness(health.sinks, bounds),
+    engineReadiness(input.engine, now),
+    streamReadiness(health, { bounds, leaseTtlMs: input.leaseTtlMs, now }),
+  ]);
+}
+
 /** A readiness answer, with the conditions that hold (empty when ready). */
 export interface ReadinessReport extends Readiness {
   conditions: ReadinessCondition[];
 }
 
+/** One thing that keeps the service from being ready, and why in words. */
+export interface ReadinessFinding {
+  condition: ReadinessCondition;
+  reason: string;
+}
+
+/** What one part of the service says of its own readiness. */
+export interface ComponentReadiness {
+  /** Every condition that holds now (empty: this part is ready). */
+  findings: ReadinessFinding[];
+  /** The reason given when the whole service is ready, if this part has more to say than `ok`. */
+  okReason?: string;
+  /** Fields this part adds to the answer (the channels, their topics). */
+  details?: Record<string, unknown>;
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
-/** Judges readiness; every condition that holds is listed, the reason joins their descriptions. */
-export function assessReadiness(input: ReadinessInput): ReadinessReport {
-  const { health, bounds, now } = input;
-  if (input.stopping) return { ready: false, reason: input.stopping, conditions: ['stopping'] };
-  const pool = health?.pool;
-  if (!health || !pool) {
-    return { ready: false, reason: 'starting: the channels are not set up yet', conditions: ['starting'] };
+/**
+ * The service's readiness from its parts': while stopping, only that; otherwise every finding of every part, in the
+ * parts' order, their reasons joined.
+ */
+export function composeReadiness(
+  parts: readonly ComponentReadiness[],
+  options: { stopping?: string | undefined } = {},
+): ReadinessReport {
+  if (options.stopping) return { ready: false, reason: options.stopping, conditions: ['stopping'] };
+  const findings = parts.flatMap((part) => part.findings);
+  const details: Record<string, unknown> = Object.assign({}, ...parts.map((part) => part.details ?? {}));
+  if (findings.length === 0) {
+    const reason = parts.find((part) => part.okReason !== undefined)?.okReason ?? 'ok';
+    return { ready: true, reason, conditions: [], ...details };
   }
-  const found: Array<{ condition: ReadinessCondition; reason: string }> = [];
-  const not = (condition: ReadinessCondition, reason: string) => found.push({ condition, reason });
+  return {
+    ready: false,
+    reason: findings.map((f) => f.reason).join('; '),
+    conditions: [...new Set(findings.map((f) => f.condition))],
+    ...details,
+  };
+}
+
+/** The sinks: none failed, and none has kept an event waiting past the bound. */
+export function sinkReadiness(sinks: readonly SinkHealth[], bounds: ReadinessBounds): ComponentReadiness {
+  const findings: ReadinessFinding[] = [];
+  for (const sink of sinks) {
+    if (sink.status === 'failed') {
+      findings.push({
+        condition: 'sink_failed',
+        reason: `sink ${sink.name} failed: ${sink.failedBecause ?? 'no reason given'}`,
+      });
+    }
+    if (sink.oldestPendingAgeMs > bounds.maxBacklogAgeMs) {
+      findings.push({
+        condition: 'sink_backlog',
+        reason: `sink ${sink.name}: its oldest undelivered event has waited ${seconds(sink.oldestPendingAgeMs)} (bound ${seconds(bounds.maxBacklogAgeMs)})`,
+      });
+    }
+  }
+  return { findings };
+}
+
+/** The proactive engine, as its supervisor sees it: ready only while it reads. */
+export function engineReadiness(engine: EngineHealth | undefined, now: number): ComponentReadiness {
+  if (!engine || engine.state === 'running') return { findings: [] };
+  const error = engine.lastError ? ` after ${engine.lastError.code}: ${engine.lastError.message}` : '';
+  let reason: string;
+  if (engine.state === 'down') {
+    const next = engine.nextStartAt
+      ? `; started again in ${seconds(Math.max(0, Date.parse(engine.nextStartAt) - now))}`
+      : '';
+    reason = `proactive engine down since ${engine.since}${error}${next}`;
+  } else if (engine.state === 'starting') {
+    reason =
+      engine.restarts > 0
+        ? `proactive engine restarting (restart ${engine.restarts}, down since ${engine.lastError?.at ?? engine.since}${error})`
+        : 'proactive engine starting (settling sends left in doubt)';
+  } else {
+    reason = `proactive engine stopped since ${engine.since}`;
+  }
+  return { findings: [{ condition: 'engine_down', reason }] };
+}
+
+/** What a stream is judged against besides its health. */
+export interface StreamReadinessContext {
+  bounds: ReadinessBounds;
+  /** A replica's lease TTL: a lease not confirmed for nearly this long may no longer be acted on. */
+  leaseTtlMs: number | undefined;
+  now: number;
+}
+
+/**
+ * A running stream: its channels connected (when it has a channel pool: a stream fed by another source has none to
+ * judge), no gap unrecovered past the bound, and for a replica the coordination store answering and every lease it
+ * holds still trusted. Its sinks are judged apart ({@link sinkReadiness}).
+ */
+export function streamReadiness(health: StreamHealth, context: StreamReadinessContext): ComponentReadiness {
+  const { bounds, now } = context;
+  const findings: ReadinessFinding[] = [];
+  const not = (condition: ReadinessCondition, reason: string) => findings.push({ condition, reason });
   const cluster = health.cluster;
-  const channels = pool.channels.map((c) => ({ slot: c.slot, state: c.state, topics: c.topics }));
-  const extra: Record<string, unknown> = { channels };
-  let okReason = 'ok';
+  const pool = health.pool;
+  const details: Record<string, unknown> = {};
+  let okReason: string | undefined;
 
   if (cluster && (cluster.storeAgeMs === undefined || cluster.storeAgeMs > 30_000)) {
     not('coordination_store', 'the coordination store (NATS) has not answered for a while');
   }
-  if (cluster && pool.channels.length === 0) {
-    // A replica may rightly own no shard (the others hold them all): it is ready to take one over.
-    okReason = 'ok: standing by (owns no shard)';
-  } else if (pool.state !== 'running') {
-    not('channels', `channel pool is ${pool.state}`);
-  } else if (pool.channels.length === 0) {
-    not('channels', 'no channel (no topics to subscribe?)');
-  } else {
-    const down = pool.channels.filter((c) => c.state !== 'connected');
-    if (down.length > 0) {
-      not(
-        'channels',
-        `${down.length} of ${pool.channels.length} channel(s) not connected: ${down.map((c) => `slot ${c.slot} ${c.state}`).join(', ')}`,
-      );
+  if (pool) {
+    details.channels = pool.channels.map((c) => ({ slot: c.slot, state: c.state, topics: c.topics }));
+    if (cluster && pool.channels.length === 0) {
+      // A replica may rightly own no shard (the others hold them all): it is ready to take one over.
+      okReason = 'ok: standing by (owns no shard)';
+    } else if (pool.state !== 'running') {
+      not('channels', `channel pool is ${pool.state}`);
+    } else if (pool.channels.length === 0) {
+      not('channels', 'no channel (no topics to subscribe?)');
     } else {
-      extra.topics = pool.topics;
-      extra.rejectedTopics = pool.rejected.length;
-    }
-  }
-
-  for (const sink of health.sinks) {
-    if (sink.status === 'failed') {
-      not('sink_failed', `sink ${sink.name} failed: ${sink.failedBecause ?? 'no reason given'}`);
-    }
-    if (sink.oldestPendingAgeMs > bounds.maxBacklogAgeMs) {
-      not(
-        'sink_backlog',
-        `sink ${sink.name}: its oldest undelivered event has waited ${seconds(sink.oldestPendingAgeMs)} (bound ${seconds(bounds.maxBacklogAgeMs)})`,
-      );
+      const down = pool.channels.filter((c) => c.state !== 'connected');
+      if (down.length > 0) {
+        not(
+          'channels',
+          `${down.length} of ${pool.channels.length} channel(s) not connected: ${down.map((c) => `slot ${c.slot} ${c.state}`).join(', ')}`,
+        );
+      } else {
+        details.topics = pool.topics;
+        details.rejectedTopics = pool.rejected.length;
+      }
     }
   }
 
@@ -126,29 +221,9 @@ export function assessReadiness(input: ReadinessInput): ReadinessReport {
     );
   }
 
-  const engine = input.engine;
-  if (engine && engine.state !== 'running') {
-    const error = engine.lastError ? ` after ${engine.lastError.code}: ${engine.lastError.message}` : '';
-    if (engine.state === 'down') {
-      const next = engine.nextStartAt
-        ? `; started again in ${seconds(Math.max(0, Date.parse(engine.nextStartAt) - now))}`
-        : '';
-      not('engine_down', `proactive engine down since ${engine.since}${error}${next}`);
-    } else if (engine.state === 'starting') {
-      not(
-        'engine_down',
-        engine.restarts > 0
-          ? `proactive engine restarting (restart ${engine.restarts}, down since ${engine.lastError?.at ?? engine.since}${error})`
-          : 'proactive engine starting (settling sends left in doubt)',
-      );
-    } else {
-      not('engine_down', `proactive engine stopped since ${engine.since}`);
-    }
-  }
-
-  if (cluster && input.leaseTtlMs !== undefined) {
+  if (cluster && context.leaseTtlMs !== undefined) {
     // The holder stops trusting a lease this long after its last confirmation (see src/cluster/lease.ts).
-    const trustMs = input.leaseTtlMs - Math.max(500, Math.floor(input.leaseTtlMs / 5));
+    const trustMs = context.leaseTtlMs - Math.max(500, Math.floor(context.leaseTtlMs / 5));
     for (const shard of cluster.shards) {
       if (shard.owner !== cluster.replicaId || shard.leaseAgeMs === undefined) continue;
       if (shard.leaseAgeMs >= trustMs) {
@@ -160,11 +235,5 @@ export function assessReadiness(input: ReadinessInput): ReadinessReport {
     }
   }
 
-  if (found.length === 0) return { ready: true, reason: okReason, conditions: [], ...extra };
-  return {
-    ready: false,
-    reason: found.map((f) => f.reason).join('; '),
-    conditions: [...new Set(found.map((f) => f.condition))],
-    ...extra,
-  };
+  return { findings, details, ...(okReason ? { okReason } : {}) };
 }
