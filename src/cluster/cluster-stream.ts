@@ -252,6 +252,7 @@ export class ClusterStream implements LiveStream {
         notifications: sum((h) => h.pipeline.notifications),
         conversationSnapshots: sum((h) => h.pipeline.conversationSnapshots),
         mediaSnapshots: sum((h) => h.pipeline.mediaSnapshots),
+        detailEvents: sum((h) => h.pipeline.detailEvents),
         ignoredTopics: mergeCounts(healths.map(({ health }) => health.pipeline.ignoredTopics)),
         otherTopics: sum((h) => h.pipeline.otherTopics),
         malformed: sum((h) => h.pipeline.malformed),

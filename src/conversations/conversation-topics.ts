@@ -1,8 +1,9 @@
 /**
  * Which notification topics the deriver can read, and how. The aggregate conversation topics send whole
  * conversations; the per-media topics (`….conversations.calls`, `.messages`, …) send one media's participants,
- * flattened (see ./media-topics.ts); the detail-event topics send one record per leg event, which only the EventBridge
- * source will read. Add-on sessions (screen shares, co-browse) and legacy social expressions never decide a
+ * flattened (see ./media-topics.ts); the detail-event topics send one record per leg event (see ./detail-events.ts),
+ * which the pipeline reads as they come through EventBridge — on the WebSocket they are refused, as each names one
+ * conversation. Add-on sessions (screen shares, co-browse) and legacy social expressions never decide a
  * conversation's lifecycle, so their topics are refused too: subscribed alone they would derive nothing, and their
  * legs would be mistaken for the conversation's own.
  *
@@ -41,6 +42,8 @@ export type TopicUse =
   | { kind: 'aggregate'; family: string; subject: TopicSubject }
   /** `….conversations.{media}`: that media's participants only, flattened. */
   | { kind: 'media'; family: string; subject: TopicSubject; media: MediaType }
+  /** `v2.detail.events.conversation.{id}.<event>`: one record per leg event (EventBridge). */
+  | { kind: 'detail'; family: string; event: string }
   /** A conversation topic the deriver cannot use: refused at start (`reason` says why). */
   | { kind: 'unusable'; family: string; reason: string }
   /** Anything else (presence, routing status, observations, ...): not about conversation lifecycles. */
@@ -51,8 +54,9 @@ const DETAIL_EVENT_TOPIC = /^v2\.detail\.events\.conversation\.([^.]+)\.(.+)$/;
 const ID_SEGMENT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const DETAIL_EVENT_REASON =
-  'detail events are one record per leg event, read by the EventBridge source (not available yet); ' +
-  'on the WebSocket, subscribe to v2.routing.queues.{id}.conversations or v2.users.{id}.conversations ' +
+  'detail events name one conversation each, so the WebSocket cannot follow an org with them: read them through ' +
+  'the EventBridge source (--source eventbridge, topic filter v2.detail.events.conversation.{id}.<event>), or ' +
+  'on the WebSocket subscribe to v2.routing.queues.{id}.conversations or v2.users.{id}.conversations ' +
   '(or their per-media topics) instead';
 
 /** The topic with its ids replaced by `{id}`: what metrics and logs count topics by. */
@@ -84,24 +88,22 @@ export function classifyTopic(topic: string): TopicUse {
   }
   const detail = DETAIL_EVENT_TOPIC.exec(lower);
   if (detail) {
-    return {
-      kind: 'unusable',
-      family: `v2.detail.events.conversation.{id}.${detail[2]}`,
-      reason: DETAIL_EVENT_REASON,
-    };
+    return { kind: 'detail', family: `v2.detail.events.conversation.{id}.${detail[2]}`, event: detail[2]! };
   }
   return { kind: 'other', family: topicFamily(lower) };
 }
 
 /**
- * Refuses topics the deriver cannot use, before anything is subscribed: one ConfigError naming each such topic and
- * why. Topics that are not about conversations (presence, ...) pass: they are subscribed, counted and ignored.
+ * Refuses topics the deriver cannot use on the WebSocket, before anything is subscribed: one ConfigError naming each
+ * such topic and why (detail events among them: they come through EventBridge). Topics that are not about
+ * conversations (presence, ...) pass: they are subscribed, counted and ignored.
  */
 export function refuseUnusableTopics(topics: Iterable<string>): void {
   const refused: string[] = [];
   for (const topic of topics) {
     const use = classifyTopic(topic);
     if (use.kind === 'unusable') refused.push(`${topic}: ${use.reason}`);
+    else if (use.kind === 'detail') refused.push(`${topic}: ${DETAIL_EVENT_REASON}`);
   }
   if (refused.length === 0) return;
   throw new ConfigError(

@@ -1,21 +1,28 @@
 /**
  * The pipeline: notifications in, lifecycle events out. It picks the conversation notifications out of what a
- * source delivers — whole-conversation snapshots of the aggregate topics, one media's legs of the per-media topics —
- * feeds them (and whatever a backfill recovered) to the conversation processor, drops any event id it has already
+ * source delivers — whole-conversation snapshots of the aggregate topics, one media's legs of the per-media topics,
+ * detail events (held briefly and ordered by the detail-event assembler, then read as legs) — feeds them (and
+ * whatever a backfill recovered) to the conversation processor, drops any event id it has already
  * delivered, and hands each new event to the in-process hub and to a delivery callback (the sinks). Frames of
  * topics it does not derive from are counted by topic family and logged once per family. Bad input is counted and
  * logged without customer data; it never stops the stream.
  */
+
+import { readDetailEvent } from '../conversations/detail-events.js';
 import {
   type AnalyticsConversationRecord,
   ConversationProcessor,
   type ConversationProcessorOptions,
   type ConversationReader,
   classifyTopic,
+  type DetailAssemblerStats,
+  DetailEventAssembler,
+  type DetailEventAssemblerOptions,
   LifecycleDeriver,
   type LifecycleDeriverOptions,
   type TopicUse,
 } from '../conversations/index.js';
+import { snapshotOfLegs } from '../conversations/leg-record.js';
 import { isSwitchboardError } from '../errors.js';
 import type { EventSource, LifecycleEvent, LifecycleEventType } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -42,6 +49,8 @@ export interface EventPipelineOptions {
   logger?: Logger;
   /** Clock for `observedAt` (default `Date.now`). */
   now?: () => number;
+  /** How detail events are held and settled (hold window, settle interval, retention, the timers they run on). */
+  detailEvents?: Omit<DetailEventAssemblerOptions<Notification>, 'deliver' | 'onApplied'>;
 }
 
 /** What the pipeline has seen and done. */
@@ -51,6 +60,8 @@ export interface PipelineStats {
   conversationSnapshots: number;
   /** One media's legs (`….conversations.calls`, `.callbacks`, `.chats`, `.emails`, `.messages`, `.videos`). */
   mediaSnapshots: number;
+  /** Detail-event records (`v2.detail.events.conversation.{id}.*`), through EventBridge. */
+  detailEvents: number;
   /** Notifications on topics the pipeline does not derive from (presence, detail events, ...), in total. */
   otherTopics: number;
   /** The same, by topic family (`v2.users.{id}.presence`, `v2.detail.events.conversation.{id}.acd.start`, ...). */
@@ -67,6 +78,8 @@ export interface PipelineStats {
 export class EventPipeline {
   readonly hub: EventHub;
   readonly processor: ConversationProcessor;
+  /** Holds and orders detail events per conversation, then hands them to the processor as legs. */
+  readonly detail: DetailEventAssembler<Notification>;
   private readonly deliverExternal: ((event: LifecycleEvent) => void) | undefined;
   private readonly recent: RecentIds;
   private readonly log: Logger;
@@ -76,6 +89,7 @@ export class EventPipeline {
     notifications: 0,
     conversationSnapshots: 0,
     mediaSnapshots: 0,
+    detailEvents: 0,
     otherTopics: 0,
     ignoredTopics: {},
     malformed: 0,
@@ -109,6 +123,15 @@ export class EventPipeline {
       onEvents: (events) => this.deliverAll(events),
       logger: this.log,
     });
+    this.detail = new DetailEventAssembler<Notification>({
+      ...options.detailEvents,
+      deliver: (legs, source, observedAt) =>
+        this.processor.ingestSnapshot(snapshotOfLegs(legs), source, observedAt),
+      // Derived from, and the events handed on: the source may let go of them.
+      onApplied: (notifications) => {
+        for (const n of notifications) n.acknowledge?.();
+      },
+    });
   }
 
   /** The seam every source feeds (Slack Bolt's `processEvent`): one notification in. */
@@ -117,8 +140,10 @@ export class EventPipeline {
     const use = this.topicUse(notification.topic);
     if (use.kind === 'aggregate') this.counters.conversationSnapshots++;
     else if (use.kind === 'media') this.counters.mediaSnapshots++;
+    else if (use.kind === 'detail') this.counters.detailEvents++;
     else {
       this.countIgnored(use);
+      notification.acknowledge?.();
       return;
     }
     const source: EventSource = notification.replayed
@@ -131,11 +156,20 @@ export class EventPipeline {
         };
     const observedAt = new Date(notification.receivedAt ?? this.now()).toISOString();
     try {
-      if (use.kind === 'media') {
+      if (use.kind === 'detail') {
+        const reading = readDetailEvent(notification.topicName, notification.eventBody);
+        if (reading.kind === 'record') {
+          // Acknowledged once the assembler has released it to the processor.
+          this.detail.add(reading.record, source, notification);
+          return;
+        }
+        this.countIgnored({ kind: 'other', family: use.family });
+      } else if (use.kind === 'media') {
         this.processor.ingestMediaTopic(notification.eventBody, use.media, source, observedAt);
       } else {
         this.processor.ingest(notification.eventBody, source, observedAt);
       }
+      notification.acknowledge?.();
     } catch (error) {
       this.countMalformed(error, notification.topic);
     }
@@ -182,6 +216,11 @@ export class EventPipeline {
     return this.processor.deriver.followedConversationIds(notSeenSince);
   }
 
+  /** What the detail-event assembler holds and did. */
+  detailStats(): DetailAssemblerStats {
+    return this.detail.stats();
+  }
+
   stats(): Required<PipelineStats> {
     return {
       ...this.counters,
@@ -197,6 +236,8 @@ export class EventPipeline {
 
   /** Stops lookups and ends async iterators. */
   close(): void {
+    // Records still held stay unacknowledged: their source delivers them again.
+    this.detail.stop();
     this.processor.close();
     this.hub.close();
   }
@@ -226,7 +267,7 @@ export class EventPipeline {
   }
 
   /** Counts a frame not derived from, by family; the first of each family is logged, with why when it is known. */
-  private countIgnored(use: Exclude<TopicUse, { kind: 'aggregate' | 'media' }>): void {
+  private countIgnored(use: Exclude<TopicUse, { kind: 'aggregate' | 'media' | 'detail' }>): void {
     this.counters.otherTopics++;
     const ignored = this.counters.ignoredTopics;
     const known = ignored[use.family] !== undefined;

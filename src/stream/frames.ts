@@ -22,6 +22,12 @@ export interface Notification {
   receivedAt?: number;
   /** Set when the notification comes from a recording rather than a live socket. */
   replayed?: { file: string; line: number };
+  /**
+   * Set by a source that acknowledges what it delivers (an SQS message is deleted once acknowledged): the pipeline
+   * calls it once the notification's events were derived and handed on (or it had none to give). A notification
+   * that could not be read is never acknowledged: its source's redelivery and dead-letter rules deal with it.
+   */
+  acknowledge?: () => void;
 }
 
 /** The system messages the platform sends unasked. */

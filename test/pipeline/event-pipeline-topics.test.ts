@@ -90,14 +90,14 @@ describe('EventPipeline: topic kinds', () => {
     const { p, delivered } = pipeline();
     p.receiveFrame(frame(`v2.users.${USER}.presence`, { id: 'x' }));
     p.receiveFrame(frame(`v2.users.${QUEUE}.presence`, { id: 'y' }));
-    p.receiveFrame(frame(`v2.detail.events.conversation.${CONV}.acd.start`, { conversationId: CONV }));
+    p.receiveFrame(frame(`v2.detail.events.conversation.${CONV}.flow.outcome`, { conversationId: CONV }));
     p.receiveFrame(frame(`v2.users.${USER}.conversations.screenshares`, { id: CONV, participants: [] }));
     assert.deepEqual(delivered, []);
     const stats = p.stats();
     assert.equal(stats.otherTopics, 4);
     assert.deepEqual(stats.ignoredTopics, {
       'v2.users.{id}.presence': 2,
-      'v2.detail.events.conversation.{id}.acd.start': 1,
+      'v2.detail.events.conversation.{id}.flow.outcome': 1,
       'v2.users.{id}.conversations.screenshares': 1,
     });
     // A copy: the caller cannot change the pipeline's counters.
