@@ -33,7 +33,7 @@ import { createNotificationsPort } from '../stream/platform-port.js';
 import type { NotificationsPort } from '../stream/port.js';
 import type { FrameRecorder } from '../stream/recording.js';
 import type { NotificationSource } from '../stream/source.js';
-import type { Gap } from '../stream/status.js';
+import type { Gap, StreamStatus } from '../stream/status.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 import { WebSocketSource } from '../stream/websocket-source.js';
 import type { EventHandler } from './event-hub.js';
@@ -118,6 +118,8 @@ export interface ConversationStreamOptions {
   onFenced?: () => void;
   /** Called with each event just before it goes to the sinks. */
   onDeliver?: (event: LifecycleEvent) => void;
+  /** Told of every status event of the live channel pool, from the moment the pool exists (before it connects). */
+  onStatus?: (status: StreamStatus) => void;
   /** Told of every gap recovery: recovered (`complete`), or left open to be tried again. */
   onBackfill?: (report: BackfillReport, complete: boolean) => void;
   /** How gaps are recovered (settle time, margins, horizon, batch size): see `Backfiller`. */
@@ -523,7 +525,7 @@ export class ConversationStream implements LiveStream {
   private liveSource(): WebSocketSource | undefined {
     const port = this.port;
     if (!port || (!this.options.selection && !this.options.topics)) return undefined;
-    return new WebSocketSource({
+    const source = new WebSocketSource({
       port,
       ...(this.options.selection ? { selection: this.options.selection } : {}),
       ...(this.options.topics ? { topics: this.options.topics } : {}),
@@ -567,5 +569,7 @@ export class ConversationStream implements LiveStream {
       },
       logger: this.log,
     });
+    if (this.options.onStatus) source.pool.status.on('*', this.options.onStatus);
+    return source;
   }
 }

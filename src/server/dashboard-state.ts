@@ -12,13 +12,7 @@ import type { DashboardBackend } from './http-server.js';
 import { InProgressBoard } from './in-progress.js';
 import { ServiceMetrics } from './metrics.js';
 import { RateSeries } from './rate-series.js';
-import {
-  assessReadiness,
-  DEFAULT_READINESS_BOUNDS,
-  type EngineHealth,
-  type ReadinessBounds,
-  type ReadinessReport,
-} from './readiness.js';
+import type { EngineHealth, ReadinessReport } from './readiness.js';
 import { type EventFilter, RecentEvents } from './recent-events.js';
 import { SseHub, sseMessage } from './sse.js';
 import {
@@ -67,14 +61,10 @@ export interface DashboardStateOptions {
   platform: () => PlatformClient | undefined;
   ledger?: () => LedgerReader | undefined;
   proactive?: () => ProactiveSummary | undefined;
-  /** Extra readiness conditions (e.g. shutting down). */
-  notReadyBecause?: () => string | undefined;
-  /** How long a sink's backlog and an unrecovered gap may wait before the service is not ready. */
-  readiness?: Partial<ReadinessBounds>;
-  /** The proactive engine's supervisor view; the service is not ready while the engine is not running. */
+  /** Whether the service is ready, and every reason it is not (see `readiness.ts`). */
+  readiness: () => ReadinessReport;
+  /** The proactive engine's supervisor view (health and metrics). */
   engine?: () => EngineHealth | undefined;
-  /** A replica's lease TTL (replicas only): a lease not confirmed for nearly this long makes it not ready. */
-  leaseTtlMs?: number;
   /** Events the stream's in-process async iterators dropped because their reader fell behind (since start). */
   iteratorDrops?: () => number;
   injectFault?: (command: unknown) => Promise<unknown>;
@@ -104,12 +94,10 @@ export class DashboardState implements DashboardBackend {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private readonly stopBudgetWaits: (() => void) | undefined;
-  private readonly bounds: ReadinessBounds;
 
   constructor(private readonly options: DashboardStateOptions) {
     this.recent = new RecentEvents(options.recentEvents);
     this.injectFault = options.injectFault;
-    this.bounds = { ...DEFAULT_READINESS_BOUNDS, ...options.readiness };
     this.metrics = new ServiceMetrics(
       {
         stream: () => options.stream()?.health(),
@@ -197,14 +185,7 @@ export class DashboardState implements DashboardBackend {
 
   /** Ready, or every reason not (see `readiness.ts`). */
   readiness(): ReadinessReport {
-    return assessReadiness({
-      stopping: this.options.notReadyBecause?.(),
-      health: this.options.stream()?.health(),
-      engine: this.options.engine?.(),
-      bounds: this.bounds,
-      leaseTtlMs: this.options.leaseTtlMs,
-      now: Date.now(),
-    });
+    return this.options.readiness();
   }
 
   metricsText(): Promise<{ body: string; contentType: string }> {

@@ -51,32 +51,6 @@ export interface EngineHealth {
   nextStartAt?: string;
 }
 
-/** What the readiness of one stream and its engine is judged from. */
-export interface ReadinessInput {
-  /** Set while shutting down (or any other reason the caller has). */
-  stopping: string | undefined;
-  health: StreamHealth | undefined;
-  engine: EngineHealth | undefined;
-  bounds: ReadinessBounds;
-  /** A replica's lease TTL: a lease not confirmed for nearly this long may no longer be acted on. */
-  leaseTtlMs: number | undefined;
-  now: number;
-}
-
-/** Judges one stream (its sinks, channels, gaps, leases) and its engine, composed; not ready before the pool exists. */
-export function assessReadiness(input: ReadinessInput): ReadinessReport {
-  const { health, bounds, now } = input;
-  if (input.stopping) return composeReadiness([], { stopping: input.stopping });
-  if (!health?.pool) {
-    return { ready: false, reason: 'starting: the channels are not set up yet', conditions: ['starting'] };
-  }
-  return composeReadiness([
-    sinkReadiness(health.sinks, bounds),
-    engineReadiness(input.engine, now),
-    streamReadiness(health, { bounds, leaseTtlMs: input.leaseTtlMs, now }),
-  ]);
-}
-
 /** A readiness answer, with the conditions that hold (empty when ready). */
 export interface ReadinessReport extends Readiness {
   conditions: ReadinessCondition[];

@@ -64,6 +64,39 @@ function demoRules(source: string, dir: string): string {
   return path;
 }
 
+/** Fault types the dashboard may inject in the demo. */
+export const DEMO_FAULTS = new Set([
+  'drop-sockets',
+  'stop-heartbeats',
+  'socket-closing',
+  'expire-channels',
+  'blackout',
+  'revoke-tokens',
+  'fail-requests',
+  'rate-limit',
+  'traffic',
+]);
+
+/** Passes a fault command from the dashboard to the emulator, refusing anything but the known fault types. */
+export function faultInjector(emulatorUrl: string): (command: unknown) => Promise<unknown> {
+  return async (command) => {
+    const type = (command as { type?: unknown } | undefined)?.type;
+    if (typeof type !== 'string' || !DEMO_FAULTS.has(type)) {
+      throw new Error(`unknown fault type; expected one of ${[...DEMO_FAULTS].join(', ')}`);
+    }
+    const response = await fetch(`${emulatorUrl}/__emulator/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(command),
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await response.json().catch(() => ({}))) as unknown;
+    if (!response.ok)
+      throw new Error(`the emulator refused the fault (${response.status}): ${JSON.stringify(body)}`);
+    return body;
+  };
+}
+
 /** Starts the emulator and the service against it. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const logger = options.logger ?? silentLogger();
@@ -117,7 +150,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const service = await startService({
       config,
       mode: 'demo',
-      emulatorUrl: emulator.url,
+      injectFault: faultInjector(emulator.url),
       logger,
       reporter: report,
       ...(withRules && options.proactive ? { proactive: options.proactive } : {}),

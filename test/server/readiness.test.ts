@@ -9,7 +9,13 @@ import type { CoordinatorHealth } from '../../src/cluster/coordinator.js';
 import { createConversationStream, type StreamHealth } from '../../src/pipeline/conversation-stream.js';
 import { DashboardState } from '../../src/server/dashboard-state.js';
 import { startHttpServer } from '../../src/server/http-server.js';
-import type { EngineHealth } from '../../src/server/readiness.js';
+import {
+  composeReadiness,
+  type EngineHealth,
+  engineReadiness,
+  sinkReadiness,
+  streamReadiness,
+} from '../../src/server/readiness.js';
 import { QueuedSink } from '../../src/sinks/queued-sink.js';
 import type { SinkHealth } from '../../src/sinks/types.js';
 import type { ChannelHealth } from '../../src/stream/channel-connection.js';
@@ -68,10 +74,22 @@ function streamHealth(change: Partial<StreamHealth> = {}): StreamHealth {
   };
 }
 
+const BOUNDS = { maxBacklogAgeMs: 5 * MINUTE, maxGapAgeMs: 15 * MINUTE };
+
+/** The dashboard of a service whose readiness is composed, as the service composes it, from its parts' own. */
 function dashboard(
   read: () => { health: StreamHealth; engine?: EngineHealth },
   options: { leaseTtlMs?: number } = {},
 ): DashboardState {
+  const readiness = () => {
+    const { health, engine } = read();
+    const now = Date.now();
+    return composeReadiness([
+      sinkReadiness(health.sinks, BOUNDS),
+      engineReadiness(engine, now),
+      streamReadiness(health, { bounds: BOUNDS, leaseTtlMs: options.leaseTtlMs, now }),
+    ]);
+  };
   const state = new DashboardState({
     mode: 'run',
     showCustomerData: false,
@@ -87,8 +105,7 @@ function dashboard(
     }),
     platform: () => undefined,
     engine: () => read().engine,
-    readiness: { maxBacklogAgeMs: 5 * MINUTE, maxGapAgeMs: 15 * MINUTE },
-    ...options,
+    readiness,
     metrics: { defaultMetrics: false },
   });
   states.push(state);

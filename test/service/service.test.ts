@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Emulator } from '../../src/emulator/index.js';
 import { AuthenticationError, ConfigError } from '../../src/errors.js';
-import { type Service, startService } from '../../src/service/service.js';
+import { composeService, type Service, startService } from '../../src/service/service.js';
+import { ReplaySource } from '../../src/stream/replay-source.js';
 import {
   capturingReporter,
   configFor,
@@ -17,6 +19,9 @@ import {
 } from './helpers.js';
 
 const RETRY = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 400 };
+const RECORDED_CALL = fileURLToPath(
+  new URL('../fixtures/snapshots/voice-inbound-basic.jsonl', import.meta.url),
+);
 
 interface EventsBody {
   lastSeq: number;
@@ -364,5 +369,121 @@ describe('service start-up and sinks', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     assert.equal(lines.length, delivered, 'every delivered event reached the file sink before exit');
     temp.remove();
+  });
+});
+
+describe('the service, composed', () => {
+  it('is built as components started in order: the HTTP server first, the stream last but the queue names', async () => {
+    const emulator = await fastEmulator({ conversationsPerMinute: 0 });
+    const temp = tempDir();
+    try {
+      const config = configFor(emulator, temp.dir, { proactive: { rulesPath: 'rules.yaml', dryRun: true } });
+      const names = (options: Parameters<typeof composeService>[0]) =>
+        composeService(options).runner.components.map((component) => component.name);
+      const proactive = () => ({
+        summary: () => ({ enabled: true, dryRun: true, rules: 0, stoppedRules: [] }),
+        run: async () => undefined,
+      });
+      assert.deepEqual(names({ config, proactive }), [
+        'http server',
+        'platform client',
+        'store',
+        'sinks',
+        'proactive engine',
+        'stream',
+        'queue names',
+      ]);
+      const replica = {
+        ...config,
+        bus: {
+          url: 'nats://127.0.0.1:4222',
+          stream: 'EVENTS',
+          subjectPrefix: 'events',
+          duplicateWindowMs: 600_000,
+          durable: 'proactive',
+          outboxCapacity: 1000,
+        },
+        cluster: { replicaId: 'r1', shards: 1, spareChannels: 1, leaseTtlMs: 5000, bucket: 'sb' },
+      };
+      const composed = composeService({ config: replica, proactive });
+      assert.equal(composed.topology.kind, 'replica');
+      assert.deepEqual(
+        composed.runner.components.map((component) => component.name),
+        [
+          'http server',
+          'platform client',
+          'store',
+          'bus',
+          'sinks',
+          'proactive engine',
+          'stream',
+          'queue names',
+        ],
+      );
+      assert.throws(
+        () =>
+          composeService({ config: replica, proactive, source: new ReplaySource({ file: RECORDED_CALL }) }),
+        (error: unknown) => error instanceof ConfigError && /replica reads its shards/.test(error.message),
+      );
+      assert.throws(
+        () => composeService({ config }),
+        (error: unknown) => error instanceof ConfigError && /no proactive engine/.test(error.message),
+      );
+    } finally {
+      await emulator.stop();
+      temp.remove();
+    }
+  });
+
+  it('becomes ready reading from a source other than the channel pool, and stops without channels', async () => {
+    const emulator = await fastEmulator({ conversationsPerMinute: 0 });
+    const temp = tempDir();
+    // The recorded call's customer and IVR legs: no agent, so no wrap-up code to look up as the stream stops.
+    const file = join(temp.dir, 'call.jsonl');
+    writeFileSync(
+      file,
+      readFileSync(RECORDED_CALL, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const frame = JSON.parse(line) as { eventBody: { participants: Array<{ purpose?: string }> } };
+          frame.eventBody.participants = frame.eventBody.participants.filter(
+            (p) => p.purpose === 'customer' || p.purpose === 'ivr',
+          );
+          return JSON.stringify(frame);
+        })
+        .join('\n'),
+    );
+    const reporter = capturingReporter();
+    const service = await startService({
+      config: configFor(emulator, temp.dir),
+      source: new ReplaySource({ file }),
+      reporter,
+      retry: RETRY,
+    });
+    let stopped = false;
+    try {
+      const ready = await fetch(`${service.url}/readyz`);
+      const body = (await ready.json()) as { ready: boolean; reason: string; channels?: unknown };
+      assert.equal(ready.status, 200, body.reason);
+      assert.equal(body.reason, 'ok');
+      assert.equal(body.channels, undefined, 'no channels to judge');
+      await waitFor(() => service.state.recent.lastSeq > 0, 5000, 'events derived from the recorded call');
+      assert.equal(emulator.status().channels, 0, 'no notification channel was created');
+      assert.ok(reporter.lines.includes('connecting: starting the notification source…'));
+      const report = await service.stop('test');
+      stopped = true;
+      assert.equal(report.clean, true, JSON.stringify(report.steps));
+      assert.equal(report.channels, 0);
+      assert.deepEqual(
+        report.steps.map((step) => step.step),
+        ['stream', 'store', 'platform client', 'http server'],
+        'no subscriptions to remove, no sink configured',
+      );
+    } finally {
+      if (!stopped) await service.stop('test failed');
+      await emulator.stop();
+      temp.remove();
+    }
   });
 });
