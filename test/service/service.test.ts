@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Emulator } from '../../src/emulator/index.js';
 import { AuthenticationError, ConfigError } from '../../src/errors.js';
 import { composeService, type Service, startService } from '../../src/service/service.js';
+import { openStore } from '../../src/store/index.js';
 import { ReplaySource } from '../../src/stream/replay-source.js';
 import {
   capturingReporter,
@@ -484,6 +485,35 @@ describe('the service, composed', () => {
       if (!stopped) await service.stop('test failed');
       await emulator.stop();
       temp.remove();
+    }
+  });
+
+  it('stops within its bound with a wrap-up lookup still open, its last checkpoint written', async () => {
+    const emulator = await fastEmulator({ conversationsPerMinute: 0 });
+    const temp = tempDir();
+    // The recorded call has an agent leg: its wrap-up code is looked for in analytics, which never has it here.
+    const service = await startService({
+      config: configFor(emulator, temp.dir),
+      source: new ReplaySource({ file: RECORDED_CALL }),
+      reporter: capturingReporter(),
+      retry: RETRY,
+    });
+    try {
+      await waitFor(
+        () => service.stream.health().lookups.queued > 0,
+        5000,
+        'a wrap-up lookup waiting for analytics',
+      );
+    } finally {
+      const report = await service.stop('test');
+      await emulator.stop();
+      const store = await openStore(join(temp.dir, 'switchboard.db'));
+      const checkpoint = await store.getCheckpoint<{ deriver: { conversations: unknown[] } }>('stream');
+      await store.close();
+      temp.remove();
+      assert.equal(report.clean, true, JSON.stringify(report.steps));
+      assert.ok(checkpoint, 'the last checkpoint was written');
+      assert.equal(checkpoint.value.deriver.conversations.length, 1, 'with the conversation still followed');
     }
   });
 });

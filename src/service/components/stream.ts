@@ -138,10 +138,11 @@ export class ProcessStreamComponent implements StreamComponent {
     const channelIds = (stream.health().pool?.channels ?? [])
       .map((channel) => channel.channelId)
       .filter((id): id is string => id !== undefined);
-    // It stops reading, waits briefly for wrap-up lookups, writes its checkpoint and flushes the sinks.
+    // It stops reading, waits briefly for wrap-up lookups, writes its checkpoint and flushes the sinks. The wait for
+    // lookups takes at most half of the step's share: the rest is for the checkpoint, which keeps what is still open.
     await context.step(
       'stream',
-      () => stream.stop({ drainMs: Math.min(5000, context.remainingMs() / 2) }),
+      () => stream.stop({ drainMs: Math.min(5000, context.remainingMs() / 4) }),
       0.5,
     );
     if (!stream.pool) return;
