@@ -80,11 +80,14 @@ export class ComponentRunner {
     for (const component of this.components) {
       const own = component.readiness?.(now);
       if (own) parts.push(own);
-      if (!waiting && this.states.get(component) !== 'started' && !own?.findings.length) {
+      // The first component not started yet says why it is not, or is named; the ones after it wait behind it.
+      if (!waiting && this.states.get(component) !== 'started') {
         waiting = true;
-        parts.push({
-          findings: [{ condition: 'starting', reason: `starting: ${component.name} not started yet` }],
-        });
+        if (!own?.findings.length) {
+          parts.push({
+            findings: [{ condition: 'starting', reason: `starting: ${component.name} not started yet` }],
+          });
+        }
       }
     }
     return composeReadiness(parts);

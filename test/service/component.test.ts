@@ -135,10 +135,12 @@ describe('the service as a list of components', () => {
     const journal: string[] = [];
     let sinkFailed = false;
     let source: { started: boolean } | undefined;
+    const sourceStarts = deferred();
     // A stream fed by a source other than a channel pool: it has no channels to judge, only whether it runs.
     const stream: ServiceComponent = {
       ...component('stream', journal),
       async start() {
+        await sourceStarts.promise;
         source = { started: true };
       },
       readiness: () =>
@@ -157,7 +159,13 @@ describe('the service as a list of components', () => {
     });
     const gate = deferred();
     const slow: ServiceComponent = { ...component('store', journal), start: () => gate.promise };
-    const list = runner([component('http server', journal), slow, sinks, stream]);
+    const list = runner([
+      component('http server', journal),
+      slow,
+      sinks,
+      stream,
+      component('queue names', journal),
+    ]);
 
     const starting = list.start();
     await waitFor(() => list.state(slow) === 'starting', 'the store to be starting');
@@ -167,6 +175,17 @@ describe('the service as a list of components', () => {
       conditions: ['starting'],
     });
     gate.resolve();
+    await waitFor(() => list.state(stream) === 'starting', 'the stream to be starting');
+    assert.deepEqual(
+      list.readiness(),
+      {
+        ready: false,
+        reason: 'starting: the notification source is not started yet',
+        conditions: ['starting'],
+      },
+      'the stream says why it is not ready; the queue names after it wait behind it',
+    );
+    sourceStarts.resolve();
     await starting;
     assert.deepEqual(list.readiness(), { ready: true, reason: 'ok', conditions: [] });
 
