@@ -10,6 +10,7 @@ import {
 } from '../../src/bus/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import { createNatsSink } from '../../src/sinks/index.js';
+import { waitForAsync } from '../helpers/wait-for.js';
 import { captureLogger } from '../sinks/helpers.js';
 import {
   conversationId,
@@ -20,7 +21,6 @@ import {
   testBus,
   uniqueName,
   uniquePrefix,
-  until,
 } from './helpers.js';
 
 /** Reads up to `count` events (handling each), for at most `timeoutMs`; stops reading after. */
@@ -125,10 +125,10 @@ describe('consumeEvents', () => {
     );
     assert.equal(a.stats().acked + b.stats().acked, events.length);
     assert.equal(a.stats().redelivered + b.stats().redelivered, 0);
-    await until(
+    await waitForAsync(
       async () => (await bus.manager.consumers.info(stream, durable)).num_ack_pending === 0,
-      5_000,
       'acks to reach the server',
+      5_000,
     );
   });
 

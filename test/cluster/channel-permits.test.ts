@@ -19,11 +19,6 @@ async function sparesInStore(kv: MemoryKv): Promise<Record<string, string>> {
   return out;
 }
 
-/** Waits for the store to reach a state (releases from a channel lease run in the background). */
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  await waitForAsync(check, what, { timeoutMs: 2000, intervalMs: 5 });
-}
-
 describe('SparePermits', () => {
   it('holds at most `count` permits across the replicas, and a released one is free for any replica', async () => {
     const kv = new MemoryKv({ ttlMs: 10_000 });
@@ -131,7 +126,11 @@ describe('ShardChannelAllowance', () => {
     // Releasing the extra channel gives its permit back; the base stays claimed.
     extra.release();
     assert.equal(allowance.inUse, 1);
-    await eventually('the permit to return', async () => Object.keys(await sparesInStore(kv)).length === 0);
+    await waitForAsync(
+      async () => Object.keys(await sparesInStore(kv)).length === 0,
+      'the permit to return',
+      2_000,
+    );
     assert.equal(permits.heldCount, 0);
     assert.equal(allowance.tryAcquire(), undefined, 'the base is still in use');
     base.release();
@@ -150,9 +149,10 @@ describe('ShardChannelAllowance', () => {
 
     oldChannel.release(); // the rotation completed: the old channel goes
     assert.equal(allowance.inUse, 1, 'the new channel is still counted');
-    await eventually(
-      'the spare permit to return',
+    await waitForAsync(
       async () => Object.keys(await sparesInStore(kv)).length === 0,
+      'the spare permit to return',
+      2_000,
     );
     assert.equal(permits.heldCount, 0, 'its permit went back to the replica set');
     assert.equal(allowance.tryAcquire(), undefined, 'the new channel now holds the base claim');
@@ -166,7 +166,11 @@ describe('ShardChannelAllowance', () => {
     newChannel.release();
     third.release();
     assert.equal(allowance.inUse, 0);
-    await eventually('every permit back', async () => Object.keys(await sparesInStore(kv)).length === 0);
+    await waitForAsync(
+      async () => Object.keys(await sparesInStore(kv)).length === 0,
+      'every permit back',
+      2_000,
+    );
   });
 
   it('gives up after the timeout when every spare permit is held elsewhere', async () => {

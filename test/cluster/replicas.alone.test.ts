@@ -26,13 +26,6 @@ const LEASE_TTL_MS = 3000;
 const HEARTBEAT_MS = 400;
 const CLIENT = 'switchboard-demo';
 
-/** Waits for `check`, returning how long it took. */
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  await waitForAsync(check, what, { timeoutMs, intervalMs: 200 });
-  return Date.now() - started;
-}
-
 describe('a replica set', { timeout: 240_000 }, () => {
   const run = randomBytes(3).toString('hex');
   const stream = `SBREPLICAS_${run}`;
@@ -107,13 +100,13 @@ describe('a replica set', { timeout: 240_000 }, () => {
     for (const id of ['r1', 'r2', 'r3']) await set.start(id);
     // Replicas started together settle on the rendezvous placement (moves, one at a time) before traffic starts.
     const placement = placeShards(shardIds(SHARDS), ['r1', 'r2', 'r3']);
-    await waitUntil(
-      'every shard owned once, where the placement puts it',
+    await waitForAsync(
       async () => {
         const owners = await set.owners(['r1', 'r2', 'r3']);
         return [...placement].every(([shard, owner]) => owners.get(shard)?.join() === owner);
       },
-      90_000,
+      'every shard owned once, where the placement puts it',
+      { timeoutMs: 90_000, intervalMs: 200 },
     );
     const spread = await set.owners(['r1', 'r2', 'r3']);
     const owningReplicas = new Set([...spread.values()].flat());
@@ -131,11 +124,12 @@ describe('a replica set', { timeout: 240_000 }, () => {
     set.replicas.get(victim)!.child.kill('SIGKILL');
     mark('kill');
     const alive = ['r1', 'r2', 'r3'].filter((id) => id !== victim);
-    const recoveryMs = await waitUntil(
-      "the killed replica's shards to be owned again",
-      () => allOwnedOnce(alive),
-      30_000,
-    );
+    const killedAt = Date.now();
+    await waitForAsync(() => allOwnedOnce(alive), "the killed replica's shards to be owned again", {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    const recoveryMs = Date.now() - killedAt;
     assert.ok(victimShards.length > 0, 'the killed replica owned shards');
     assert.ok(
       recoveryMs <= LEASE_TTL_MS * 2 + 10_000,
@@ -156,21 +150,24 @@ describe('a replica set', { timeout: 240_000 }, () => {
     pausedProcess.child.kill('SIGSTOP');
     mark('stop');
     const other = alive[1]!;
-    await waitUntil(
-      `${other} to own every shard while ${paused} is stopped`,
+    await waitForAsync(
       () => allOwnedOnce([other]),
-      30_000,
+      `${other} to own every shard while ${paused} is stopped`,
+      { timeoutMs: 30_000, intervalMs: 200 },
     );
     // Every shard owned elsewhere: the paused replica's leases lapsed while it was stopped.
     pausedProcess.child.kill('SIGCONT');
     mark('cont');
     const resumedAt = Date.now();
-    await waitUntil(
-      `${paused} to stand down after resuming`,
+    await waitForAsync(
       async () => ((await pausedProcess.health())?.stream?.cluster?.counters.standDowns ?? 0) > 0,
-      40_000,
+      `${paused} to stand down after resuming`,
+      { timeoutMs: 40_000, intervalMs: 200 },
     );
-    await waitUntil('both live replicas to share the shards again', () => allOwnedOnce(alive), 60_000);
+    await waitForAsync(() => allOwnedOnce(alive), 'both live replicas to share the shards again', {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     await sleep(2000);
 
     // Restart NATS: the replicas reconnect, leases are re-established and events flow again.
@@ -178,19 +175,24 @@ describe('a replica set', { timeout: 240_000 }, () => {
     mark('nats-down');
     await sleep(1500);
     await nats.restart();
-    await waitUntil('every shard owned once after the NATS restart', () => allOwnedOnce(alive), 60_000);
+    await waitForAsync(() => allOwnedOnce(alive), 'every shard owned once after the NATS restart', {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     await sleep(3000);
 
     // Let the traffic stop and every conversation end, then wait for the set to be at rest before stopping it.
     emulator.world!.setTraffic(0);
     mark('quiet');
-    await waitUntil(
-      'every conversation to end',
-      async () => emulator.world!.activeConversations === 0,
-      90_000,
-    );
+    await waitForAsync(async () => emulator.world!.activeConversations === 0, 'every conversation to end', {
+      timeoutMs: 90_000,
+      intervalMs: 200,
+    });
     const previous = { total: -1 };
-    await waitUntil('the replicas to be at rest', () => set.atRest(alive, SHARDS, previous), 60_000);
+    await waitForAsync(() => set.atRest(alive, SHARDS, previous), 'the replicas to be at rest', {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     mark('rest');
     await set.stopAll();
 

@@ -23,10 +23,6 @@ const skip =
 const number = async (page: Page, selector: string): Promise<number> =>
   Number(((await page.textContent(selector)) ?? '').replace(/[^\d]/g, '') || Number.NaN);
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  await waitForAsync(check, what, { timeoutMs, intervalMs: 100 });
-}
-
 describe('dashboard in a browser', { skip }, () => {
   it('shows live counts, filters events, and shows a dropped socket recover', async () => {
     assert.ok(available, `CI=true and Chromium is missing at ${CHROMIUM}: the CI script must install it`);
@@ -72,37 +68,51 @@ describe('dashboard in a browser', { skip }, () => {
       await page.waitForSelector('#live.on', { timeout: 5000 });
       assert.equal(await page.textContent('#ready'), 'Ready');
       assert.equal(await page.isVisible('#mode'), true, 'the demo badge shows');
-      await until('events are counted', 10_000, async () => (await number(page, '#k-events')) > 0);
+      await waitForAsync(async () => (await number(page, '#k-events')) > 0, 'events are counted', {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
       const before = await number(page, '#k-events');
-      await until('the event count rises', 10_000, async () => (await number(page, '#k-events')) > before);
-      await until(
-        'the event list fills',
-        5000,
+      await waitForAsync(async () => (await number(page, '#k-events')) > before, 'the event count rises', {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      });
+      await waitForAsync(
         async () => (await page.locator('#event-table tbody tr[data-type]').count()) >= 5,
+        'the event list fills',
+        { timeoutMs: 5000, intervalMs: 100 },
       );
-      await until(
-        'conversations show in progress by queue',
-        10_000,
+      await waitForAsync(
         async () => (await page.locator('#inprogress tbody tr[data-queue]').count()) > 0,
+        'conversations show in progress by queue',
+        { timeoutMs: 10_000, intervalMs: 100 },
       );
       assert.equal(await page.locator('#chart svg polyline[data-series]').count(), 4, 'four series charted');
 
       // Filters: by type, then by media, then back to everything.
       await page.selectOption('#f-type', 'conversation.started');
-      await until('only started events are listed', 5000, async () => {
-        const types = await page.$$eval('#event-table tbody tr[data-type]', (rows) =>
-          rows.map((row) => row.getAttribute('data-type')),
-        );
-        return types.length > 0 && types.every((type) => type === 'conversation.started');
-      });
+      await waitForAsync(
+        async () => {
+          const types = await page.$$eval('#event-table tbody tr[data-type]', (rows) =>
+            rows.map((row) => row.getAttribute('data-type')),
+          );
+          return types.length > 0 && types.every((type) => type === 'conversation.started');
+        },
+        'only started events are listed',
+        { timeoutMs: 5000, intervalMs: 100 },
+      );
       await page.selectOption('#f-type', '');
       await page.selectOption('#f-media', 'voice');
-      await until('only voice events are listed', 5000, async () => {
-        const media = await page.$$eval('#event-table tbody tr[data-media]', (rows) =>
-          rows.map((row) => row.getAttribute('data-media')),
-        );
-        return media.length > 0 && media.every((m) => m === 'voice');
-      });
+      await waitForAsync(
+        async () => {
+          const media = await page.$$eval('#event-table tbody tr[data-media]', (rows) =>
+            rows.map((row) => row.getAttribute('data-media')),
+          );
+          return media.length > 0 && media.every((m) => m === 'voice');
+        },
+        'only voice events are listed',
+        { timeoutMs: 5000, intervalMs: 100 },
+      );
       await page.selectOption('#f-media', '');
 
       // A fault from the dashboard: the sockets drop, the channel reconnects and is connected again.
@@ -110,19 +120,23 @@ describe('dashboard in a browser', { skip }, () => {
       const reconnectsBefore = Number(await row.getAttribute('data-reconnects'));
       await page.click('button[data-fault*="drop-sockets"]');
       await page.waitForSelector('#fault-result:has-text("done")', { timeout: 5000 });
-      await until('the channel has reconnected', 15_000, async () => {
-        const reconnects = Number(await row.getAttribute('data-reconnects'));
-        const state = await row.getAttribute('data-state');
-        return reconnects > reconnectsBefore && state === 'connected';
-      });
+      await waitForAsync(
+        async () => {
+          const reconnects = Number(await row.getAttribute('data-reconnects'));
+          const state = await row.getAttribute('data-state');
+          return reconnects > reconnectsBefore && state === 'connected';
+        },
+        'the channel has reconnected',
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
       await page.waitForSelector('#activity li:has-text("disconnected")', { timeout: 5000 });
       await page.waitForSelector('#ready.pill-ok', { timeout: 10_000 });
 
       // The ledger panel shows the decisions of the example rules' first sweep.
-      await until(
-        'the ledger lists decisions',
-        10_000,
+      await waitForAsync(
         async () => (await page.locator('#ledger tbody tr[data-outcome]').count()) > 0,
+        'the ledger lists decisions',
+        { timeoutMs: 10_000, intervalMs: 100 },
       );
 
       mkdirSync('test-results', { recursive: true });

@@ -191,10 +191,6 @@ async function startStream(options: Partial<ConversationStreamOptions> = {}): Pr
 
 const ids = (events: LifecycleEvent[]) => new Set(events.map((e) => e.id));
 
-async function until(what: string, check: () => boolean, timeoutMs = 3000): Promise<void> {
-  await waitFor(check, what, { timeoutMs, intervalMs: 5 });
-}
-
 describe('ConversationStream: hold and activate', { timeout: 10_000 }, () => {
   it('keeps frames while held; activate restores the checkpoint and derives only what it does not cover', async () => {
     // Everything the conversation yields, seen by one stream from the start.
@@ -398,7 +394,7 @@ describe('ConversationStream: checkpoints after delivery', { timeout: 10_000 }, 
     const before = Date.now();
     const checkpoint = run.stream.checkpoint();
     const afterCall = Date.now();
-    await until('the flush', () => sink.flushes.length === 1);
+    await waitFor(() => sink.flushes.length === 1, 'the flush', 3_000);
     const { options, answer } = sink.flushes[0]!;
     assert.ok(
       options?.acceptedUpTo !== undefined &&

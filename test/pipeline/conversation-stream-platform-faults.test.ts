@@ -7,14 +7,8 @@ import type { LifecycleEvent } from '../../src/events.js';
 import { createConversationStream } from '../../src/pipeline/conversation-stream.js';
 import { createPlatformClient } from '../../src/platform/index.js';
 import { openSqliteStore } from '../../src/store/index.js';
-import {
-  assertCovered,
-  FAST_TIMING,
-  settleAndCompare,
-  sleep,
-  startScenario,
-  waitFor,
-} from './stream-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { assertCovered, FAST_TIMING, settleAndCompare, sleep, startScenario } from './stream-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-stream-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,7 +49,7 @@ describe('ConversationStream rides out platform faults', () => {
       });
       scenario.emulator.faults.dropSockets();
       await sleep(1000);
-      await waitFor(() => scenario.stream.health().pool?.connected === true, 20_000, 'the pool to reconnect');
+      await waitFor(() => scenario.stream.health().pool?.connected === true, 'the pool to reconnect', 20_000);
       await sleep(1000);
       const coverage = await settleAndCompare(scenario);
       assertCovered(coverage);

@@ -14,14 +14,9 @@ import {
 } from '../../src/pipeline/conversation-stream.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/index.js';
 import type { WebSocketSource } from '../../src/stream/websocket-source.js';
-import { waitFor as sharedWaitFor, waitForAsync } from '../helpers/wait-for.js';
+import { waitFor, waitForAsync } from '../helpers/wait-for.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until the condition holds; fails the test after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  await sharedWaitFor(condition, what, { timeoutMs, intervalMs: 100 });
-}
 
 export interface Scenario {
   emulator: Emulator;
@@ -110,7 +105,7 @@ export async function settleAndCompare(
   const world = scenario.emulator.world!;
   world.setTraffic(0);
   // Conversations run on for seconds after the last one starts; the truth is only final once they have all ended.
-  await waitFor(() => world.activeConversations === 0, finishMs, 'every conversation to end');
+  await waitFor(() => world.activeConversations === 0, 'every conversation to end', finishMs);
   await recovered(scenario.stream);
   await waitForAsync(
     async () => {

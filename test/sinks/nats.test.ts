@@ -14,8 +14,8 @@ import {
   testBus,
   uniqueName,
   uniquePrefix,
-  until,
 } from '../bus/helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { captureLogger } from './helpers.js';
 
 const FAST_RETRY = { initialDelayMs: 50, maxDelayMs: 500 };
@@ -213,7 +213,7 @@ describe('NATS sink before NATS is reachable', () => {
     try {
       const event = eventOf(conversationId(), 'started');
       sink.write(event);
-      await until(() => sink.health().retries >= 2, 10_000, 'retries while NATS is down');
+      await waitFor(() => sink.health().retries >= 2, 'retries while NATS is down', 10_000);
       assert.equal(sink.health().lastError?.code, 'nats_unavailable');
       await nats.restart();
       assert.equal(await sink.flush({ timeoutMs: 20_000 }), true);
