@@ -161,27 +161,23 @@ export async function startOwnNats(
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
+  await waitForAsync(() => listening(port), `nats-server to listen on ${port}`, {
+    timeoutMs,
+    intervalMs: 25,
+  });
+}
+
+/** Whether something accepts connections on the port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
     });
-    if (open) return;
-    if (Date.now() > deadline)
-      throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms`);
-    await sleep(25);
-  }
+    socket.once('error', () => resolve(false));
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it holds, failing after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  await waitForAsync(check, what, { timeoutMs, intervalMs: 20 });
 }

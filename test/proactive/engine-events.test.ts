@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EventHub } from '../../src/pipeline/event-hub.js';
 import { type Decision, ProactiveEngine, type RuleInput } from '../../src/proactive/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 import {
   eventsOf,
   type Harness,
@@ -211,12 +212,12 @@ describe('proactive engine on live lifecycle events', () => {
       wrapupCode: code.id,
     });
     for (const event of await eventsOf(h.emulator, conversationId)) hub.emit(event);
-    const deadline = Date.now() + 5000;
-    while (!seen.some((d) => d.ruleId === 'live') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      await waitFor(() => seen.some((d) => d.ruleId === 'live'), "the live rule's decision", 5_000);
+    } finally {
+      stop.abort();
+      await running;
     }
-    stop.abort();
-    await running;
 
     assert.deepEqual(
       seen.filter((d) => d.ruleId === 'live').map((d) => d.status),

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitForAsync } from '../helpers/wait-for.js';
 import { type Harness, outbound, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -57,12 +58,19 @@ describe('a killed engine', () => {
 
     const first = proactive(rules, db);
     const firstExit = exited(first);
-    const deadline = Date.now() + 15_000;
-    while ((await outbound(h.emulator)).length < 3 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      await waitForAsync(
+        async () => (await outbound(h.emulator)).length >= 3,
+        'three sends before the kill',
+        {
+          timeoutMs: 15_000,
+          intervalMs: 20,
+        },
+      );
+    } finally {
+      first.kill('SIGKILL');
+      await firstExit;
     }
-    first.kill('SIGKILL');
-    await firstExit;
     const beforeRestart = (await outbound(h.emulator)).length;
     assert.ok(beforeRestart >= 3, 'killed after some sends');
 

@@ -12,6 +12,7 @@ import type { LifecycleEvent } from '../../src/events.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/index.js';
 import { defineRules, type RuleInput, type RuleSet, type RulesFileInput } from '../../src/proactive/index.js';
 import { type LedgerStore, ledgerOf, openSqliteStore, type SqliteStore } from '../../src/store/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 export interface Harness {
   emulator: Emulator;
@@ -166,15 +167,15 @@ export async function eventsOf(
   until: LifecycleEvent['type'][] = ['conversation.ended', 'conversation.wrapup'],
   timeoutMs = 8000,
 ): Promise<LifecycleEvent[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const facts = emulator.world!.groundTruth().filter((f) => f.conversationId === conversationId);
-    if (until.every((type) => facts.some((f) => f.type === type))) {
-      return facts.map(factToEvent).filter((e): e is LifecycleEvent => e !== undefined);
-    }
-    if (Date.now() > deadline) throw new Error(`no ${until} for ${conversationId} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const facts = await waitFor(
+    () => {
+      const facts = emulator.world!.groundTruth().filter((f) => f.conversationId === conversationId);
+      return until.every((type) => facts.some((f) => f.type === type)) ? facts : undefined;
+    },
+    `${until.join(' and ')} of ${conversationId}`,
+    timeoutMs,
+  );
+  return facts.map(factToEvent).filter((e): e is LifecycleEvent => e !== undefined);
 }
 
 /** Posts fault commands to the emulator. */
