@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startDemo } from '../../src/service/demo.js';
 import { createProactiveRuntime } from '../../src/service/proactive.js';
-import { capturingReporter, waitFor } from './helpers.js';
+import { waitForAsync } from '../helpers/wait-for.js';
+import { capturingReporter } from './helpers.js';
 
 interface LedgerBody {
   enabled: boolean;
@@ -28,14 +29,14 @@ describe('switchboard demo', () => {
 
       // The example rules' first sweep contacts a returning customer: sent on the emulator, recorded in the ledger.
       let sent: LedgerBody['entries'] = [];
-      await waitFor(
+      await waitForAsync(
         async () => {
           const body = (await (await fetch(`${demo.url}/api/ledger?status=sent`)).json()) as LedgerBody;
           sent = body.entries;
           return sent.length > 0;
         },
-        15_000,
         'a proactive message sent and recorded',
+        { timeoutMs: 15_000, intervalMs: 50 },
       );
       const entry = sent[0]!;
       assert.equal(entry.outcome, 'sent');
@@ -60,13 +61,13 @@ describe('switchboard demo', () => {
       const dropped = await post('{"type":"drop-sockets"}');
       assert.equal(dropped.status, 200);
       assert.deepEqual(await dropped.json(), { type: 'drop-sockets', affected: 1 });
-      await waitFor(
+      await waitForAsync(
         () => {
           const channel = demo.service.stream.health().pool!.channels[0]!;
           return channel.reconnects > before && channel.state === 'connected';
         },
-        10_000,
         'the channel to reconnect',
+        { timeoutMs: 10_000, intervalMs: 50 },
       );
     } finally {
       await demo.stop();

@@ -13,18 +13,8 @@ import {
 } from '../../src/emulator/index.js';
 import type { ServiceConfig } from '../../src/service/config.js';
 import type { Reporter } from '../../src/service/reporter.js';
-import { waitForAsync } from '../helpers/wait-for.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `condition` holds; throws after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  await waitForAsync(condition, what, { timeoutMs, intervalMs: 50 });
-}
 
 /** Heartbeats every 400 ms: the watchdog notices silence within about a second. */
 export const HEARTBEAT_MS = 400;

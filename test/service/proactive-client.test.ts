@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { OutboundRecord } from '../../src/emulator/world/index.js';
 import { createProactiveRuntime } from '../../src/service/proactive.js';
 import { startService } from '../../src/service/service.js';
-import { capturingReporter, configFor, fastEmulator, tempDir, waitFor } from './helpers.js';
+import { waitForAsync } from '../helpers/wait-for.js';
+import { capturingReporter, configFor, fastEmulator, tempDir } from './helpers.js';
 
 const RULES = fileURLToPath(new URL('../fixtures/replica-rules.yaml', import.meta.url));
 
@@ -36,7 +37,7 @@ describe('service with a second OAuth client for proactive work', () => {
     try {
       assert.ok(reporter.lines.some((line) => /own OAuth client campaigns/.test(line)));
       let sends: OutboundRecord[] = [];
-      await waitFor(
+      await waitForAsync(
         async () => {
           const body = (await (await fetch(`${emulator.url}/__emulator/outbound`)).json()) as {
             sends: OutboundRecord[];
@@ -44,8 +45,8 @@ describe('service with a second OAuth client for proactive work', () => {
           sends = body.sends;
           return sends.length > 0;
         },
-        30_000,
         'a proactive send',
+        { timeoutMs: 30_000, intervalMs: 50 },
       );
       assert.ok(
         sends.every((s) => s.clientId === 'campaigns'),
