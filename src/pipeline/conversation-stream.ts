@@ -13,6 +13,7 @@
 import type { CoordinatorHealth } from '../cluster/coordinator.js';
 import {
   type DeriverCheckpoint,
+  type DetailAssemblerCheckpoint,
   type LifecycleDeriverOptions,
   refuseUnusableTopics,
 } from '../conversations/index.js';
@@ -32,7 +33,7 @@ import type { ChannelPoolOptions, PoolHealth } from '../stream/channel-pool.js';
 import { createNotificationsPort } from '../stream/platform-port.js';
 import type { NotificationsPort } from '../stream/port.js';
 import type { FrameRecorder } from '../stream/recording.js';
-import type { NotificationSource } from '../stream/source.js';
+import type { NotificationSource, SourceStats } from '../stream/source.js';
 import type { Gap, StreamStatus } from '../stream/status.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 import { WebSocketSource } from '../stream/websocket-source.js';
@@ -50,6 +51,8 @@ export interface StreamCheckpoint {
   /** Epoch ms of the last frame of any kind (heartbeats included): coverage is known up to here. */
   coveredUntil: number | undefined;
   recovery: BackfillState;
+  /** What detail events (EventBridge) said of the conversations not settled yet; absent when none came. */
+  detail?: DetailAssemblerCheckpoint;
 }
 
 /** A checkpoint as any version wrote it. */
@@ -87,6 +90,8 @@ export interface ConversationStreamOptions {
   /** Backfill after gaps (default on when live). */
   backfill?: boolean;
   deriver?: LifecycleDeriverOptions;
+  /** How detail events (EventBridge) are held and settled: hold window, settle interval, retention, timers. */
+  detailEvents?: EventPipelineOptions['detailEvents'];
   /** How wrap-up codes are looked for in analytics (first look, batch size, horizon): see `ConversationProcessor`. */
   lookups?: EventPipelineOptions['lookups'];
   timing?: ChannelPoolOptions['timing'];
@@ -163,6 +168,8 @@ export interface StreamHealth {
   checkpoint: { key: string; lastWrittenAt: string | undefined };
   /** One replica of a set: shard ownership, leases and hand-overs (see `src/cluster`). */
   cluster?: CoordinatorHealth;
+  /** The source's own account, when it gives one (the EventBridge queue: receives, deletes, redeliveries, lag). */
+  source?: SourceStats;
 }
 
 /** What the service, dashboard and shutdown need of a stream: one process's, or one replica's of a set. */
@@ -199,6 +206,9 @@ export class ConversationStream implements LiveStream {
   private paused: { since: number; skipped: number; abort: AbortController } | undefined;
   private pauses = 0;
   private skippedNotifications = 0;
+  /** When the last checkpoint written was taken: what was acknowledged before it is safe. */
+  private checkpointTakenAt: number | undefined;
+  private safeWaiters: Array<{ at: number; resolve: (safe: boolean) => void }> = [];
 
   constructor(private readonly options: ConversationStreamOptions) {
     this.log = (options.logger ?? silentLogger()).child({ component: 'stream' });
@@ -218,6 +228,7 @@ export class ConversationStream implements LiveStream {
         if (options.sinks && !options.sinks.publish(event)) this.pauseIntake();
       },
       ...(options.deriver ? { deriver: options.deriver } : {}),
+      ...(options.detailEvents ? { detailEvents: options.detailEvents } : {}),
       logger: this.log,
     });
   }
@@ -284,6 +295,7 @@ export class ConversationStream implements LiveStream {
       if (this.held) this.held.push(() => this.pipeline.receive(notification));
       else this.pipeline.receive(notification);
     });
+    this.sourceInUse?.useSafetyCheck?.((at) => this.whenSafe(at));
     await this.sourceInUse?.start();
     // Covered from here on (every channel subscribed): earlier moments are the previous owner's to cover.
     if (this.held) this.heldSince = Date.now();
@@ -373,6 +385,8 @@ export class ConversationStream implements LiveStream {
    */
   async stop(options: { drainMs?: number; checkpoint?: boolean } = {}): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    // What a source still waits to let go of is not let go of now: it is delivered again after the restart.
+    for (const waiter of this.safeWaiters.splice(0)) waiter.resolve(false);
     this.paused?.abort.abort();
     // Coverage as it stood before the channels close: the last checkpoint says the topics were covered until here
     // (a quiet shard receives no notification, so this is often the only proof of coverage it has). Not while the
@@ -428,6 +442,8 @@ export class ConversationStream implements LiveStream {
       coveredUntil: this.coveredUntil,
       recovery: at.recovery ?? this.recoveryState(),
     };
+    const detail = this.pipeline.detail.exportState();
+    if (detail.conversations.length > 0) value.detail = detail;
     if (this.options.sinks) {
       // Every event derived from the state just taken must be safe before the state is written: durable in every
       // outbox (memory outboxes: delivered), or for a replica delivered everywhere.
@@ -461,6 +477,31 @@ export class ConversationStream implements LiveStream {
       return;
     }
     this.lastCheckpointAt = new Date().toISOString();
+    this.checkpointTakenAt = takenAt;
+    this.safeWaiters = this.safeWaiters.filter((waiter) => {
+      if (waiter.at > takenAt) return true;
+      waiter.resolve(true);
+      return false;
+    });
+  }
+
+  /**
+   * Whether what the pipeline acknowledged at `at` is safe for its source to let go of (an SQS delete): with a store,
+   * once a checkpoint taken after it was written (a checkpoint waits for the sinks, and holds what detail events said
+   * of conversations still going); without, once the sinks hold its events.
+   */
+  private whenSafe(at: number): Promise<boolean> {
+    if (this.options.store) {
+      if (this.checkpointTakenAt !== undefined && this.checkpointTakenAt >= at) return Promise.resolve(true);
+      return new Promise((resolve) => this.safeWaiters.push({ at, resolve }));
+    }
+    const sinks = this.options.sinks;
+    if (!sinks) return Promise.resolve(true);
+    return sinks.flush({
+      timeoutMs: this.options.checkpointEveryMs ?? 5000,
+      acceptedUpTo: at,
+      until: this.options.checkpointAfterDelivery ? 'delivered' : 'durable',
+    });
   }
 
   health(): StreamHealth {
@@ -483,6 +524,7 @@ export class ConversationStream implements LiveStream {
       },
       lookups: this.pipeline.processor.stats(),
       checkpoint: { key: this.key, lastWrittenAt: this.lastCheckpointAt },
+      ...(this.source?.stats ? { source: this.source.stats() } : {}),
     };
   }
 
@@ -503,6 +545,7 @@ export class ConversationStream implements LiveStream {
     }
     this.pipeline.processor.deriver.importState(checkpoint.deriver);
     this.pipeline.processor.resumePendingLookups();
+    if (checkpoint.detail) this.pipeline.detail.importState(checkpoint.detail);
     this.resumeFrom = checkpoint.coveredUntil;
     this.coveredUntil = checkpoint.coveredUntil;
     this.restoredRecovery = checkpoint.recovery;

@@ -172,6 +172,7 @@ export class EventPipeline {
       notification.acknowledge?.();
     } catch (error) {
       this.countMalformed(error, notification.topic);
+      notification.refuse?.();
     }
   };
 

@@ -28,6 +28,8 @@ export interface Notification {
    * that could not be read is never acknowledged: its source's redelivery and dead-letter rules deal with it.
    */
   acknowledge?: () => void;
+  /** Set with `acknowledge`: the pipeline calls it when it cannot read the notification (it will never acknowledge it). */
+  refuse?: () => void;
 }
 
 /** The system messages the platform sends unasked. */

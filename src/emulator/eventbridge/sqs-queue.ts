@@ -310,9 +310,12 @@ export class SqsQueue {
 
   private take(max: number, visibilitySeconds: number, now: number): ReceivedMessage[] {
     const out: ReceivedMessage[] = [];
-    for (const message of this.messages.values()) {
+    // The ones that became visible first go first: a delayed message really arrives late, after later ones.
+    const visible: SqsMessage[] = [];
+    for (const message of this.messages.values()) if (message.visibleAt <= now) visible.push(message);
+    visible.sort((a, b) => a.visibleAt - b.visibleAt);
+    for (const message of visible) {
       if (out.length >= max) break;
-      if (message.visibleAt > now) continue;
       if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
         this.forget(message);
         this.redrive.deadLetter.send(message.body);
