@@ -2,14 +2,17 @@
  * One decision, start to end: history → identity → consent → channel → quiet hours → claim → send → record.
  * The claim (an INSERT under the idempotency key, or a conditional UPDATE of an entry picked up again) is
  * committed before the platform is called, so a key is sent at most once across crashes and restarts; whatever
- * the platform answers is recorded on that entry.
+ * the platform answers is recorded on that entry. Every decision is reported as it is made.
+ *
+ * The decider alone knows which entries this process is sending right now ({@link Decider.isSending}): the
+ * in-doubt settler asks before it reconciles one, so a send under way is never taken for a lost one.
  */
-import type { Logger } from '../logging.js';
 import type { LedgerEntry, LedgerPatch, LedgerStore } from '../store/index.js';
 import type { ChannelPlan, ChannelPlanner, PlanInput } from './channel-planner.js';
 import { consentProblem } from './consent.js';
 import { type Candidate, customerKey, type Decision, idempotencyKey } from './decision.js';
 import { type DecisionDetails, DecisionRecorder } from './decision-recorder.js';
+import type { DecisionReporter } from './decision-reporter.js';
 import type { AgentlessDelivery, SendOutcome } from './delivery.js';
 import { formatDuration } from './duration.js';
 import type { HistoryService } from './history.js';
@@ -20,6 +23,7 @@ import { describeForbidden, isForbidden } from './platform-port.js';
 import { formatMinute, quietUntil } from './quiet-hours.js';
 import { redactAddress } from './redact.js';
 import { REPLY_CONVERSATION_CLOSED, type WebMessagingReplier } from './reply.js';
+import type { RuleStops } from './rule-stops.js';
 import type { ProactiveSettings } from './rules/types.js';
 import type { SendPacer } from './send-pacer.js';
 import { templateValues } from './template-values.js';
@@ -37,15 +41,14 @@ export interface DeciderDeps {
   delivery: AgentlessDelivery;
   replier: WebMessagingReplier;
   codes: WrapupCodeDirectory;
-  tracker: LiveSessionTracker;
+  /** The customers' active web messaging conversations (fed by lifecycle events; only read here). */
+  tracker: Pick<LiveSessionTracker, 'activeWebMessaging'>;
   pacer: SendPacer;
   now: () => number;
-  logger: Logger;
   dryRun: boolean;
-  /** Rules stopped for a missing permission: rule id → why. */
-  halted: Map<string, string>;
-  /** Entries whose send is under way in this process (never reconciled meanwhile). */
-  inFlight: Set<number>;
+  /** Skips the rules stopped for a missing permission; stops a rule when a permission turns out missing. */
+  stops: Pick<RuleStops, 'reasonOf' | 'stop'>;
+  reporter: DecisionReporter;
 }
 
 /** Everything a decision carries besides its status. */
@@ -59,20 +62,36 @@ export function retryDelayMs(failures: number): number {
 /** Makes and records decisions. */
 export class Decider {
   private readonly recorder: DecisionRecorder;
+  /** Entries claimed by this process whose send is under way. */
+  private readonly sending = new Set<number>();
 
   constructor(private readonly deps: DeciderDeps) {
     this.recorder = new DecisionRecorder({ ledger: deps.ledger, now: deps.now, dryRun: deps.dryRun });
   }
 
-  /** Decides for a candidate; `existing` is the ledger entry when one is picked up again (deferred, in doubt). */
+  /**
+   * Decides for a candidate, records the decision and reports it; `existing` is the ledger entry when one is
+   * picked up again (deferred, in doubt).
+   */
   async decide(candidate: Candidate, existing?: LedgerEntry): Promise<Decision> {
+    const decision = await this.make(candidate, existing);
+    this.deps.reporter.report(decision);
+    return decision;
+  }
+
+  /** Whether this process is sending the entry's message right now (claimed, no answer yet). */
+  isSending(entryId: number): boolean {
+    return this.sending.has(entryId);
+  }
+
+  private async make(candidate: Candidate, existing?: LedgerEntry): Promise<Decision> {
     const { deps } = this;
     const { rule } = candidate;
     if (!existing) {
       const prior = await deps.ledger.getByKey(idempotencyKey(candidate));
       if (prior) return this.recorder.decision(candidate, 'duplicate', this.recorder.fromEntry(prior));
     }
-    const halted = deps.halted.get(rule.id);
+    const halted = deps.stops.reasonOf(rule.id);
     if (halted)
       return this.recorder.decision(candidate, 'skipped', { reasonCode: 'rule_stopped', reason: halted });
     if (!rule.enabled)
@@ -293,7 +312,7 @@ export class Decider {
         break;
     }
     let entry = claim.entry;
-    deps.inFlight.add(entry.id);
+    this.sending.add(entry.id);
     let outcome: SendOutcome;
     let sent = details;
     let refusedFirst: string | undefined;
@@ -310,7 +329,7 @@ export class Decider {
         refusedFirst = `webmessaging-reply was refused first: ${next.refusal}`;
       }
     } finally {
-      deps.inFlight.delete(claim.entry.id);
+      this.sending.delete(claim.entry.id);
     }
     return this.recordOutcome(candidate, entry, outcome, sent, refusedFirst);
   }
@@ -396,7 +415,7 @@ export class Decider {
   }
 
   /** Writes a send's outcome to its entry. */
-  async recordOutcome(
+  private async recordOutcome(
     candidate: Candidate,
     entry: LedgerEntry,
     outcome: SendOutcome,
@@ -422,7 +441,7 @@ export class Decider {
         if (outcome.messageId) patch.messageId = outcome.messageId;
         break;
       case 'forbidden':
-        this.halt(candidate.rule.id, outcome.reason);
+        deps.stops.stop(candidate.rule.id, outcome.reason);
         patch = { status: 'failed', reasonCode: 'missing_permission', reason: outcome.reason, updatedAt: at };
         if (outcome.platformCode) patch.platformCode = outcome.platformCode;
         if (outcome.correlationId) patch.correlationId = outcome.correlationId;
@@ -459,14 +478,6 @@ export class Decider {
     });
   }
 
-  /** A permission is missing: the rule stops until the engine restarts. */
-  halt(ruleId: string, reason: string): void {
-    if (this.deps.halted.has(ruleId)) return;
-    const message = `rule stopped: ${reason}`;
-    this.deps.halted.set(ruleId, message);
-    this.deps.logger.error({ ruleId }, message);
-  }
-
   private async lookupFailed(
     candidate: Candidate,
     existing: LedgerEntry | undefined,
@@ -474,7 +485,7 @@ export class Decider {
   ): Promise<Decision> {
     if (isForbidden(error)) {
       const { reason } = describeForbidden(error);
-      this.halt(candidate.rule.id, reason);
+      this.deps.stops.stop(candidate.rule.id, reason);
       return this.recorder.write(candidate, existing, 'failed', { reasonCode: 'missing_permission', reason });
     }
     const failures = Number(existing?.context?.lookupFailures ?? 0) + 1;

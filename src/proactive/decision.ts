@@ -1,5 +1,5 @@
 /** What the engine decided for one rule, customer and trigger: the unit the ledger stores and the plan prints. */
-import type { LedgerStatus } from '../store/index.js';
+import type { LedgerEntry, LedgerStatus } from '../store/index.js';
 import type { ProactiveRule } from './rules/types.js';
 
 /** One candidate: a rule that fired for a customer. */
@@ -23,6 +23,22 @@ export function customerKey(candidate: Pick<Candidate, 'contactId' | 'conversati
 /** The idempotency key: one decision per rule, customer and trigger, ever. */
 export function idempotencyKey(candidate: Candidate): string {
   return `${candidate.rule.id}|${customerKey(candidate)}|${candidate.triggerId}`;
+}
+
+/**
+ * The candidate a ledger entry was decided for (a deferred decision taken up again, an in-doubt send decided
+ * again): its rule and trigger, or undefined when the rule is no longer among `rules`.
+ */
+export function candidateOfEntry(rules: readonly ProactiveRule[], entry: LedgerEntry): Candidate | undefined {
+  const rule = rules.find((r) => r.id === entry.ruleId);
+  if (!rule) return undefined;
+  const candidate: Candidate = { rule, triggerKind: entry.triggerKind, triggerId: entry.triggerId };
+  if (!entry.customerId.startsWith('anonymous:')) candidate.contactId = entry.customerId;
+  const conversationId = entry.context?.conversationId;
+  if (typeof conversationId === 'string') candidate.conversationId = conversationId;
+  const eventType = entry.context?.eventType;
+  if (typeof eventType === 'string') candidate.eventType = eventType;
+  return candidate;
 }
 
 /** One decision. Addresses are redacted; `text` is only filled in a dry run. */

@@ -2,6 +2,11 @@
  * The proactive engagement engine: lifecycle events and scheduled sweeps in, one decision per rule, customer and
  * trigger out — recorded in the ledger and, when everything allows it, sent exactly once. Deferred decisions wait
  * in the ledger (not in memory) and are picked up when due; in-doubt sends are reconciled before any retry.
+ *
+ * The engine reads its feeds (events, sweeps, the due-time pass) and hands each candidate to the decider; it
+ * builds the parts and gives each what it needs, and none of them calls back into it. State has one owner each:
+ * the rule stops which rules are stopped, the decider which sends are under way, the tracker the live sessions,
+ * the history service its cache, the ledger everything decided.
  */
 
 import { mapLimit, Semaphore } from '../concurrency.js';
@@ -10,7 +15,8 @@ import { type Logger, silentLogger } from '../logging.js';
 import type { LedgerEntry, LedgerStore } from '../store/index.js';
 import { ChannelPlanner } from './channel-planner.js';
 import { Decider } from './decider.js';
-import type { Candidate, Decision } from './decision.js';
+import { type Candidate, candidateOfEntry, type Decision } from './decision.js';
+import { DecisionReporter } from './decision-reporter.js';
 import { AgentlessDelivery } from './delivery.js';
 import { HistoryService } from './history.js';
 import { IdentityResolver } from './identity.js';
@@ -20,6 +26,7 @@ import type { PlatformRequester } from './platform-port.js';
 import { describeForbidden, isForbidden, withPurpose } from './platform-port.js';
 import { Reconciler } from './reconcile.js';
 import { type UserContextCredential, WebMessagingReplier } from './reply.js';
+import { RuleStops } from './rule-stops.js';
 import type { ProactiveRule, RuleSet, ScheduleTrigger } from './rules/types.js';
 import { SendPacer } from './send-pacer.js';
 import { SenderDirectory } from './senders.js';
@@ -92,13 +99,10 @@ export class ProactiveEngine {
   private readonly dryRun: boolean;
   /** Set by `run`: once aborted, work not yet begun is left for the next run. */
   private stopSignal: AbortSignal | undefined;
-  private readonly onDecision: ((decision: Decision) => void) | undefined;
   private readonly history: HistoryService;
-  private readonly reconciler: Reconciler;
+  private readonly stops: RuleStops;
   private readonly decider: Decider;
   private readonly inDoubt: InDoubtSettler;
-  private readonly halted = new Map<string, string>();
-  private readonly inFlight = new Set<number>();
   private readonly work: Semaphore;
   private started: Promise<Decision[]> | undefined;
 
@@ -110,7 +114,6 @@ export class ProactiveEngine {
     this.now = () => clock.now();
     this.logger = options.logger ?? silentLogger();
     this.dryRun = options.dryRun ?? false;
-    this.onDecision = options.onDecision;
     this.tracker = options.tracker ?? new LiveSessionTracker();
     const { settings } = options.rules;
     this.work = new Semaphore(settings.concurrency);
@@ -133,15 +136,8 @@ export class ProactiveEngine {
         'the reply credential acts as another user than settings.webmessagingReply.userId; the credential wins',
       );
     }
-    this.reconciler = new Reconciler({
-      client: this.client,
-      replier,
-      ledger: this.ledger,
-      chunkMs,
-      pageSize: settings.history.pageSize,
-      skewMs: settings.reconcile.skewMs,
-      now: this.now,
-    });
+    this.stops = new RuleStops(this.logger);
+    const reporter = new DecisionReporter(this.logger, options.onDecision);
     this.decider = new Decider({
       settings,
       ledger: this.ledger,
@@ -160,31 +156,37 @@ export class ProactiveEngine {
       tracker: this.tracker,
       pacer: new SendPacer(settings.sendsPerMinute),
       now: this.now,
-      logger: this.logger,
       dryRun: this.dryRun,
-      halted: this.halted,
-      inFlight: this.inFlight,
+      stops: this.stops,
+      reporter,
     });
     this.inDoubt = new InDoubtSettler({
       ledger: this.ledger,
-      reconciler: this.reconciler,
+      reconciler: new Reconciler({
+        client: this.client,
+        replier,
+        ledger: this.ledger,
+        chunkMs,
+        pageSize: settings.history.pageSize,
+        skewMs: settings.reconcile.skewMs,
+        now: this.now,
+      }),
       settings: settings.reconcile,
+      rules: this.rules.rules,
+      decider: this.decider,
+      stops: this.stops,
+      reporter,
       now: this.now,
       dryRun: this.dryRun,
       logger: this.logger,
-      inFlight: this.inFlight,
       sendingStaleMs: options.sendingStaleMs ?? 0,
-      halt: (ruleId, reason) => this.decider.halt(ruleId, reason),
-      candidateOf: (entry) => this.candidateOf(entry),
-      redecide: (candidate, entry) => this.decide(candidate, entry),
-      report: (decision) => this.report(decision),
     });
     for (const warning of options.rules.warnings) this.logger.warn(warning);
   }
 
   /** Rules stopped for a missing permission, with why. */
   get stoppedRules(): ReadonlyMap<string, string> {
-    return this.halted;
+    return this.stops.all;
   }
 
   /** Settles what an earlier run left in doubt (once); safe to call repeatedly. */
@@ -213,7 +215,7 @@ export class ProactiveEngine {
         'could not find the customer of an event; its rules are not evaluated',
       );
       if (isForbidden(error))
-        for (const rule of rules) this.decider.halt(rule.id, describeForbidden(error).reason);
+        for (const rule of rules) this.stops.stop(rule.id, describeForbidden(error).reason);
       return [];
     }
     if (customer.kind === 'none') return [];
@@ -227,7 +229,7 @@ export class ProactiveEngine {
         eventType: event.type,
       };
       if (customer.kind === 'contact') candidate.contactId = customer.contactId;
-      decisions.push(await this.decide(candidate));
+      decisions.push(await this.decider.decide(candidate));
     }
     return decisions;
   }
@@ -248,11 +250,11 @@ export class ProactiveEngine {
   async processDue(): Promise<Decision[]> {
     // A shared ledger: `sending` entries of a replica that died meanwhile are reconciled once stale.
     const stale = await this.inDoubt.settleStale(
-      (entry) => this.halted.has(entry.ruleId) || this.stopSignal?.aborted === true,
+      (entry) => this.stops.isStopped(entry.ruleId) || this.stopSignal?.aborted === true,
     );
     // Entries of a stopped rule wait in the ledger until the permission is granted and the engine restarts.
     const due = (await this.ledger.listDue(iso(this.now()), ['deferred', 'unknown'])).filter(
-      (entry) => !this.halted.has(entry.ruleId),
+      (entry) => !this.stops.isStopped(entry.ruleId),
     );
     return mapLimit(due, this.rules.settings.concurrency, (entry) => {
       if (this.stopSignal?.aborted) return Promise.resolve(undefined);
@@ -361,30 +363,8 @@ export class ProactiveEngine {
     }
   }
 
-  private async decide(candidate: Candidate, existing?: LedgerEntry): Promise<Decision> {
-    const decision = await this.decider.decide(candidate, existing);
-    this.report(decision);
-    return decision;
-  }
-
-  private report(decision: Decision): void {
-    this.logger.info(
-      {
-        ruleId: decision.ruleId,
-        customerId: decision.customerId,
-        status: decision.status,
-        reasonCode: decision.reasonCode,
-        channel: decision.channel,
-        entryId: decision.entryId,
-        dryRun: decision.dryRun || undefined,
-      },
-      'proactive decision',
-    );
-    this.onDecision?.(decision);
-  }
-
   private async sweepRule(rule: ProactiveRule, trigger: ScheduleTrigger): Promise<Decision[]> {
-    if (this.halted.has(rule.id)) return [];
+    if (this.stops.isStopped(rule.id)) return [];
     const now = this.now();
     const window = sweepWindow(trigger, now);
     const { settings } = this.rules;
@@ -396,7 +376,7 @@ export class ProactiveEngine {
         historyMs: rule.history.withinDays * DAY_MS,
       });
     } catch (error) {
-      if (isForbidden(error)) this.decider.halt(rule.id, describeForbidden(error).reason);
+      if (isForbidden(error)) this.stops.stop(rule.id, describeForbidden(error).reason);
       else
         this.logger.error(
           { ruleId: rule.id, err: (error as Error).message },
@@ -424,27 +404,15 @@ export class ProactiveEngine {
     ];
     // Once stopping, candidates not yet begun are left alone: nothing was claimed for them, the next sweep finds them.
     return mapLimit(candidates, settings.concurrency, (candidate) =>
-      this.stopSignal?.aborted ? Promise.resolve(undefined) : this.decide(candidate),
+      this.stopSignal?.aborted ? Promise.resolve(undefined) : this.decider.decide(candidate),
     ).then((all) => all.filter((d): d is Decision => d !== undefined));
   }
 
   /** A deferred entry: its rule and trigger, decided again. */
   private async resume(entry: LedgerEntry): Promise<Decision | undefined> {
-    const candidate = this.candidateOf(entry);
+    const candidate = candidateOfEntry(this.rules.rules, entry);
     if (!candidate) return this.orphan(entry);
-    return this.decide(candidate, entry);
-  }
-
-  private candidateOf(entry: LedgerEntry): Candidate | undefined {
-    const rule = this.rules.rules.find((r) => r.id === entry.ruleId);
-    if (!rule) return undefined;
-    const candidate: Candidate = { rule, triggerKind: entry.triggerKind, triggerId: entry.triggerId };
-    if (!entry.customerId.startsWith('anonymous:')) candidate.contactId = entry.customerId;
-    const conversationId = entry.context?.conversationId;
-    if (typeof conversationId === 'string') candidate.conversationId = conversationId;
-    const eventType = entry.context?.eventType;
-    if (typeof eventType === 'string') candidate.eventType = eventType;
-    return candidate;
+    return this.decider.decide(candidate, entry);
   }
 
   /** An entry whose rule is no longer in the rules file: it is closed, never sent. */

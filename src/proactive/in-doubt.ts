@@ -7,40 +7,52 @@
  * With a store shared by several replicas, a `sending` entry may be another replica's send in progress: it is
  * settled only once its claim is older than `sendingStaleMs` (its claimer presumed gone), and the shared store hands
  * each such entry to one settler at a time.
+ *
+ * The settler owns no state of its own: it asks the decider whether an entry's send is under way here, hands an
+ * entry known not to have been sent back to the decider, stops a rule through the rule stops and reports what it
+ * settled itself.
  */
 import type { Logger } from '../logging.js';
 import type { LedgerEntry, LedgerStore } from '../store/index.js';
-import type { Candidate, Decision } from './decision.js';
+import { type Candidate, candidateOfEntry, type Decision } from './decision.js';
+import type { DecisionReporter } from './decision-reporter.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
 import type { Reconciler } from './reconcile.js';
 import { maskAddresses } from './redact.js';
-import type { ProactiveSettings } from './rules/types.js';
+import type { RuleStopper } from './rule-stops.js';
+import type { ProactiveRule, ProactiveSettings } from './rules/types.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** Stale entries taken per pass: few enough to settle well within the store's pick lease. */
 const STALE_BATCH = 50;
 
+/** What the settler needs of the decider: whether a send is under way here, and deciding an entry again. */
+export interface Redecider {
+  /** Whether this process is sending the entry right now: such an entry is never settled meanwhile. */
+  isSending(entryId: number): boolean;
+  /** Decides (and sends) an entry again once it is known not to have been sent; reports the decision. */
+  decide(candidate: Candidate, entry: LedgerEntry): Promise<Decision>;
+}
+
 export interface InDoubtDeps {
   ledger: LedgerStore;
-  reconciler: Reconciler;
+  reconciler: Pick<Reconciler, 'find'>;
   settings: ProactiveSettings['reconcile'];
+  /** The rules an entry is decided again under; an entry whose rule is gone is closed, never sent. */
+  rules: readonly ProactiveRule[];
+  decider: Redecider;
+  /** Stops the rule when analytics refuses the lookup (there is no way to know then). */
+  stops: RuleStopper;
+  reporter: Pick<DecisionReporter, 'report'>;
   now: () => number;
   dryRun: boolean;
   logger: Logger;
-  /** Entries whose send is under way in this process: never settled meanwhile. */
-  inFlight: ReadonlySet<number>;
   /**
    * With a store shared by several replicas: how old a `sending` claim must be before it is settled here (its
    * claimer may still be sending until then). 0 (default): every `sending` entry found at start is from a dead
    * run, right for a store only this process uses.
    */
   sendingStaleMs?: number;
-  halt(ruleId: string, reason: string): void;
-  /** The rule and trigger of an entry; undefined when its rule is gone. */
-  candidateOf(entry: LedgerEntry): Candidate | undefined;
-  /** Decides (and sends) an entry again once it is known not to have been sent. */
-  redecide(candidate: Candidate, entry: LedgerEntry): Promise<Decision>;
-  report(decision: Decision): void;
 }
 
 /** Settles in-doubt ledger entries against analytics. */
@@ -93,18 +105,18 @@ export class InDoubtSettler {
   /** Settles one in-doubt entry. */
   async settle(entry: LedgerEntry): Promise<Decision | undefined> {
     const { deps } = this;
-    if (deps.inFlight.has(entry.id)) return undefined;
+    if (deps.decider.isSending(entry.id)) return undefined;
     const now = deps.now();
     const at = iso(now);
     const { graceMs, maxAttempts } = deps.settings;
-    const candidate = deps.candidateOf(entry);
+    const candidate = candidateOfEntry(deps.rules, entry);
     let finding: Awaited<ReturnType<Reconciler['find']>>;
     try {
       finding = await deps.reconciler.find(entry);
     } catch (error) {
       const message = maskAddresses((error as Error).message, [entry.toAddress]);
       // Without analytics there is no way to know: the rule stops rather than guess (or ask every minute).
-      if (isForbidden(error)) deps.halt(entry.ruleId, describeForbidden(error).reason);
+      if (isForbidden(error)) deps.stops.stop(entry.ruleId, describeForbidden(error).reason);
       deps.logger.warn({ entryId: entry.id, err: message }, 'reconciliation failed; will retry');
       if (!deps.dryRun) {
         await deps.ledger.update(
@@ -146,7 +158,7 @@ export class InDoubtSettler {
         const value = updated[field];
         if (value !== undefined) decision[field] = value;
       }
-      deps.report(decision);
+      deps.reporter.report(decision);
       return decision;
     };
     if (finding.found) {
@@ -184,6 +196,6 @@ export class InDoubtSettler {
       });
     }
     // Verified as not sent: decide again (policy, channel, quiet hours) and send as a further attempt.
-    return deps.redecide(candidate, entry);
+    return deps.decider.decide(candidate, entry);
   }
 }

@@ -80,15 +80,18 @@ function settler(ledger: LedgerStore, clock: { now: number }, sendingStaleMs: nu
     ledger,
     reconciler,
     settings: { graceMs: 0, skewMs: 0, maxAttempts: 3 },
+    // No rules: every entry's rule is gone, so nothing is decided again here.
+    rules: [],
+    decider: {
+      isSending: () => false,
+      decide: () => Promise.reject(new Error('nothing is decided again here')),
+    },
+    stops: { stop: () => undefined },
+    reporter: { report: () => undefined },
     now: () => clock.now,
     dryRun: false,
     logger: silentLogger(),
-    inFlight: new Set(),
     sendingStaleMs,
-    halt: () => undefined,
-    candidateOf: () => undefined,
-    redecide: () => Promise.reject(new Error('nothing is decided again here')),
-    report: () => undefined,
   });
   return { settle, asked };
 }
