@@ -8,26 +8,26 @@
  * in-doubt settler asks before it reconciles one, so a send under way is never taken for a lost one.
  */
 import type { LedgerEntry, LedgerPatch, LedgerStore } from '../store/index.js';
-import type { ChannelPlan, ChannelPlanner, PlanInput } from './channel-planner.js';
-import { consentProblem } from './consent.js';
-import { type Candidate, customerKey, type Decision, idempotencyKey } from './decision.js';
-import { type DecisionDetails, DecisionRecorder } from './decision-recorder.js';
-import type { DecisionReporter } from './decision-reporter.js';
-import type { AgentlessDelivery, SendOutcome } from './delivery.js';
-import { formatDuration } from './duration.js';
-import type { HistoryService } from './history.js';
-import { checkHistory } from './history-condition.js';
-import type { IdentityResolver } from './identity.js';
-import type { LiveSessionTracker } from './live-sessions.js';
+import type { HistoryService } from './customer/history.js';
+import { checkHistory } from './customer/history-condition.js';
+import type { IdentityResolver } from './customer/identity.js';
+import type { LiveSessionTracker } from './customer/live-sessions.js';
+import { templateValues } from './customer/template-values.js';
+import type { WrapupCodeDirectory } from './customer/wrapup-codes.js';
+import type { AgentlessDelivery, SendOutcome } from './delivery/agentless.js';
+import type { ChannelPlan, ChannelPlanner, PlanInput } from './delivery/channel-planner.js';
+import { REPLY_CONVERSATION_CLOSED, type WebMessagingReplier } from './delivery/reply.js';
+import { type Candidate, customerKey, type Decision, idempotencyKey } from './ledger/decision.js';
+import { type DecisionDetails, DecisionRecorder } from './ledger/recorder.js';
+import type { DecisionReporter } from './ledger/reporter.js';
 import { describeForbidden, isForbidden } from './platform-port.js';
-import { formatMinute, quietUntil } from './quiet-hours.js';
+import { consentProblem } from './policy/consent.js';
+import { formatMinute, quietUntil } from './policy/quiet-hours.js';
+import type { RuleStops } from './policy/rule-stops.js';
+import type { SendPacer } from './policy/send-pacer.js';
 import { redactAddress } from './redact.js';
-import { REPLY_CONVERSATION_CLOSED, type WebMessagingReplier } from './reply.js';
-import type { RuleStops } from './rule-stops.js';
+import { formatDuration } from './rules/duration.js';
 import type { ProactiveSettings } from './rules/types.js';
-import type { SendPacer } from './send-pacer.js';
-import { templateValues } from './template-values.js';
-import type { WrapupCodeDirectory } from './wrapup-codes.js';
 
 const DAY_MS = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();

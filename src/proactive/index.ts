@@ -1,7 +1,17 @@
 /** Public API of the proactive engagement engine. */
-export { type AgentlessRequest, agentlessProblem, SMS_TEXT_LIMIT, TEXT_LIMIT } from './channel-rules.js';
-export { type Candidate, customerKey, type Decision, idempotencyKey } from './decision.js';
-export { AgentlessDelivery, type SendOutcome } from './delivery.js';
+
+export { HistoryService, visitFromAnalytics, type WebMessagingVisit } from './customer/history.js';
+export { type CustomerProfile, IdentityResolver, profileFromContact } from './customer/identity.js';
+export { LiveSessionTracker } from './customer/live-sessions.js';
+export { localMinuteOfDay } from './customer/local-time.js';
+export { AgentlessDelivery, type SendOutcome } from './delivery/agentless.js';
+export {
+  type AgentlessRequest,
+  agentlessProblem,
+  SMS_TEXT_LIMIT,
+  TEXT_LIMIT,
+} from './delivery/channel-rules.js';
+export { type UserContextCredential, WebMessagingReplier } from './delivery/reply.js';
 export {
   ProactiveEngine,
   type ProactiveEngineOptions,
@@ -9,14 +19,11 @@ export {
   type RunSummary,
   summarise,
 } from './engine.js';
-export { describeEntry, formatDecision, formatEntry } from './format.js';
-export { HistoryService, visitFromAnalytics, type WebMessagingVisit } from './history.js';
-export { type CustomerProfile, IdentityResolver, profileFromContact } from './identity.js';
-export { LiveSessionTracker } from './live-sessions.js';
+export { type Candidate, customerKey, type Decision, idempotencyKey } from './ledger/decision.js';
+export { describeEntry, formatDecision, formatEntry } from './ledger/format.js';
 export type { PlatformRequester } from './platform-port.js';
-export { inQuietHours, localMinuteOfDay, quietUntil } from './quiet-hours.js';
+export { inQuietHours, quietUntil } from './policy/quiet-hours.js';
 export { redactAddress } from './redact.js';
-export { type UserContextCredential, WebMessagingReplier } from './reply.js';
 export { type RuleIssue, RulesValidationError } from './rules/errors.js';
 export { loadRulesFile, parseRules } from './rules/load.js';
 export {
@@ -39,4 +46,4 @@ export type {
   ScheduleTrigger,
 } from './rules/types.js';
 export { DEFAULT_POLICY, defineRules, validateRules } from './rules/validate.js';
-export { eventMatches } from './triggers.js';
+export { eventMatches } from './triggers/event-triggers.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LIFECYCLE_EVENT_TYPES } from '../../events.js';
-import { parseDuration, parseTimeOfDay } from '../duration.js';
+import { parseDuration, parseTimeOfDay } from './duration.js';
 
 /** Channels a rule may list, in the order it prefers them. */
 export const RULE_CHANNELS = ['open', 'whatsapp', 'sms', 'webmessaging-reply', 'webmessaging'] as const;

@@ -4,7 +4,7 @@
  * each names the rule and field it is in.
  */
 import type { z } from 'zod';
-import { parseDuration, parseTimeOfDay } from '../duration.js';
+import { parseDuration, parseTimeOfDay } from './duration.js';
 import { type RuleIssue, RulesValidationError } from './errors.js';
 import {
   KNOWN_FIELDS,
