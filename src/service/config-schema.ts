@@ -35,6 +35,18 @@ const streamSchema = z.strictObject({
   /** How often queues and users are listed again (default 10m; 0 never). */
   rediscoverEvery: duration.optional(),
   timing: timingSchema.optional(),
+  /**
+   * Where notifications come from: `websocket` (default, the topics above), or `{eventbridge: {queueUrl, region?,
+   * endpoint?}}`, the SQS queue Genesys Cloud's EventBridge integration fills (AWS credentials from the SDK's chain).
+   */
+  source: z
+    .union([
+      z.literal('websocket'),
+      z.strictObject({
+        eventbridge: z.strictObject({ queueUrl: text, region: text.optional(), endpoint: text.optional() }),
+      }),
+    ])
+    .optional(),
 });
 
 const storeSchema = z.union(

@@ -32,6 +32,8 @@ export interface ServiceConfig {
   };
   stream: {
     selection: TopicSelection;
+    /** Notifications from the EventBridge integration's SQS queue instead of the WebSocket (`source:`). */
+    eventBridge?: { queueUrl: string; region?: string; endpoint?: string };
     backfill: boolean;
     rediscoverEveryMs?: number;
     timing: Partial<ConnectionTiming>;
@@ -266,8 +268,10 @@ function resolveStream(data: ServiceFile): ServiceConfig['stream'] {
   if (t?.watchdogMultiple !== undefined) timing.watchdogMultiple = t.watchdogMultiple;
   if (t?.connectTimeout !== undefined) timing.connectTimeoutMs = t.connectTimeout;
   if (t?.rotateBefore !== undefined) timing.rotateBeforeMs = t.rotateBefore;
+  const eventBridge = typeof stream.source === 'object' ? stream.source.eventbridge : undefined;
   return {
     selection,
+    ...(eventBridge ? { eventBridge } : {}),
     backfill: stream.backfill ?? true,
     ...(stream.rediscoverEvery === undefined ? {} : { rediscoverEveryMs: stream.rediscoverEvery }),
     timing,
