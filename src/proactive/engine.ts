@@ -5,8 +5,8 @@
  *
  * The engine reads its feeds (events, sweeps, the due-time pass) and hands each candidate to the decider; it
  * builds the parts and gives each what it needs, and none of them calls back into it. State has one owner each:
- * the rule stops which rules are stopped, the decider which sends are under way, the tracker the live sessions,
- * the history service its cache, the ledger everything decided.
+ * the rule stops which rules are stopped, the claimed sender which sends are under way, the tracker the live
+ * sessions, the history service its cache, the ledger everything decided.
  */
 
 import { mapLimit, Semaphore } from '../concurrency.js';
@@ -22,9 +22,11 @@ import { AgentlessDelivery } from './delivery/agentless.js';
 import { ChannelPlanner } from './delivery/channel-planner.js';
 import { type UserContextCredential, WebMessagingReplier } from './delivery/reply.js';
 import { SenderDirectory } from './delivery/senders.js';
+import { ClaimedSender } from './ledger/claimed-sender.js';
 import { type Candidate, candidateOfEntry, type Decision } from './ledger/decision.js';
 import { InDoubtSettler } from './ledger/in-doubt.js';
 import { Reconciler } from './ledger/reconcile.js';
+import { DecisionRecorder } from './ledger/recorder.js';
 import { DecisionReporter } from './ledger/reporter.js';
 import type { PlatformRequester } from './platform-port.js';
 import { describeForbidden, isForbidden, withPurpose } from './platform-port.js';
@@ -138,6 +140,25 @@ export class ProactiveEngine {
     }
     this.stops = new RuleStops(this.logger);
     const reporter = new DecisionReporter(this.logger, options.onDecision);
+    const recorder = new DecisionRecorder({
+      ledger: this.ledger,
+      now: this.now,
+      dryRun: this.dryRun,
+      stops: this.stops,
+      maxAttempts: settings.reconcile.maxAttempts,
+    });
+    const planner = new ChannelPlanner({ senders, replier, history: this.history });
+    const sender = new ClaimedSender({
+      ledger: this.ledger,
+      recorder,
+      planner,
+      delivery: new AgentlessDelivery(this.client),
+      replier,
+      pacer: new SendPacer(settings.sendsPerMinute),
+      stops: this.stops,
+      settings: settings.reconcile,
+      now: this.now,
+    });
     this.decider = new Decider({
       settings,
       ledger: this.ledger,
@@ -149,12 +170,11 @@ export class ProactiveEngine {
         cacheMs: settings.history.cacheMs,
         now: this.now,
       }),
-      planner: new ChannelPlanner({ senders, replier, history: this.history }),
-      delivery: new AgentlessDelivery(this.client),
-      replier,
+      planner,
       codes: new WrapupCodeDirectory(this.client),
       tracker: this.tracker,
-      pacer: new SendPacer(settings.sendsPerMinute),
+      recorder,
+      sender,
       now: this.now,
       dryRun: this.dryRun,
       stops: this.stops,
@@ -174,6 +194,7 @@ export class ProactiveEngine {
       settings: settings.reconcile,
       rules: this.rules.rules,
       decider: this.decider,
+      sends: sender,
       stops: this.stops,
       reporter,
       now: this.now,

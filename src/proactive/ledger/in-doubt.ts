@@ -8,9 +8,9 @@
  * settled only once its claim is older than `sendingStaleMs` (its claimer presumed gone), and the shared store hands
  * each such entry to one settler at a time.
  *
- * The settler owns no state of its own: it asks the decider whether an entry's send is under way here, hands an
- * entry known not to have been sent back to the decider, stops a rule through the rule stops and reports what it
- * settled itself.
+ * The settler owns no state of its own: it asks the claimed sender whether an entry's send is under way here,
+ * hands an entry known not to have been sent back to the decider, stops a rule through the rule stops and reports
+ * what it settled itself.
  */
 import type { Logger } from '../../logging.js';
 import type { LedgerEntry, LedgerStore } from '../../store/index.js';
@@ -18,6 +18,7 @@ import { describeForbidden, isForbidden } from '../platform-port.js';
 import type { RuleStopper } from '../policy/rule-stops.js';
 import { maskAddresses } from '../redact.js';
 import type { ProactiveRule, ProactiveSettings } from '../rules/types.js';
+import type { ClaimedSender } from './claimed-sender.js';
 import { type Candidate, candidateOfEntry, type Decision } from './decision.js';
 import type { Reconciler } from './reconcile.js';
 import type { DecisionReporter } from './reporter.js';
@@ -26,10 +27,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Stale entries taken per pass: few enough to settle well within the store's pick lease. */
 const STALE_BATCH = 50;
 
-/** What the settler needs of the decider: whether a send is under way here, and deciding an entry again. */
+/** What the settler needs of the decider: deciding an entry again. */
 export interface Redecider {
-  /** Whether this process is sending the entry right now: such an entry is never settled meanwhile. */
-  isSending(entryId: number): boolean;
   /** Decides (and sends) an entry again once it is known not to have been sent; reports the decision. */
   decide(candidate: Candidate, entry: LedgerEntry): Promise<Decision>;
 }
@@ -41,6 +40,8 @@ export interface InDoubtDeps {
   /** The rules an entry is decided again under; an entry whose rule is gone is closed, never sent. */
   rules: readonly ProactiveRule[];
   decider: Redecider;
+  /** Whether this process is sending an entry right now: such an entry is never settled meanwhile. */
+  sends: Pick<ClaimedSender, 'isSending'>;
   /** Stops the rule when analytics refuses the lookup (there is no way to know then). */
   stops: RuleStopper;
   reporter: Pick<DecisionReporter, 'report'>;
@@ -105,7 +106,7 @@ export class InDoubtSettler {
   /** Settles one in-doubt entry. */
   async settle(entry: LedgerEntry): Promise<Decision | undefined> {
     const { deps } = this;
-    if (deps.decider.isSending(entry.id)) return undefined;
+    if (deps.sends.isSending(entry.id)) return undefined;
     const now = deps.now();
     const at = iso(now);
     const { graceMs, maxAttempts } = deps.settings;

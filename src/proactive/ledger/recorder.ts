@@ -1,7 +1,7 @@
 /**
- * Recording decisions: a decision that sends nothing (skipped, deferred, failed) is written to the ledger under
- * its idempotency key — or onto the entry being decided again — and returned as a {@link Decision}. In a dry run
- * nothing is written.
+ * Recording decisions: a decision that sends nothing (skipped, deferred, failed — a lookup that failed among them)
+ * is written to the ledger under its idempotency key — or onto the entry being decided again — and returned as a
+ * {@link Decision}. In a dry run nothing is written.
  */
 import type {
   LedgerEntry,
@@ -10,6 +10,8 @@ import type {
   LedgerStore,
   NewLedgerEntry,
 } from '../../store/index.js';
+import { describeForbidden, isForbidden } from '../platform-port.js';
+import type { RuleStopper } from '../policy/rule-stops.js';
 import { redactAddress } from '../redact.js';
 import { type Candidate, customerKey, type Decision, idempotencyKey } from './decision.js';
 
@@ -22,9 +24,18 @@ export interface DecisionRecorderDeps {
   ledger: LedgerStore;
   now: () => number;
   dryRun: boolean;
+  /** Stops the rule when a lookup is refused for a missing permission. */
+  stops: RuleStopper;
+  /** Lookups that may fail for a passing reason before the decision fails for good. */
+  maxAttempts: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Backoff before retrying a decision that failed for a passing reason: 30 s, 1 min, 2 min, ... at most 15 min. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(15 * 60_000, 30_000 * 2 ** Math.max(0, failures - 1));
+}
 
 /** Writes decisions to the ledger and builds the {@link Decision} values the engine reports. */
 export class DecisionRecorder {
@@ -86,6 +97,44 @@ export class DecisionRecorder {
       candidate,
       'duplicate',
       result.outcome === 'duplicate' ? this.fromEntry(result.existing) : {},
+    );
+  }
+
+  /**
+   * Looking the customer up failed (history, contact, channels): a refused permission fails the decision and stops
+   * the rule; anything else defers it with backoff, until it has failed `maxAttempts` times.
+   */
+  async lookupFailed(
+    candidate: Candidate,
+    existing: LedgerEntry | undefined,
+    error: unknown,
+  ): Promise<Decision> {
+    if (isForbidden(error)) {
+      const { reason } = describeForbidden(error);
+      this.deps.stops.stop(candidate.rule.id, reason);
+      return this.write(candidate, existing, 'failed', { reasonCode: 'missing_permission', reason });
+    }
+    const failures = Number(existing?.context?.lookupFailures ?? 0) + 1;
+    const reason = `looking the customer up failed: ${(error as Error)?.message ?? String(error)}`;
+    if (failures >= this.deps.maxAttempts) {
+      return this.write(
+        candidate,
+        existing,
+        'failed',
+        { reasonCode: 'lookup_failed', reason },
+        { lookupFailures: failures },
+      );
+    }
+    return this.write(
+      candidate,
+      existing,
+      'deferred',
+      {
+        reasonCode: 'lookup_failed',
+        reason: `${reason}; trying again later`,
+        dueAt: iso(this.deps.now() + retryDelayMs(failures)),
+      },
+      { lookupFailures: failures },
     );
   }
 

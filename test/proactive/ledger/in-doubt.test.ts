@@ -82,10 +82,8 @@ function settler(ledger: LedgerStore, clock: { now: number }, sendingStaleMs: nu
     settings: { graceMs: 0, skewMs: 0, maxAttempts: 3 },
     // No rules: every entry's rule is gone, so nothing is decided again here.
     rules: [],
-    decider: {
-      isSending: () => false,
-      decide: () => Promise.reject(new Error('nothing is decided again here')),
-    },
+    decider: { decide: () => Promise.reject(new Error('nothing is decided again here')) },
+    sends: { isSending: () => false },
     stops: { stop: () => undefined },
     reporter: { report: () => undefined },
     now: () => clock.now,
