@@ -195,6 +195,43 @@ export class ServiceMetrics {
           this.set(value ?? 0);
         },
       });
+    // The EventBridge source (SQS): what it received, deleted and saw again, and how far behind it reads.
+    const eventBridge = (key: string): number | undefined => {
+      const stats = source.stream()?.source;
+      const value = stats?.kind === 'eventbridge' ? stats[key] : undefined;
+      return typeof value === 'number' ? value : undefined;
+    };
+    totalCounter(
+      'switchboard_eventbridge_received_total',
+      'SQS messages received (each receive counted)',
+      () => eventBridge('received'),
+    );
+    totalCounter(
+      'switchboard_eventbridge_redeliveries_total',
+      'SQS messages received again (not deleted within their visibility timeout)',
+      () => eventBridge('redeliveries'),
+    );
+    totalCounter(
+      'switchboard_eventbridge_deleted_total',
+      'SQS messages deleted once their events were safe',
+      () => eventBridge('deleted'),
+    );
+    totalCounter(
+      'switchboard_eventbridge_poison_total',
+      'SQS messages that are no notification, left for the dead-letter queue',
+      () => eventBridge('poison'),
+    );
+    gauge('switchboard_eventbridge_in_flight', 'SQS messages held (received, not deleted)', () =>
+      eventBridge('inFlight'),
+    );
+    gauge(
+      'switchboard_eventbridge_lag_seconds',
+      'Now minus when the fact of the latest SQS message happened',
+      () => {
+        const ms = eventBridge('lagMs');
+        return ms === undefined ? undefined : ms / 1000;
+      },
+    );
     gauge(
       'switchboard_ready',
       '1 when ready (as /readyz): channels connected, no sink failed or behind, no old gap, the engine running, leases trusted',

@@ -119,3 +119,40 @@ describe('ServiceMetrics of the rate budget', () => {
     await assert.rejects(queued);
   });
 });
+
+describe('ServiceMetrics of a stream reading EventBridge', () => {
+  it('exposes what the SQS source received, deleted and saw again, and its lag', async () => {
+    const stream: StreamHealth = {
+      ...createConversationStream({}).health(),
+      source: {
+        kind: 'eventbridge',
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q',
+        received: 120,
+        redeliveries: 7,
+        deleted: 110,
+        poison: 2,
+        inFlight: 8,
+        lagMs: 2500,
+      },
+    };
+    const metrics = new ServiceMetrics(
+      {
+        stream: () => stream,
+        platform: () => undefined,
+        inProgress: () => ({ rows: [], total: 0, byMedia: {} }),
+        ready: () => true,
+      },
+      { defaultMetrics: false },
+    );
+    const { body } = await metrics.render();
+    for (const line of [
+      'switchboard_eventbridge_received_total 120',
+      'switchboard_eventbridge_redeliveries_total 7',
+      'switchboard_eventbridge_deleted_total 110',
+      'switchboard_eventbridge_poison_total 2',
+      'switchboard_eventbridge_in_flight 8',
+      'switchboard_eventbridge_lag_seconds 2.5',
+    ])
+      assert.ok(body.includes(line), `metrics include ${line}`);
+  });
+});
