@@ -35,6 +35,8 @@ export interface EmulatorCliOptions {
   world?: boolean;
   profile?: string;
   analyticsLag?: string;
+  eventbridge?: boolean;
+  sqsPort?: string;
 }
 
 function number(
@@ -79,6 +81,10 @@ export function emulatorOptionsFromCli(cli: EmulatorCliOptions): StartEmulatorOp
     candidates.profile = cli.profile as ProfileName;
   }
   if (cli.world === false) candidates.world = false;
+  if (cli.eventbridge === true) {
+    const sqsPort = number('sqs-port', cli.sqsPort);
+    candidates.eventBridge = sqsPort === undefined ? true : { sqsPort };
+  }
   // Unset options must not reach the world as `undefined` overrides.
   return Object.fromEntries(
     Object.entries(candidates).filter(([, value]) => value !== undefined),
@@ -95,6 +101,12 @@ export function describeEmulator(emulator: Emulator): string {
     `  Streaming  ${url.replace(/^http/, 'ws')}/channels/<channel id>`,
     `  Admin      POST ${url}/__emulator/faults · GET ${url}/__emulator/status`,
     `  World      ${emulator.world ? 'running' : 'none (notifications and faults only)'}`,
+    ...(emulator.eventBridge
+      ? [
+          `  EventBridge  SQS queue ${emulator.eventBridge.queueUrl} (switchboard listen --source eventbridge --queue-url …)`,
+          `               faults: POST ${url}/__emulator/eventbridge/faults · status: GET ${url}/__emulator/eventbridge`,
+        ]
+      : []),
     '  Clients (id / secret / permissions):',
     ...emulator.clients.map(
       (client) =>
@@ -135,6 +147,8 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .option('--client <id:secret[:perm,perm]>', 'accept another OAuth client (repeatable)', collect, [])
     .option('--no-world', 'run without the emulated world (notifications and faults only)')
+    .option('--eventbridge', 'also run an EventBridge integration delivering detail events into an SQS queue')
+    .option('--sqs-port <port>', 'port of the SQS endpoint (default: a free one)')
     .action(async (cli: EmulatorCliOptions) => {
       const logger = createLogger({ name: 'emulator' });
       const emulator = await startEmulator({ ...emulatorOptionsFromCli(cli), logger });

@@ -47,6 +47,15 @@ describe('switchboard emulator', () => {
     assert.throws(() => emulatorOptionsFromCli({ client: ['no-secret'] }), ConfigError);
   });
 
+  it('adds the EventBridge integration and its SQS port when asked', () => {
+    assert.equal(emulatorOptionsFromCli({}).eventBridge, undefined);
+    assert.equal(emulatorOptionsFromCli({ eventbridge: true }).eventBridge, true);
+    assert.deepEqual(emulatorOptionsFromCli({ eventbridge: true, sqsPort: '9324' }).eventBridge, {
+      sqsPort: 9324,
+    });
+    assert.throws(() => emulatorOptionsFromCli({ eventbridge: true, sqsPort: 'x' }), ConfigError);
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     it(`starts, prints its URL and clients, serves, and stops cleanly on ${signal}`, async () => {
       const child = spawn(
