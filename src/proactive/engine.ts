@@ -23,18 +23,18 @@ import { ChannelPlanner } from './delivery/channel-planner.js';
 import { type UserContextCredential, WebMessagingReplier } from './delivery/reply.js';
 import { SenderDirectory } from './delivery/senders.js';
 import { ClaimedSender } from './ledger/claimed-sender.js';
-import { type Candidate, candidateOfEntry, type Decision } from './ledger/decision.js';
+import { candidateOfEntry, type Decision } from './ledger/decision.js';
 import { InDoubtSettler } from './ledger/in-doubt.js';
 import { Reconciler } from './ledger/reconcile.js';
 import { DecisionRecorder } from './ledger/recorder.js';
 import { DecisionReporter } from './ledger/reporter.js';
 import type { PlatformRequester } from './platform-port.js';
-import { describeForbidden, isForbidden, withPurpose } from './platform-port.js';
+import { withPurpose } from './platform-port.js';
 import { RuleStops } from './policy/rule-stops.js';
 import { SendPacer } from './policy/send-pacer.js';
 import type { ProactiveRule, RuleSet, ScheduleTrigger } from './rules/types.js';
-import { customerOfEvent, eventMatches } from './triggers/event-triggers.js';
-import { findSweepCustomers, sweepWindow } from './triggers/sweep.js';
+import { eventCandidates } from './triggers/event-triggers.js';
+import { sweepCandidates } from './triggers/sweep.js';
 
 const DAY_MS = 86_400_000;
 /** Events being evaluated or waiting for a slot before the live loop stops reading more. */
@@ -223,35 +223,15 @@ export class ProactiveEngine {
   /** Feeds one lifecycle event: live state first, then every event rule it fires. */
   async handleEvent(event: LifecycleEvent): Promise<Decision[]> {
     this.tracker.observe(event);
-    const rules = this.rules.rules.filter(
-      (rule) => rule.enabled && rule.trigger.kind === 'event' && eventMatches(rule.trigger, event),
-    );
-    if (rules.length === 0) return [];
-    let customer: Awaited<ReturnType<typeof customerOfEvent>>;
-    try {
-      customer = await customerOfEvent(event, this.tracker, this.client);
-    } catch (error) {
-      this.logger.warn(
-        { conversationId: event.conversationId, err: (error as Error).message },
-        'could not find the customer of an event; its rules are not evaluated',
-      );
-      if (isForbidden(error))
-        for (const rule of rules) this.stops.stop(rule.id, describeForbidden(error).reason);
-      return [];
-    }
-    if (customer.kind === 'none') return [];
+    const candidates = await eventCandidates(event, {
+      rules: this.rules.rules,
+      tracker: this.tracker,
+      client: this.client,
+      stops: this.stops,
+      logger: this.logger,
+    });
     const decisions: Decision[] = [];
-    for (const rule of rules) {
-      const candidate: Candidate = {
-        rule,
-        triggerKind: 'event',
-        triggerId: event.id,
-        conversationId: event.conversationId,
-        eventType: event.type,
-      };
-      if (customer.kind === 'contact') candidate.contactId = customer.contactId;
-      decisions.push(await this.decider.decide(candidate));
-    }
+    for (const candidate of candidates) decisions.push(await this.decider.decide(candidate));
     return decisions;
   }
 
@@ -386,43 +366,14 @@ export class ProactiveEngine {
 
   private async sweepRule(rule: ProactiveRule, trigger: ScheduleTrigger): Promise<Decision[]> {
     if (this.stops.isStopped(rule.id)) return [];
-    const now = this.now();
-    const window = sweepWindow(trigger, now);
     const { settings } = this.rules;
-    let findings: Awaited<ReturnType<typeof findSweepCustomers>>;
-    try {
-      findings = await findSweepCustomers(this.client, trigger, now, {
-        chunkMs: settings.history.chunkDays * DAY_MS,
-        pageSize: settings.history.pageSize,
-        historyMs: rule.history.withinDays * DAY_MS,
-      });
-    } catch (error) {
-      if (isForbidden(error)) this.stops.stop(rule.id, describeForbidden(error).reason);
-      else
-        this.logger.error(
-          { ruleId: rule.id, err: (error as Error).message },
-          'sweep failed; the next one retries',
-        );
-      return [];
-    }
-    // The sweep holds every web messaging visit of these customers in its lookback: history needs no new query.
-    for (const [contactId, visits] of findings.customers) {
-      this.history.prime(contactId, findings.from, findings.to, visits);
-    }
-    const candidates: Candidate[] = [
-      ...[...findings.customers.keys()].map(
-        (contactId): Candidate => ({ rule, triggerKind: 'sweep', triggerId: window.id, contactId }),
-      ),
-      // A guest can never be reached; one decision per guest conversation is enough.
-      ...findings.anonymous.map(
-        (visit): Candidate => ({
-          rule,
-          triggerKind: 'sweep',
-          triggerId: `conversation:${visit.conversationId}`,
-          conversationId: visit.conversationId,
-        }),
-      ),
-    ];
+    const candidates = await sweepCandidates(rule, trigger, this.now(), {
+      client: this.client,
+      history: this.history,
+      settings: settings.history,
+      stops: this.stops,
+      logger: this.logger,
+    });
     // Once stopping, candidates not yet begun are left alone: nothing was claimed for them, the next sweep finds them.
     return mapLimit(candidates, settings.concurrency, (candidate) =>
       this.stopSignal?.aborted ? Promise.resolve(undefined) : this.decider.decide(candidate),

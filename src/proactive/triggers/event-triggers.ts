@@ -1,9 +1,12 @@
-/** Which lifecycle events fire which rules, and who the customer of an event is. */
+/** Which lifecycle events fire which rules, who the customer of an event is, and the candidates an event makes. */
 import type { LifecycleEvent } from '../../events.js';
+import type { Logger } from '../../logging.js';
 import type { Models } from '../../platform/index.js';
 import type { LiveSessionTracker } from '../customer/live-sessions.js';
-import type { PlatformRequester } from '../platform-port.js';
-import type { EventTrigger } from '../rules/types.js';
+import type { Candidate } from '../ledger/decision.js';
+import { describeForbidden, isForbidden, type PlatformRequester } from '../platform-port.js';
+import type { RuleStopper } from '../policy/rule-stops.js';
+import type { EventTrigger, ProactiveRule } from '../rules/types.js';
 
 function queueOf(event: LifecycleEvent): string | undefined {
   switch (event.type) {
@@ -46,7 +49,7 @@ export type EventCustomer = { kind: 'contact'; contactId: string } | { kind: 'an
  */
 export async function customerOfEvent(
   event: LifecycleEvent,
-  tracker: LiveSessionTracker,
+  tracker: Pick<LiveSessionTracker, 'customerOf'>,
   client: PlatformRequester,
 ): Promise<EventCustomer> {
   if (event.type === 'conversation.started' && event.customer) {
@@ -74,4 +77,49 @@ export async function customerOfEvent(
   return customer.externalContactId
     ? { kind: 'contact', contactId: customer.externalContactId }
     : { kind: 'anonymous' };
+}
+
+export interface EventCandidateDeps {
+  rules: readonly ProactiveRule[];
+  /** Knows the customer of a conversation whose start it saw. */
+  tracker: Pick<LiveSessionTracker, 'customerOf'>;
+  client: PlatformRequester;
+  /** Stops the event's rules when reading the conversation is refused for a missing permission. */
+  stops: RuleStopper;
+  logger: Logger;
+}
+
+/**
+ * The candidates an event makes: one per enabled event rule it fires, for the customer of its conversation (none
+ * for a conversation without a customer). When the customer cannot be found, none: the rules are not evaluated.
+ */
+export async function eventCandidates(event: LifecycleEvent, deps: EventCandidateDeps): Promise<Candidate[]> {
+  const rules = deps.rules.filter(
+    (rule) => rule.enabled && rule.trigger.kind === 'event' && eventMatches(rule.trigger, event),
+  );
+  if (rules.length === 0) return [];
+  let customer: EventCustomer;
+  try {
+    customer = await customerOfEvent(event, deps.tracker, deps.client);
+  } catch (error) {
+    deps.logger.warn(
+      { conversationId: event.conversationId, err: (error as Error).message },
+      'could not find the customer of an event; its rules are not evaluated',
+    );
+    if (isForbidden(error))
+      for (const rule of rules) deps.stops.stop(rule.id, describeForbidden(error).reason);
+    return [];
+  }
+  if (customer.kind === 'none') return [];
+  return rules.map((rule) => {
+    const candidate: Candidate = {
+      rule,
+      triggerKind: 'event',
+      triggerId: event.id,
+      conversationId: event.conversationId,
+      eventType: event.type,
+    };
+    if (customer.kind === 'contact') candidate.contactId = customer.contactId;
+    return candidate;
+  });
 }

@@ -1,12 +1,22 @@
 /**
  * Scheduled sweeps: every `every`, the web messaging conversations of the last `lookback` are read from analytics
- * (short intervals, paged) and grouped by customer. Each sweep window has a stable id, so a restart within the
- * same window finds the decisions it already made.
+ * (short intervals, paged) and grouped by customer, one candidate each. Each sweep window has a stable id, so a
+ * restart within the same window finds the decisions it already made.
  */
+import type { Logger } from '../../logging.js';
 import { searchConversations } from '../customer/conversation-search.js';
-import { visitFromAnalytics, WEB_MESSAGING_PREDICATES, type WebMessagingVisit } from '../customer/history.js';
-import type { PlatformRequester } from '../platform-port.js';
-import type { ScheduleTrigger } from '../rules/types.js';
+import {
+  type HistoryService,
+  visitFromAnalytics,
+  WEB_MESSAGING_PREDICATES,
+  type WebMessagingVisit,
+} from '../customer/history.js';
+import type { Candidate } from '../ledger/decision.js';
+import { describeForbidden, isForbidden, type PlatformRequester } from '../platform-port.js';
+import type { RuleStopper } from '../policy/rule-stops.js';
+import type { ProactiveRule, ProactiveSettings, ScheduleTrigger } from '../rules/types.js';
+
+const DAY_MS = 86_400_000;
 
 /** The window a sweep at `now` belongs to: `[start, start + every)`, start aligned to `every`. */
 export function sweepWindow(trigger: ScheduleTrigger, now: number): { id: string; start: number } {
@@ -71,4 +81,61 @@ export async function findSweepCustomers(
     if (list[0]!.startedAt < lookbackFrom) customers.delete(contactId);
   }
   return { from, to: now, customers, anonymous: anonymous.filter((v) => v.startedAt >= lookbackFrom) };
+}
+
+export interface SweepCandidateDeps {
+  client: PlatformRequester;
+  /** Primed with what the sweep read, so deciding a swept customer needs no history query of its own. */
+  history: Pick<HistoryService, 'prime'>;
+  settings: ProactiveSettings['history'];
+  /** Stops the rule when the search is refused for a missing permission. */
+  stops: RuleStopper;
+  logger: Logger;
+}
+
+/**
+ * One sweep of a schedule rule at `now`: a candidate per customer seen within the lookback, and one per guest
+ * conversation (a guest can never be reached; one decision each is enough). None when the search fails: the next
+ * sweep tries again.
+ */
+export async function sweepCandidates(
+  rule: ProactiveRule,
+  trigger: ScheduleTrigger,
+  now: number,
+  deps: SweepCandidateDeps,
+): Promise<Candidate[]> {
+  const window = sweepWindow(trigger, now);
+  let findings: SweepFindings;
+  try {
+    findings = await findSweepCustomers(deps.client, trigger, now, {
+      chunkMs: deps.settings.chunkDays * DAY_MS,
+      pageSize: deps.settings.pageSize,
+      historyMs: rule.history.withinDays * DAY_MS,
+    });
+  } catch (error) {
+    if (isForbidden(error)) deps.stops.stop(rule.id, describeForbidden(error).reason);
+    else
+      deps.logger.error(
+        { ruleId: rule.id, err: (error as Error).message },
+        'sweep failed; the next one retries',
+      );
+    return [];
+  }
+  // The sweep holds every web messaging visit of these customers in its lookback: history needs no new query.
+  for (const [contactId, visits] of findings.customers) {
+    deps.history.prime(contactId, findings.from, findings.to, visits);
+  }
+  return [
+    ...[...findings.customers.keys()].map(
+      (contactId): Candidate => ({ rule, triggerKind: 'sweep', triggerId: window.id, contactId }),
+    ),
+    ...findings.anonymous.map(
+      (visit): Candidate => ({
+        rule,
+        triggerKind: 'sweep',
+        triggerId: `conversation:${visit.conversationId}`,
+        conversationId: visit.conversationId,
+      }),
+    ),
+  ];
 }
