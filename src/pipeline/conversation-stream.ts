@@ -30,6 +30,7 @@ import type {
   BackfillState,
 } from '../stream/backfiller.js';
 import type { ChannelPoolOptions, PoolHealth } from '../stream/channel-pool.js';
+import { CombinedSource } from '../stream/combined-source.js';
 import { createNotificationsPort } from '../stream/platform-port.js';
 import type { NotificationsPort } from '../stream/port.js';
 import type { FrameRecorder } from '../stream/recording.js';
@@ -77,6 +78,11 @@ export interface ConversationStreamOptions {
   topics?: Iterable<string>;
   /** A source of notifications other than the live pool (e.g. a replay). */
   source?: NotificationSource;
+  /**
+   * Sources read beside the source (the live pool, or `source`), into the same pipeline: the EventBridge queue beside
+   * the WebSocket. One deriver and one checkpoint, so each fact is delivered once whichever source saw it first.
+   */
+  extraSources?: NotificationSource[];
   /** Checkpoints go here; without a store a restart starts from nothing. */
   store?: CheckpointStore;
   /** Checkpoint key (default `stream`; one per shard when sharded). */
@@ -262,9 +268,15 @@ export class ConversationStream implements LiveStream {
     this.pipeline.receiveFrame(text, channelId);
   }
 
+  /** The live source, alone or first among several. */
+  private webSocketSource(): WebSocketSource | undefined {
+    const source = this.source instanceof CombinedSource ? this.source.sources[0] : this.source;
+    return source instanceof WebSocketSource ? source : undefined;
+  }
+
   /** The live pool, when this stream runs one. */
   get pool(): WebSocketSource['pool'] | undefined {
-    return this.source instanceof WebSocketSource ? this.source.pool : undefined;
+    return this.webSocketSource()?.pool;
   }
 
   /** Restores the checkpoint, then starts the source; resolves once every channel is subscribed. */
@@ -279,7 +291,10 @@ export class ConversationStream implements LiveStream {
     if (this.options.hold) this.held = [];
     else await this.restore();
     // Built after the restore: the checkpoint's coverage time becomes the pool's restart gap.
-    this.sourceInUse = this.options.source ?? this.liveSource();
+    const main = this.options.source ?? this.liveSource();
+    const extra = this.options.extraSources ?? [];
+    this.sourceInUse =
+      extra.length === 0 ? main : new CombinedSource(main === undefined ? extra : [main, ...extra]);
     if (this.restoredRecovery && this.backfiller) {
       this.backfiller.importState(this.restoredRecovery);
       this.restoredRecovery = undefined;
@@ -413,7 +428,7 @@ export class ConversationStream implements LiveStream {
   }
 
   private get backfiller(): Backfiller | undefined {
-    return (this.source as WebSocketSource | undefined)?.backfiller;
+    return this.webSocketSource()?.backfiller;
   }
 
   /** Whether a gap is waiting for (or in) its recovery. */

@@ -126,5 +126,14 @@ describe('switchboard listen --source eventbridge', () => {
       ConfigError,
     );
     assert.throws(() => sourceFromFlags({ source: 'kafka' }), /Unknown source/);
+    assert.deepEqual(
+      sourceFromFlags({
+        source: 'websocket,eventbridge',
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q',
+        queues: 'all',
+      }),
+      { kind: 'both', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q' },
+    );
+    assert.throws(() => sourceFromFlags({ source: 'websocket,eventbridge' }), /needs the SQS queue/);
   });
 });

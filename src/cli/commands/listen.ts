@@ -32,14 +32,27 @@ interface ListenOptions extends ConnectionCliOptions {
   awsRegion?: string;
 }
 
-/** Where notifications come from: the WebSocket (default), or the EventBridge integration's SQS queue. */
-export type ListenSource = { kind: 'websocket' } | { kind: 'eventbridge'; queueUrl: string };
+/** Where notifications come from: the WebSocket (default), the EventBridge integration's SQS queue, or both. */
+export type ListenSource =
+  | { kind: 'websocket' }
+  | { kind: 'eventbridge'; queueUrl: string }
+  | { kind: 'both'; queueUrl: string };
 
-/** Reads `--source` and `--queue-url`; the EventBridge source needs the queue and takes no topic selectors. */
+/**
+ * Reads `--source` and `--queue-url`: the EventBridge source needs the queue and takes no topic selectors;
+ * `websocket,eventbridge` reads both into one pipeline (selectors for the WebSocket, the queue for EventBridge).
+ */
 export function sourceFromFlags(
   options: Pick<ListenOptions, 'source' | 'queueUrl' | 'queues' | 'users' | 'topic'>,
 ): ListenSource {
   const kind = options.source ?? 'websocket';
+  if (kind === 'websocket,eventbridge' || kind === 'eventbridge,websocket') {
+    if (!options.queueUrl)
+      throw new ConfigError('Reading EventBridge beside the WebSocket needs the SQS queue its rule targets', {
+        hint: 'Pass --queue-url https://sqs.<region>.amazonaws.com/<account-id>/<queue-name>.',
+      });
+    return { kind: 'both', queueUrl: options.queueUrl };
+  }
   if (kind === 'websocket') {
     if (options.queueUrl !== undefined)
       throw new ConfigError('--queue-url is for the EventBridge source', {
@@ -49,7 +62,7 @@ export function sourceFromFlags(
   }
   if (kind !== 'eventbridge')
     throw new ConfigError(`Unknown source "${kind}"`, {
-      hint: 'Use --source websocket (default) or eventbridge.',
+      hint: 'Use --source websocket (default), eventbridge, or websocket,eventbridge for both.',
     });
   if (!options.queueUrl)
     throw new ConfigError('The EventBridge source needs the SQS queue its rule targets', {
@@ -116,7 +129,11 @@ export function registerListenCommand(program: Command): void {
       .description(
         'Stream conversation lifecycle events (JSON lines on stdout) from the Notification API, or from EventBridge',
       )
-      .option('--source <websocket|eventbridge>', 'where notifications come from', 'websocket')
+      .option(
+        '--source <websocket|eventbridge|websocket,eventbridge>',
+        'where notifications come from (both: one pipeline, each fact once)',
+        'websocket',
+      )
       .option('--queue-url <url>', 'EventBridge source: the SQS queue its rule targets')
       .option('--sqs-endpoint <url>', "EventBridge source: an SQS endpoint other than the queue URL's host")
       .option(
@@ -139,13 +156,13 @@ export function registerListenCommand(program: Command): void {
       .option('--channel-budget <n>', 'channels this process may use (max 20 per OAuth client)'),
   ).action(async (options: ListenOptions) => {
     const from = sourceFromFlags(options);
-    const selection = from.kind === 'websocket' ? selectionFromFlags(options) : undefined;
+    const selection = from.kind === 'eventbridge' ? undefined : selectionFromFlags(options);
     const heartbeatIntervalMs = positive(options.heartbeatInterval, '--heartbeat-interval');
     const topicsPerChannel = positive(options.topicsPerChannel, '--topics-per-channel');
     const channelBudget = positive(options.channelBudget, '--channel-budget');
     const { logger, platform } = platformFor(options, from);
-    const source =
-      from.kind === 'eventbridge'
+    const queue =
+      from.kind !== 'websocket'
         ? new SqsSource({
             queueUrl: from.queueUrl,
             logger,
@@ -164,7 +181,7 @@ export function registerListenCommand(program: Command): void {
     const stream = createConversationStream({
       ...(platform ? { platform } : {}),
       ...(selection ? { selection } : {}),
-      ...(source ? { source } : {}),
+      ...(queue ? (selection ? { extraSources: [queue] } : { source: queue }) : {}),
       sinks,
       logger,
       ...(store ? { store } : {}),
@@ -182,9 +199,10 @@ export function registerListenCommand(program: Command): void {
     await stream.start();
     const pool = stream.health().pool;
     logger.info(
-      source
-        ? { source: 'eventbridge', queueUrl: from.kind === 'eventbridge' ? from.queueUrl : undefined }
+      from.kind === 'eventbridge'
+        ? { source: 'eventbridge', queueUrl: from.queueUrl }
         : {
+            ...(from.kind === 'both' ? { source: 'websocket,eventbridge', queueUrl: from.queueUrl } : {}),
             channels: pool?.channels.length,
             topics: pool?.topics,
             rejected: pool?.rejected.map((r) => ({

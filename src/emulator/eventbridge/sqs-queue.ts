@@ -195,14 +195,16 @@ export class SqsQueue {
     if (ready.length > 0 || waitSeconds === 0 || options.signal?.aborted) return Promise.resolve(ready);
     return new Promise((resolve) => {
       const waiter: Waiter = { max, visibilitySeconds, resolve, timer: undefined };
+      const aborted = () => done([]);
       const done = (messages: ReceivedMessage[]) => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         this.clock.clearTimeout(waiter.timer);
+        options.signal?.removeEventListener('abort', aborted);
         resolve(messages);
       };
       waiter.resolve = done;
       waiter.timer = this.clock.setTimeout(() => done([]), waitSeconds * 1000);
-      options.signal?.addEventListener('abort', () => done([]), { once: true });
+      options.signal?.addEventListener('abort', aborted, { once: true });
       this.waiters.push(waiter);
       this.armWake();
     });
