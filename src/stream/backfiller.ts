@@ -3,7 +3,9 @@
  * grow with the org: after a gap closes and analytics has had time to catch up, the conversations the stream was
  * following that no live notification has refreshed since are read back from analytics in batches (the multi-get,
  * up to 100 per call), and the conversations that started in the gap on the affected queues and users are found
- * with the details query — whose records are derived from directly, without a read per hit.
+ * with the details query — whose records are derived from directly, without a read per hit. The search looks back
+ * a little before the gap (`lookbackMs`): a conversation reaches a queue's topic after its IVR, so one that started
+ * before the gap can have first shown on the topics during it.
  *
  * Nothing is concluded from a miss: a conversation analytics does not show yet is looked for again with backoff over
  * a horizon of minutes, and read over REST only when the horizon passes. A window whose query fails stays open and
@@ -40,6 +42,14 @@ export interface BackfillerOptions {
   onRecovered: (recovered: RecoveredConversation) => void | Promise<void>;
   /** Widening of a gap on both sides for the details query, against clock skew (default 30 s). */
   marginMs?: number;
+  /**
+   * How long before a gap the details query looks back (default 2 min, never less than `marginMs`). It finds
+   * conversations by their start, and one shows on a queue's or a user's topic only once it reaches them: a call that
+   * started in an IVR before the gap and was queued during it is known to no one but this search. Cover the longest
+   * time a conversation spends before it reaches what the stream follows (IVR and flows; queue waits too when only
+   * users are followed); one that took longer is known only from its next notification, if it has one.
+   */
+  lookbackMs?: number;
   /** Wait after a gap closes before reading, so analytics has caught up (default 10 s). */
   settleMs?: number;
   /** Analytics page size (default 100; the platform's maximum is unverified, 100 is safe). */
@@ -141,6 +151,7 @@ export class Backfiller {
     Pick<
       BackfillerOptions,
       | 'marginMs'
+      | 'lookbackMs'
       | 'settleMs'
       | 'pageSize'
       | 'maxIntervalMs'
@@ -171,8 +182,10 @@ export class Backfiller {
     this.port = options.port;
     this.log = (options.logger ?? silentLogger()).child({ component: 'backfill' });
     this.timers = options.timers ?? realTimers;
+    const marginMs = options.marginMs ?? 30_000;
     this.settings = {
-      marginMs: options.marginMs ?? 30_000,
+      marginMs,
+      lookbackMs: Math.max(marginMs, options.lookbackMs ?? 120_000),
       settleMs: options.settleMs ?? 10_000,
       pageSize: options.pageSize ?? 100,
       maxIntervalMs: options.maxIntervalMs ?? 3_600_000,
@@ -563,10 +576,11 @@ export class Backfiller {
     return [...predicates.values()];
   }
 
-  /** The window's intervals not searched yet (cut at `maxIntervalMs`). */
+  /** The window's intervals not searched yet, from the lookback before it (cut at `maxIntervalMs`). */
   private intervalsOf(window: Window): Array<[number, number]> {
     const out: Array<[number, number]> = [];
-    for (let from = window.start; from < window.end; from += this.settings.maxIntervalMs) {
+    const start = window.start - (this.settings.lookbackMs - this.settings.marginMs);
+    for (let from = start; from < window.end; from += this.settings.maxIntervalMs) {
       const to = Math.min(window.end, from + this.settings.maxIntervalMs);
       if (!window.searched.has(`${from}/${to}`)) out.push([from, to]);
     }
@@ -574,7 +588,8 @@ export class Backfiller {
   }
 
   /**
-   * Finds the conversations that started in the window on its queues and users, and derives from their records.
+   * Finds the conversations that started in the window (and its lookback) on its queues and users, and derives from
+   * their records.
    * A window over more queues and users than one query names (a whole pool lost at once) is searched without a
    * filter and its records filtered here: the calls then follow the conversations in the window, not the topics.
    */

@@ -167,6 +167,32 @@ describe('Backfiller', () => {
     }
   });
 
+  it('looks back before the gap for a conversation that started earlier and reached its queue during it', async () => {
+    // A call starts in the IVR and shows on its queue's topic only once it is queued: it can start well before a gap
+    // (more than the margin) and first show during it. Nothing follows it yet; only the search can find it.
+    const { port } = countingPort(client);
+    const [id] = await script(1);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the IVR (8–45 emulated seconds) is over
+    const gapStart = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const gap = gapAround(gapStart, Date.now());
+    const found = (r: RecoveredConversation) => r.conversationId === id && r.analytics !== undefined;
+
+    const withLookback = backfiller(port, { trackedConversations: () => [], marginMs: 100 });
+    withLookback.b.enqueue(gap);
+    await withLookback.b.idle();
+    assert.ok(withLookback.recovered.some(found), 'found by the search, which looks back two minutes');
+
+    const withoutLookback = backfiller(port, {
+      trackedConversations: () => [],
+      marginMs: 100,
+      lookbackMs: 100,
+    });
+    withoutLookback.b.enqueue(gap);
+    await withoutLookback.b.idle();
+    assert.ok(!withoutLookback.recovered.some(found), 'a search from the margin alone misses it');
+  });
+
   it('reads a conversation over REST only when analytics never shows it within the horizon', async () => {
     const { port, calls } = countingPort(client);
     emulator.world!.settings.analyticsLagMs = 3_600_000;
@@ -238,7 +264,12 @@ describe('Backfiller', () => {
     // A window over the first queue and three users who do not serve the second: more topics than one query names.
     const users = org.users.filter((u) => !u.queueIds.includes(org.queues[1]!.id)).slice(0, 3);
     const topics = [queueTopic(org.queues[0]!.id), ...users.map((u) => `v2.users.${u.id}.conversations`)];
-    const { b, recovered } = backfiller(port, { trackedConversations: () => [], predicatesPerQuery: 2 });
+    // Looking back no further than the margin keeps the earlier tests' conversations out of the query's pages.
+    const { b, recovered } = backfiller(port, {
+      trackedConversations: () => [],
+      predicatesPerQuery: 2,
+      lookbackMs: 30_000,
+    });
     b.enqueue(gapAround(start, Date.now(), topics));
     await b.idle();
     assert.equal(calls.queries, 1, 'one unfiltered query, not one per two topics');
@@ -259,6 +290,7 @@ describe('Backfiller', () => {
     const { b, recovered } = backfiller(port, {
       trackedConversations: () => [],
       currentTopics: () => topics,
+      lookbackMs: 30_000,
     });
     b.enqueue(gapAround(start, Date.now(), topics));
     await b.idle();
