@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitForAsync } from '../helpers/wait-for.js';
+import { waitFor, waitForAsync } from '../helpers/wait-for.js';
 import { type Harness, outbound, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -76,6 +76,16 @@ describe('a killed engine', () => {
 
     const second = proactive(rules, db);
     assert.equal(await exited(second), 0);
+    const { ledger } = h.openLedger(db);
+    // A send the kill interrupted after the platform took it is not in analytics yet when the restart comes at once
+    // (it lags): the restart leaves it in doubt, due once the grace is over, and sends nothing for it. A pass once
+    // it is due finds it there.
+    const inDoubt = await ledger.listInDoubt();
+    if (inDoubt.length > 0) {
+      const due = Math.max(...inDoubt.map((entry) => Date.parse(entry.dueAt ?? entry.claimedAt ?? '')));
+      await waitFor(() => Date.now() >= due, 'the in-doubt sends due', { timeoutMs: 15_000 });
+      assert.equal(await exited(proactive(rules, db)), 0);
+    }
     const sends = await outbound(h.emulator);
     assert.ok(sends.length > beforeRestart, 'the restart finished the sweep');
     const perCustomer = new Map<string, number>();
@@ -87,7 +97,6 @@ describe('a killed engine', () => {
     );
     // Every message the platform holds is in the ledger as sent, once — including one the kill interrupted after
     // the platform took it, which the restart reconciled instead of sending again.
-    const { ledger } = h.openLedger(db);
     const sent = await ledger.list({ status: 'sent', limit: 10_000 });
     assert.deepEqual(sent.map((e) => e.conversationId).sort(), sends.map((s) => s.conversationId).sort());
     assert.deepEqual(await ledger.listInDoubt(), []);
