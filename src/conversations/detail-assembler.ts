@@ -178,6 +178,20 @@ export class DetailEventAssembler<T = unknown> {
     this.holdsHead = 0;
   }
 
+  /**
+   * The end of the input (a recording replayed to its end): delivers everything held, and lets every conversation
+   * whose legs have all ended end now, without waiting for its settle interval — nothing more will arrive.
+   */
+  finish(): void {
+    this.flush();
+    for (const entry of this.entries.values()) {
+      if (entry.settled || !detailLegsEnded(entry.state)) continue;
+      entry.settled = true;
+      this.counters.settled++;
+      this.deliverEntry(entry, true);
+    }
+  }
+
   /** Stops the timer; held records stay undelivered (their tokens unacknowledged). */
   stop(): void {
     this.stopped = true;

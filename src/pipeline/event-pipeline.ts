@@ -217,6 +217,14 @@ export class EventPipeline {
     return this.processor.deriver.followedConversationIds(notSeenSince);
   }
 
+  /**
+   * The end of a finite input (a replayed recording): detail events still held are derived now, and conversations
+   * whose legs all ended end without waiting for their settle interval.
+   */
+  finishDetailEvents(): void {
+    this.detail.finish();
+  }
+
   /** What the detail-event assembler holds and did. */
   detailStats(): DetailAssemblerStats {
     return this.detail.stats();

@@ -324,6 +324,15 @@ describe('DetailEventAssembler with the lifecycle deriver', () => {
     assert.equal(skipped.code, W1);
   });
 
+  it('derives everything at once at the end of a recording, without waiting for the hold or the settle', () => {
+    const h = harness();
+    for (const r of shuffled(voiceTransferRecords(), 7)) h.add(r);
+    assert.deepEqual(h.events, []);
+    h.assembler.finish();
+    assert.deepEqual(facts(h.events), facts(runInOrder()));
+    assert.equal(h.assembler.stats().held, 0);
+  });
+
   it('hands tokens back once their records were derived from, and says which are held', () => {
     const h = harness();
     const [first, second] = voiceTransferRecords();

@@ -79,6 +79,8 @@ export function registerReplayCommand(program: Command): void {
       try {
         await source.start();
         stats = await source.finished();
+        // The recording is over: detail events still held are derived, and conversations whose legs all ended end.
+        pipeline.finishDetailEvents();
       } catch (error) {
         pipeline.close();
         await sinks.close();
