@@ -13,7 +13,7 @@
  * Back-pressure: no more than `maxInFlight` messages are held at once; past it the receivers wait, so slow sinks
  * (whose safety is awaited before deleting) slow the reading down rather than piling messages up.
  */
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { GetQueueAttributesCommandOutput, Message, SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { NotificationHandler, NotificationSource, SafetyCheck } from '../stream/source.js';
@@ -219,12 +219,20 @@ export class SqsSource implements NotificationSource {
       ...(endpoint ? { endpoint } : {}),
       ...(this.settings.credentials ? { credentials: this.settings.credentials } : {}),
     });
-    const attributes = await this.client.send(
-      new this.sdk.GetQueueAttributesCommand({
-        QueueUrl: this.settings.queueUrl,
-        AttributeNames: ['VisibilityTimeout', 'RedrivePolicy', 'ApproximateNumberOfMessages'],
-      }),
-    );
+    let attributes: GetQueueAttributesCommandOutput;
+    try {
+      attributes = await this.client.send(
+        new this.sdk.GetQueueAttributesCommand({
+          QueueUrl: this.settings.queueUrl,
+          AttributeNames: ['VisibilityTimeout', 'RedrivePolicy', 'ApproximateNumberOfMessages'],
+        }),
+      );
+    } catch (error) {
+      // A wrong URL, region or credentials: nothing was started.
+      this.client.destroy();
+      this.client = undefined;
+      throw error;
+    }
     if (attributes.Attributes?.RedrivePolicy === undefined) {
       this.log.warn(
         'the queue has no redrive policy: a message that cannot be read comes back forever; give it a dead-letter queue',
