@@ -21,6 +21,7 @@ import { NotificationSocketServer } from './notifications/socket-server.js';
 import { type ProfileName, profileSettings } from './profiles.js';
 import { RateLimiter } from './rate-limit.js';
 import { Router } from './router.js';
+import { registerWorldRoutes } from './routes/index.js';
 import { createEmulatorServer } from './server.js';
 import { type EmulatorSettings, resolveSettings, SETTING_KEYS } from './settings.js';
 import { type Clock, createWorld, systemClock, type World, type WorldSettings } from './world/index.js';
@@ -169,7 +170,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   registerOAuthRoutes(router, clients, tokens, settings.organizationId);
   registerNotificationRoutes(router, hub, tokens, settings, () => `${host}:${port}`);
   registerFaultRoutes(router, faults);
-  world?.registerRoutes(router);
+  if (world) registerWorldRoutes(router, world);
   if (eventBridge) registerEventBridgeRoutes(router, eventBridge);
 
   const server = createEmulatorServer({

@@ -7,34 +7,26 @@ import {
   type WorldFactory,
   type WorldSettings,
 } from '../../src/emulator/index.js';
-import type { Router } from '../../src/emulator/router.js';
 import { api, createChannel, getToken, SocketProbe, subscribe } from './helpers.js';
 
-/** A stand-in world that records how the shell drives it. */
+/**
+ * A stand-in world that records how the shell drives it: an empty org (the shell registers the world's routes over
+ * it) and no traffic of its own.
+ */
 function recordingWorld() {
   const calls: string[] = [];
   let received: { settings?: Partial<WorldSettings>; publisher?: NotificationPublisher } = {};
   const factory: WorldFactory = (settings, publisher) => {
     received = { settings, publisher };
     const world = {
+      org: {
+        division: { id: 'division-1', name: 'Home' },
+        queues: [],
+        whatsappIntegration: { id: 'whatsapp-1' },
+        openIntegration: { id: 'open-1' },
+      },
       activeConversations: 0,
       errors: [],
-      registerRoutes(router: Router) {
-        calls.push('registerRoutes');
-        router.add('GET', '/api/v2/routing/queues', () => ({ status: 200, body: { entities: [] } }), {
-          permissions: ['routing:queue:view'],
-        });
-        router.add(
-          'POST',
-          '/__emulator/publish',
-          (request) => {
-            const { topic, body } = request.body as { topic: string; body: unknown };
-            publisher.publish(topic, body);
-            return { status: 202 };
-          },
-          { auth: false },
-        );
-      },
       start() {
         calls.push('start');
       },
@@ -51,7 +43,7 @@ function recordingWorld() {
 }
 
 describe('startEmulator world wiring', () => {
-  it('splits shell and world settings, registers, starts, changes traffic and stops the world', async () => {
+  it('splits shell and world settings, registers the world routes, starts, changes traffic and stops the world', async () => {
     const { factory, calls, received } = recordingWorld();
     const emulator = await startEmulator({
       world: factory,
@@ -67,11 +59,12 @@ describe('startEmulator world wiring', () => {
       assert.equal(emulator.settings.heartbeatIntervalMs, 1234);
       assert.equal(emulator.settings.rateLimitPerMinute, 99);
       assert.equal(received().publisher, emulator.hub);
-      assert.deepEqual(calls, ['registerRoutes', 'start']);
+      assert.deepEqual(calls, ['start']);
 
       const token = await getToken(emulator);
       const queues = await api(emulator, 'GET', '/api/v2/routing/queues', { token });
-      assert.equal(queues.status, 200);
+      assert.equal(queues.status, 200, 'the shell registers the world routes over the given world');
+      assert.deepEqual((queues.body as { entities: unknown[] }).entities, []);
       assert.equal(queues.headers.get('inin-ratelimit-allowed'), '99');
 
       const traffic = await api(emulator, 'POST', '/__emulator/faults', {
@@ -85,7 +78,7 @@ describe('startEmulator world wiring', () => {
       const topic = 'v2.routing.queues.q1.conversations';
       await subscribe(emulator, token, channel.id, [topic]);
       const probe = await SocketProbe.open(channel.connectUri);
-      await api(emulator, 'POST', '/__emulator/publish', { body: { topic, body: { id: 'from-world' } } });
+      received().publisher?.publish(topic, { id: 'from-world' });
       const frame = await probe.next((candidate) => candidate.topicName === topic);
       assert.equal(frame.eventBody.id, 'from-world');
       probe.close();

@@ -1,16 +1,10 @@
 /**
  * The emulated world of the local Genesys Cloud: a seeded org, seeded history, a deterministic traffic simulator
- * publishing real-shaped conversation snapshots, the REST routes over them, and the oracles (ground truth,
- * outbound record). The HTTP/WebSocket shell imports {@link createWorld} and passes a publisher.
+ * publishing real-shaped conversation snapshots, and the oracles (ground truth, outbound record). It knows nothing
+ * of HTTP: the shell builds it with {@link createWorld}, passes a publisher, and registers the REST routes over it
+ * (`../routes/index.ts`).
  */
 import type { Models } from 'purecloud-platform-client-v2';
-import type { Router } from '../router.js';
-import { registerAdminRoutes } from '../routes/admin.js';
-import { registerAgentlessRoutes } from '../routes/agentless.js';
-import { registerAnalyticsRoutes } from '../routes/analytics.js';
-import { registerConversationRoutes } from '../routes/conversations.js';
-import { registerDivisionRoutes } from '../routes/divisions.js';
-import { registerOrgRoutes } from '../routes/org.js';
 import {
   type AgentlessCaller,
   type AgentlessResult,
@@ -67,7 +61,6 @@ export interface World {
   readonly activeConversations: number;
   /** Errors thrown by timeline events (a healthy world has none). */
   readonly errors: readonly unknown[];
-  registerRoutes(router: Router): void;
   /** Begins live traffic. */
   start(): void;
   /** Stops arrivals and every timer; conversations in progress freeze where they are. */
@@ -172,15 +165,6 @@ class EmulatedWorld implements World {
 
   now(): number {
     return this.clock.now();
-  }
-
-  registerRoutes(router: Router): void {
-    registerOrgRoutes(router, this);
-    registerDivisionRoutes(router, this);
-    registerConversationRoutes(router, this);
-    registerAgentlessRoutes(router, this);
-    registerAnalyticsRoutes(router, this);
-    registerAdminRoutes(router, this);
   }
 
   start(): void {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Router } from '../../../src/emulator/router.js';
+import { registerWorldRoutes } from '../../../src/emulator/routes/index.js';
 import { assertPlatformError, call, smallWorld } from './call.js';
 
 const { world, clock, published } = smallWorld({ historyDays: 0, timeScale: 60 });
 const router = new Router();
-world.registerRoutes(router);
+registerWorldRoutes(router, world);
 
 describe('admin routes', () => {
   it('starts scripted conversations without a token and refuses bad scripts', async () => {

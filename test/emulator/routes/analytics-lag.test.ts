@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Router } from '../../../src/emulator/router.js';
+import { registerWorldRoutes } from '../../../src/emulator/routes/index.js';
 import { assertPlatformError, call, smallWorld } from './call.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read as JSON
@@ -19,7 +20,7 @@ function lagWorld(analyticsLagMs: number, analyticsLagJitterMs: number) {
     analyticsLagJitterMs,
   });
   const router = new Router();
-  world.registerRoutes(router);
+  registerWorldRoutes(router, world);
   return { world, clock, router };
 }
 

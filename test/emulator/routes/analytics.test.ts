@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Router } from '../../../src/emulator/router.js';
+import { registerWorldRoutes } from '../../../src/emulator/routes/index.js';
 import type { SimConversation } from '../../../src/emulator/world/index.js';
 import { assertPlatformError, call, smallWorld } from './call.js';
 
@@ -9,7 +10,7 @@ type Json = any;
 
 const { world, clock } = smallWorld({ historyDays: 6, historyConversationsPerDay: 50, timeScale: 60 });
 const router = new Router();
-world.registerRoutes(router);
+registerWorldRoutes(router, world);
 const NOW = world.now();
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();

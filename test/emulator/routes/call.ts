@@ -63,7 +63,7 @@ export function assertPlatformError(result: CallResult, status: number, code: st
   assert.deepEqual(result.json.errors, []);
 }
 
-/** A small quiet world on a manual clock with its routes registered. */
+/** A small quiet world on a manual clock (its routes are registered with `registerWorldRoutes`). */
 export function smallWorld(settings: Partial<WorldSettings> = {}) {
   const clock = new ManualClock(Date.UTC(2025, 2, 10, 15, 0, 0));
   const published: { topic: string; body: unknown }[] = [];

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Router } from '../../../src/emulator/router.js';
+import { registerWorldRoutes } from '../../../src/emulator/routes/index.js';
 import { conformance } from '../../conformance/check.js';
 import { assertPlatformError, call, smallWorld } from './call.js';
 
 const { world, clock, published } = smallWorld({ timeScale: 60 });
 const router = new Router();
-world.registerRoutes(router);
+registerWorldRoutes(router, world);
 const history = world.conversations.startedBetween(0, world.now());
 const pastVoice = history.find((c) => c.channel === 'voice' && c.recentTransfers.length === 0)!;
 const pastMessage = history.find((c) => c.channel === 'whatsapp')!;

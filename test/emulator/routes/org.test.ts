@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Router } from '../../../src/emulator/router.js';
+import { registerWorldRoutes } from '../../../src/emulator/routes/index.js';
 import { assertPlatformError, call, smallWorld } from './call.js';
 
 const { world } = smallWorld();
 const router = new Router();
-world.registerRoutes(router);
+registerWorldRoutes(router, world);
 const { org } = world;
 
 describe('org routes: users', () => {
