@@ -1,8 +1,14 @@
 /** `POST /api/v2/conversations/messages/agentless`: agentless outbound messages (SMS, WhatsApp, Open Messaging). */
 import { platformError, type Router } from '../router.js';
-import type { World } from '../world/index.js';
+import type { AgentlessRefusal, World } from '../world/index.js';
 
 export const AGENTLESS_PERMISSION = 'conversation:message:create';
+
+/** The platform's error code for each reason a send is refused (both are 400s). */
+const REFUSAL_CODES: Record<AgentlessRefusal['reason'], string> = {
+  malformed: 'bad.request',
+  invalid: 'invalid.value',
+};
 
 /** Registers the agentless outbound route. */
 export function registerAgentlessRoutes(router: Router, world: World): void {
@@ -18,8 +24,8 @@ export function registerAgentlessRoutes(router: Router, world: World): void {
           : { clientId: caller?.clientId ?? 'anonymous' },
       );
       if (!result.ok) {
-        const { status, code, message, messageParams } = result.refusal;
-        return platformError(status, code, message, messageParams);
+        const { reason, message, messageParams } = result.refusal;
+        return platformError(400, REFUSAL_CODES[reason], message, messageParams);
       }
       return { status: 200, body: result.response };
     },

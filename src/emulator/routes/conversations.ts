@@ -4,7 +4,7 @@
  * conversation, or the sender's communication, has ended).
  */
 import { platformError, type Router } from '../router.js';
-import { renderMessageData, type World } from '../world/index.js';
+import { type ConversationMessageRefusal, renderMessageData, type World } from '../world/index.js';
 import { renderConversation, renderMessageConversation } from '../world/render.js';
 
 /** What the platform requires of each (any one of a list). The message conversation view requires nothing. */
@@ -16,6 +16,17 @@ export const CONVERSATION_PERMISSIONS = {
 
 /** At most this many ids in one bulk message request. */
 export const BULK_MESSAGE_LIMIT = 1000;
+
+/**
+ * The platform's status and error code for each reason a message into a conversation is refused. The code and
+ * wording for an ended conversation or communication are unverified (tutorials report 409 or 404 there).
+ */
+const MESSAGE_REFUSALS: Record<ConversationMessageRefusal, { status: number; code: string }> = {
+  'not-found': { status: 404, code: 'not.found' },
+  'not-participant': { status: 403, code: 'not.authorized' },
+  closed: { status: 409, code: 'conflict' },
+  'invalid-text': { status: 400, code: 'invalid.value' },
+};
 
 const notFound = (id: string) => platformError(404, 'not.found', `Conversation ${id} not found`, { id });
 
@@ -83,7 +94,8 @@ export function registerConversationRoutes(router: Router, world: World): void {
           : { clientId: caller?.clientId ?? '' },
       );
       if (!result.ok) {
-        const refusal = platformError(result.status, result.code, result.message, result.messageParams);
+        const { status, code } = MESSAGE_REFUSALS[result.reason];
+        const refusal = platformError(status, code, result.message, result.messageParams);
         if (result.messageWithParams)
           Object.assign(refusal.body as object, { messageWithParams: result.messageWithParams });
         return refusal;

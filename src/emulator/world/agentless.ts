@@ -49,10 +49,12 @@ export interface OutboundRecord {
 
 export type AgentlessResponse = Models.SendAgentlessOutboundMessageResponse & { textBody?: string };
 
-/** A refused send, in platform error terms. */
+/**
+ * A refused send: a body of the wrong shape (`malformed`) or a value the platform does not accept (`invalid`), with
+ * the platform's message and its parameters. The routes give it the platform's status and error code.
+ */
 export interface AgentlessRefusal {
-  status: 400;
-  code: 'bad.request' | 'invalid.value';
+  reason: 'malformed' | 'invalid';
   message: string;
   messageParams: Record<string, string>;
 }
@@ -64,8 +66,8 @@ export type AgentlessResult =
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 const WHATSAPP_ADDRESS = /^[1-9][0-9]{6,14}$/;
 
-function refuse(code: AgentlessRefusal['code'], message: string, messageParams = {}): AgentlessResult {
-  return { ok: false, refusal: { status: 400, code, message, messageParams } };
+function refuse(reason: AgentlessRefusal['reason'], message: string, messageParams = {}): AgentlessResult {
+  return { ok: false, refusal: { reason, message, messageParams } };
 }
 
 export interface AgentlessCaller {
@@ -92,40 +94,39 @@ export class AgentlessSender {
   send(body: unknown, caller: AgentlessCaller, now: number): AgentlessResult {
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       return refuse(
-        'bad.request',
+        'malformed',
         'The request body must be a SendAgentlessOutboundMessageRequest JSON object',
       );
     const raw = body as Record<string, unknown>;
     const type = raw.toAddressMessengerType;
     if (typeof type !== 'string' || type === '')
-      return refuse('invalid.value', 'toAddressMessengerType is required: one of sms, whatsapp, open');
+      return refuse('invalid', 'toAddressMessengerType is required: one of sms, whatsapp, open');
     if (!(AGENTLESS_MESSENGER_TYPES as readonly string[]).includes(type))
       return refuse(
-        'invalid.value',
+        'invalid',
         `toAddressMessengerType '${type}' is not supported for agentless outbound messages; use sms, whatsapp or open` +
           (type === 'webmessaging' ? ' (web messaging cannot be reached by agentless messages)' : ''),
         { toAddressMessengerType: type },
       );
     const messengerType = type as AgentlessMessengerType;
     if (typeof raw.fromAddress !== 'string' || raw.fromAddress === '')
-      return refuse('invalid.value', 'fromAddress is required');
+      return refuse('invalid', 'fromAddress is required');
     const fromAddress = raw.fromAddress;
     // SendAgentlessOutboundMessageRequest has no other way to name the recipient: toAddress is required.
     const toAddress = raw.toAddress;
-    if (typeof toAddress !== 'string' || toAddress === '')
-      return refuse('invalid.value', 'toAddress is required');
+    if (typeof toAddress !== 'string' || toAddress === '') return refuse('invalid', 'toAddress is required');
     if (
       raw.useExistingActiveConversation !== undefined &&
       typeof raw.useExistingActiveConversation !== 'boolean'
     )
-      return refuse('invalid.value', 'useExistingActiveConversation must be a boolean');
+      return refuse('invalid', 'useExistingActiveConversation must be a boolean');
     const useExisting = raw.useExistingActiveConversation === true;
     const hasText = raw.textBody !== undefined;
     const hasTemplate = raw.messagingTemplate !== undefined;
     if (hasText === hasTemplate)
-      return refuse('bad.request', 'Exactly one of textBody and messagingTemplate must be given');
+      return refuse('malformed', 'Exactly one of textBody and messagingTemplate must be given');
     if (hasText && (typeof raw.textBody !== 'string' || raw.textBody.trim() === ''))
-      return refuse('invalid.value', 'textBody must be a non-empty string');
+      return refuse('invalid', 'textBody must be a non-empty string');
     const textBody = hasText ? (raw.textBody as string) : undefined;
 
     let template: Models.SendMessagingTemplateRequest | undefined;
@@ -133,19 +134,16 @@ export class AgentlessSender {
       case 'sms': {
         if (!this.org.smsNumbers.some((n) => n.phoneNumber === fromAddress))
           return refuse(
-            'invalid.value',
+            'invalid',
             `fromAddress ${fromAddress} is not an SMS number provisioned in this org (see GET /api/v2/routing/sms/phonenumbers)`,
             { fromAddress },
           );
         if (!E164.test(toAddress))
-          return refuse(
-            'invalid.value',
-            'toAddress must be an E.164 phone number (e.g. +13175550123) for sms',
-          );
-        if (hasTemplate) return refuse('invalid.value', 'messagingTemplate is only supported for whatsapp');
+          return refuse('invalid', 'toAddress must be an E.164 phone number (e.g. +13175550123) for sms');
+        if (hasTemplate) return refuse('invalid', 'messagingTemplate is only supported for whatsapp');
         if (textBody!.length > SMS_TEXT_LIMIT)
           return refuse(
-            'invalid.value',
+            'invalid',
             `textBody is ${textBody!.length} characters; sms allows at most ${SMS_TEXT_LIMIT}`,
           );
         break;
@@ -153,30 +151,30 @@ export class AgentlessSender {
       case 'whatsapp': {
         if (fromAddress !== this.org.whatsappIntegration.id)
           return refuse(
-            'invalid.value',
+            'invalid',
             'fromAddress must be the id of a WhatsApp integration of this org (see GET /api/v2/conversations/messaging/integrations/whatsapp)',
             { fromAddress },
           );
         if (!WHATSAPP_ADDRESS.test(toAddress))
           return refuse(
-            'invalid.value',
+            'invalid',
             "toAddress must be the WhatsApp number as digits without '+' (e.g. 13175550123)",
           );
         if (hasTemplate) {
           const checked = checkTemplate(raw.messagingTemplate);
-          if (typeof checked === 'string') return refuse('invalid.value', checked);
+          if (typeof checked === 'string') return refuse('invalid', checked);
           template = checked;
         } else {
           const last = this.store.lastInboundWhatsAppFrom(toAddress);
           const windowMs = this.settings.whatsappWindowHours * 3_600_000;
           if (last === undefined || now - last > windowMs)
             return refuse(
-              'invalid.value',
+              'invalid',
               `The recipient has not messaged within the last ${this.settings.whatsappWindowHours} hours: outside the customer service window WhatsApp allows only an approved messagingTemplate`,
             );
           if (textBody!.length > TEXT_LIMIT)
             return refuse(
-              'invalid.value',
+              'invalid',
               `textBody is ${textBody!.length} characters; at most ${TEXT_LIMIT} allowed`,
             );
         }
@@ -185,14 +183,14 @@ export class AgentlessSender {
       case 'open': {
         if (fromAddress !== this.org.openIntegration.id)
           return refuse(
-            'invalid.value',
+            'invalid',
             'fromAddress must be the id of an Open Messaging integration of this org (see GET /api/v2/conversations/messaging/integrations/open)',
             { fromAddress },
           );
-        if (hasTemplate) return refuse('invalid.value', 'Open Messaging accepts text only: send textBody');
+        if (hasTemplate) return refuse('invalid', 'Open Messaging accepts text only: send textBody');
         if (textBody!.length > TEXT_LIMIT)
           return refuse(
-            'invalid.value',
+            'invalid',
             `textBody is ${textBody!.length} characters; at most ${TEXT_LIMIT} allowed`,
           );
         break;

@@ -28,7 +28,7 @@ import { resolveSettings, type WorldSettings } from './settings.js';
 import { type NotificationPublisher, Simulation } from './simulation.js';
 import { ConversationStore } from './store.js';
 
-export type { AgentlessCaller, AgentlessResult, OutboundRecord } from './agentless.js';
+export type { AgentlessCaller, AgentlessRefusal, AgentlessResult, OutboundRecord } from './agentless.js';
 export { QueryError } from './analytics-query.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
 export type { GroundTruthFact } from './ground-truth.js';
@@ -39,13 +39,20 @@ export { type ConversationScript, ScriptError, TRANSFER_KINDS, type TransferKind
 export { defaultWorldSettings, type TrafficMix, type WorldSettings } from './settings.js';
 export type { NotificationPublisher } from './simulation.js';
 
+/**
+ * Why a message into a conversation is refused: no such message conversation or communication (`not-found`), a
+ * caller without a user context or not the user of that leg (`not-participant`), a conversation or leg that ended
+ * (`closed`), a text that is empty, not a string or too long (`invalid-text`). The routes give each the platform's
+ * status and error code.
+ */
+export type ConversationMessageRefusal = 'not-found' | 'not-participant' | 'closed' | 'invalid-text';
+
 /** Outcome of sending a message inside a conversation as a participant. */
 export type ConversationMessageResult =
   | { ok: true; message: Models.MessageData & { textBody: string } }
   | {
       ok: false;
-      status: 400 | 403 | 404 | 409;
-      code: string;
+      reason: ConversationMessageRefusal;
       message: string;
       /** The message with `{name}` placeholders, and their values (the platform's error body carries both). */
       messageWithParams?: string;
@@ -100,16 +107,13 @@ export function createWorld(
 
 const TEXT_LIMIT = 2000;
 
-/**
- * The refusal of a message into a conversation or communication that is no longer active: 409 with the platform's
- * error body. The exact code and wording the platform uses are unverified (tutorials report 409 or 404 here).
- */
+/** The refusal of a message into a conversation or communication that is no longer active, in the platform's words. */
 function closedRefusal(
   messageWithParams: string,
   messageParams: Record<string, string>,
 ): Extract<ConversationMessageResult, { ok: false }> {
   const message = messageWithParams.replace(/\{(\w+)\}/g, (_, name: string) => messageParams[name] ?? '');
-  return { ok: false, status: 409, code: 'conflict', message, messageWithParams, messageParams };
+  return { ok: false, reason: 'closed', message, messageWithParams, messageParams };
 }
 
 class EmulatedWorld implements World {
@@ -246,31 +250,27 @@ class EmulatedWorld implements World {
     if (conversation?.media !== 'message')
       return {
         ok: false,
-        status: 404,
-        code: 'not.found',
+        reason: 'not-found',
         message: `Message conversation ${conversationId} not found`,
       };
     const leg = conversation.participants.find((p) => p.comm.id === communicationId.toLowerCase());
     if (!leg)
       return {
         ok: false,
-        status: 404,
-        code: 'not.found',
+        reason: 'not-found',
         message: `Communication ${communicationId} not found in conversation ${conversationId}`,
       };
     if (!caller.userId)
       return {
         ok: false,
-        status: 403,
-        code: 'not.authorized',
+        reason: 'not-participant',
         message:
           'Sending in a conversation needs a user context: the caller must be a participant (a client-credentials token is not); use agentless messages instead',
       };
     if (leg.userId !== caller.userId)
       return {
         ok: false,
-        status: 403,
-        code: 'not.authorized',
+        reason: 'not-participant',
         message: `User ${caller.userId} is not an active participant on communication ${communicationId}`,
       };
     // The caller's own leg, but nothing can be written any more: the conversation ended, or this leg did.
@@ -286,15 +286,13 @@ class EmulatedWorld implements World {
     if (typeof textBody !== 'string' || textBody.trim() === '')
       return {
         ok: false,
-        status: 400,
-        code: 'invalid.value',
+        reason: 'invalid-text',
         message: 'textBody must be a non-empty string',
       };
     if (textBody.length > TEXT_LIMIT)
       return {
         ok: false,
-        status: 400,
-        code: 'invalid.value',
+        reason: 'invalid-text',
         message: `textBody exceeds ${TEXT_LIMIT} characters`,
       };
     return { ok: true, message: this.appendAgentMessage(conversation, leg, textBody, caller.userId) };

@@ -125,6 +125,19 @@ describe('message conversations', () => {
       404,
       'not.found',
     );
+    assertPlatformError(
+      await call(
+        router,
+        'POST',
+        `/api/v2/conversations/messages/unknown-id/communications/${agent.comm.id}/messages`,
+        {
+          body: { textBody: 'x' },
+          caller: { userId: agent.userId! },
+        },
+      ),
+      404,
+      'not.found',
+    );
 
     const before = published.length;
     const ok = await send({ userId: agent.userId! });
