@@ -16,6 +16,7 @@ export const READINESS_CONDITIONS = [
   'starting',
   'coordination_store',
   'channels',
+  'source',
   'sink_failed',
   'sink_backlog',
   'gap_unrecovered',
@@ -148,7 +149,7 @@ export interface StreamReadinessContext {
 
 /**
  * A running stream: its channels connected (when it has a channel pool: a stream fed by another source has none to
- * judge), no gap unrecovered past the bound, and for a replica the coordination store answering and every lease it
+ * judge), the EventBridge queue read (when it reads one, alone or beside the channels), no gap unrecovered past the bound, and for a replica the coordination store answering and every lease it
  * holds still trusted. Its sinks are judged apart ({@link sinkReadiness}).
  */
 export function streamReadiness(health: StreamHealth, context: StreamReadinessContext): ComponentReadiness {
@@ -184,6 +185,12 @@ export function streamReadiness(health: StreamHealth, context: StreamReadinessCo
         details.rejectedTopics = pool.rejected.length;
       }
     }
+  }
+
+  const source = health.source;
+  if (source?.kind === 'eventbridge') {
+    details.source = { kind: pool ? 'both' : 'eventbridge', running: source.running, lagMs: source.lagMs };
+    if (source.running === false) not('source', 'the EventBridge queue is not being read');
   }
 
   const oldest = health.gaps.recovery?.oldestUnrecovered;

@@ -26,6 +26,33 @@ const timingSchema = z.strictObject({
   rotateBefore: duration.optional(),
 });
 
+const sourceEntry = z.union(
+  [
+    z.literal('websocket'),
+    z.strictObject({
+      eventbridge: z.strictObject({ queueUrl: text, region: text.optional(), endpoint: text.optional() }),
+    }),
+  ],
+  { message: 'expected websocket or {eventbridge: {queueUrl, region?, endpoint?}}' },
+);
+
+/** Both sources at once: each kind at most once (one WebSocket pool, one queue). */
+const sourceList = z
+  .array(sourceEntry)
+  .min(1, 'expected at least one source (websocket, {eventbridge: …}, or both)')
+  .superRefine((entries, context) => {
+    const kinds = entries.map((entry) => (entry === 'websocket' ? 'websocket' : 'eventbridge'));
+    kinds.forEach((kind, index) => {
+      if (kinds.indexOf(kind) !== index) {
+        context.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `${kind} is listed twice: a list takes websocket and one {eventbridge: …} at most`,
+        });
+      }
+    });
+  });
+
 const streamSchema = z.strictObject({
   queues: selector.optional(),
   users: selector.optional(),
@@ -36,16 +63,14 @@ const streamSchema = z.strictObject({
   rediscoverEvery: duration.optional(),
   timing: timingSchema.optional(),
   /**
-   * Where notifications come from: `websocket` (default, the topics above), or `{eventbridge: {queueUrl, region?,
-   * endpoint?}}`, the SQS queue Genesys Cloud's EventBridge integration fills (AWS credentials from the SDK's chain).
+   * Where notifications come from: `websocket` (default, the topics above), `{eventbridge: {queueUrl, region?,
+   * endpoint?}}`, the SQS queue Genesys Cloud's EventBridge integration fills (AWS credentials from the SDK's chain),
+   * or a list of both (`[websocket, {eventbridge: …}]`), read into one pipeline so each fact is delivered once.
    */
   source: z
-    .union([
-      z.literal('websocket'),
-      z.strictObject({
-        eventbridge: z.strictObject({ queueUrl: text, region: text.optional(), endpoint: text.optional() }),
-      }),
-    ])
+    .union([sourceEntry, sourceList], {
+      message: 'expected websocket, {eventbridge: {queueUrl, region?, endpoint?}}, or a list of both',
+    })
     .optional(),
 });
 

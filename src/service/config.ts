@@ -32,8 +32,16 @@ export interface ServiceConfig {
   };
   stream: {
     selection: TopicSelection;
-    /** Notifications from the EventBridge integration's SQS queue instead of the WebSocket (`source:`). */
+    /**
+     * Notifications from the EventBridge integration's SQS queue (`source:`): instead of the WebSocket, or beside it
+     * with `bothSources`.
+     */
     eventBridge?: { queueUrl: string; region?: string; endpoint?: string };
+    /**
+     * With `eventBridge`: the WebSocket topics are read too, into the same pipeline — one deriver, one dedupe horizon,
+     * one checkpoint (`source: [websocket, {eventbridge: …}]`).
+     */
+    bothSources?: boolean;
     backfill: boolean;
     rediscoverEveryMs?: number;
     timing: Partial<ConnectionTiming>;
@@ -268,10 +276,14 @@ function resolveStream(data: ServiceFile): ServiceConfig['stream'] {
   if (t?.watchdogMultiple !== undefined) timing.watchdogMultiple = t.watchdogMultiple;
   if (t?.connectTimeout !== undefined) timing.connectTimeoutMs = t.connectTimeout;
   if (t?.rotateBefore !== undefined) timing.rotateBeforeMs = t.rotateBefore;
-  const eventBridge = typeof stream.source === 'object' ? stream.source.eventbridge : undefined;
+  const sources =
+    stream.source === undefined ? [] : Array.isArray(stream.source) ? stream.source : [stream.source];
+  const eventBridge = sources.find((source) => source !== 'websocket')?.eventbridge;
+  const bothSources = eventBridge !== undefined && sources.includes('websocket');
   return {
     selection,
     ...(eventBridge ? { eventBridge } : {}),
+    ...(bothSources ? { bothSources } : {}),
     backfill: stream.backfill ?? true,
     ...(stream.rediscoverEvery === undefined ? {} : { rediscoverEveryMs: stream.rediscoverEvery }),
     timing,

@@ -31,7 +31,7 @@ import { StoreComponent } from './components/store.js';
 import type { StreamComponent } from './components/stream.js';
 import { checkServerAccess, type ServiceConfig } from './config.js';
 import type { EngineBackoff } from './engine-supervisor.js';
-import { sourceFromConfig } from './eventbridge-source.js';
+import { sourcesFromConfig } from './eventbridge-source.js';
 import type { ProactiveRuntimeFactory } from './proactive-runtime.js';
 import { reportProgress } from './progress.js';
 import { createReporter, type Reporter } from './reporter.js';
@@ -113,7 +113,7 @@ export function composeService(options: StartServiceOptions): ComposedService {
     platform,
     store,
     sinks: () => sinks.dispatcher,
-    source: options.source ?? sourceFromConfig(config, logger),
+    ...sourcesFromConfig(config, logger, options.source),
     bounds,
     status,
     logger,

@@ -1,7 +1,7 @@
 /**
  * One process, or one replica of a set: the only place the service tells them apart.
  *
- * - **One process** runs the whole stream (the live channel pool, or another notification source) and feeds its
+ * - **One process** runs the whole stream (the live channel pool, another notification source, or both) and feeds its
  *   proactive engine through a sink of its own, so events wait in that sink's outbox while the engine is slow or
  *   restarting. On stop the engine keeps reading until the stream has stopped, then drains its sink.
  * - **A replica** (the config has `bus:`) connects to NATS JetStream, publishes every event there first through a
@@ -11,7 +11,6 @@
 import { consumeEvents } from '../bus/event-consumer.js';
 import { ConfigError } from '../errors.js';
 import { createNatsSink } from '../sinks/nats.js';
-import type { NotificationSource } from '../stream/source.js';
 import { BusComponent } from './components/bus.js';
 import type { EngineFeedPlan } from './components/engine.js';
 import type { ExtraSinks } from './components/sinks.js';
@@ -23,6 +22,7 @@ import {
 } from './components/stream.js';
 import type { BusConfig } from './config.js';
 import { createEngineSink, EngineFeed } from './engine-feed.js';
+import type { StreamSources } from './eventbridge-source.js';
 
 /** What differs between one process and a replica. */
 export interface Topology {
@@ -37,11 +37,11 @@ export interface Topology {
 }
 
 /** Picks the topology the config asks for. */
-export function chooseTopology(parts: StreamParts & { source?: NotificationSource | undefined }): Topology {
+export function chooseTopology(parts: StreamParts & StreamSources): Topology {
   return parts.config.bus ? replica(parts, parts.config.bus) : oneProcess(parts);
 }
 
-function oneProcess(parts: StreamParts & { source?: NotificationSource | undefined }): Topology {
+function oneProcess(parts: StreamParts & StreamSources): Topology {
   const { config, logger } = parts;
   const feed = config.proactive ? new EngineFeed() : undefined;
   let engineSink: ReturnType<typeof createEngineSink> | undefined;
@@ -63,7 +63,7 @@ function oneProcess(parts: StreamParts & { source?: NotificationSource | undefin
   };
 }
 
-function replica(parts: StreamParts & { source?: NotificationSource | undefined }, bus: BusConfig): Topology {
+function replica(parts: StreamParts & StreamSources, bus: BusConfig): Topology {
   const { config, status, logger } = parts;
   const cluster = config.cluster;
   if (!cluster) {
@@ -71,7 +71,7 @@ function replica(parts: StreamParts & { source?: NotificationSource | undefined 
       hint: 'A bus makes this process one replica of a set: give it a cluster section (replicaId, shards, …).',
     });
   }
-  if (parts.source) {
+  if (parts.source || parts.extraSources?.length) {
     throw new ConfigError('A replica reads its shards from notification channels, not from another source.', {
       hint: 'Run one process (no bus) to read from another source.',
     });

@@ -16,9 +16,9 @@ import {
 import { type ComponentReadiness, type ReadinessBounds, streamReadiness } from '../../server/readiness.js';
 import type { EventDispatcher } from '../../sinks/index.js';
 import type { PublishStampHook } from '../../sinks/nats-transport.js';
-import type { NotificationSource } from '../../stream/source.js';
 import type { ServiceComponent } from '../component.js';
 import type { ClusterConfig, ServiceConfig } from '../config.js';
+import type { StreamSources } from '../eventbridge-source.js';
 import type { StopContext } from '../shutdown.js';
 import type { ServiceStatusStream } from '../status.js';
 import type { BusComponent } from './bus.js';
@@ -98,7 +98,7 @@ export class ProcessStreamComponent implements StreamComponent {
   private started = false;
   private readonly listeners = new EventListeners();
 
-  constructor(private readonly parts: StreamParts & { source?: NotificationSource | undefined }) {}
+  constructor(private readonly parts: StreamParts & StreamSources) {}
 
   get stream(): LiveStream | undefined {
     return this.current;
@@ -113,10 +113,11 @@ export class ProcessStreamComponent implements StreamComponent {
   }
 
   async start(): Promise<void> {
-    const { config, status, source } = this.parts;
+    const { config, status, source, extraSources } = this.parts;
     const stream = createConversationStream({
       ...sharedOptions(this.parts),
       ...(source ? { source } : { selection: config.stream.selection }),
+      ...(extraSources?.length ? { extraSources } : {}),
       onStatus: (channel) => status.emit({ type: 'channel', status: channel }),
     });
     this.current = stream;
