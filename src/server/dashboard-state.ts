@@ -22,6 +22,7 @@ import {
   ledgerView,
   poolView,
   redactEvent,
+  sourceView,
   statusView,
 } from './views.js';
 
@@ -209,6 +210,7 @@ export class DashboardState implements DashboardBackend {
             gaps: { ...health.gaps, last: gapView(health.gaps.last) },
             lookups: health.lookups,
             checkpoint: health.checkpoint,
+            ...(health.source ? { source: health.source } : {}),
             ...(health.cluster ? { cluster: health.cluster } : {}),
           }
         : undefined,
@@ -290,6 +292,7 @@ export class DashboardState implements DashboardBackend {
         rows: inProgress.rows.map((row) => ({ ...row, queueName: this.queueName(row.queueId) })),
       },
       channels: poolView(health?.pool),
+      source: sourceView(health),
       replica: health?.cluster
         ? {
             replicaId: health.cluster.replicaId,

@@ -4,6 +4,7 @@
  * lets anyone connect to its stream (and knock ours off), so only its first characters are ever shown.
  */
 import type { LifecycleEvent } from '../events.js';
+import type { StreamHealth } from '../pipeline/conversation-stream.js';
 import type { LedgerEntry } from '../store/index.js';
 import type { ChannelHealth, Gap, PoolHealth, StreamStatus } from '../stream/index.js';
 
@@ -52,6 +53,60 @@ export interface ChannelView extends Omit<ChannelHealth, 'channelId'> {
 
 export function channelView(channel: ChannelHealth): ChannelView {
   return { ...channel, channelId: shortChannelId(channel.channelId) };
+}
+
+/** The EventBridge queue's figures as the dashboard shows them. */
+export interface EventBridgeView {
+  queueUrl: string;
+  running: boolean;
+  /** Now minus when the latest message's fact happened, in ms. */
+  lagMs: number | undefined;
+  receives: number;
+  received: number;
+  deleted: number;
+  redeliveries: number;
+  poison: number;
+  /** Messages held now: received, not deleted. */
+  inFlight: number;
+  awaitingDelete: number;
+  deleteFailures: number;
+  receiveErrors: number;
+  lastError: string | undefined;
+}
+
+/** Where the stream reads from: the WebSocket, the EventBridge queue, or both; and the queue's figures. */
+export interface SourceView {
+  kind: 'websocket' | 'eventbridge' | 'both' | string;
+  eventBridge?: EventBridgeView;
+}
+
+const count = (value: unknown): number => (typeof value === 'number' ? value : 0);
+
+/** The stream's source, from its health: a channel pool is the WebSocket; the queue says so in its stats. */
+export function sourceView(health: StreamHealth | undefined): SourceView | undefined {
+  if (!health) return undefined;
+  const stats = health.source;
+  if (stats?.kind !== 'eventbridge') {
+    return { kind: health.pool || !stats ? 'websocket' : stats.kind };
+  }
+  return {
+    kind: health.pool ? 'both' : 'eventbridge',
+    eventBridge: {
+      queueUrl: String(stats.queueUrl ?? ''),
+      running: stats.running === true,
+      lagMs: typeof stats.lagMs === 'number' ? stats.lagMs : undefined,
+      receives: count(stats.receives),
+      received: count(stats.received),
+      deleted: count(stats.deleted),
+      redeliveries: count(stats.redeliveries),
+      poison: count(stats.poison),
+      inFlight: count(stats.inFlight),
+      awaitingDelete: count(stats.awaitingDelete),
+      deleteFailures: count(stats.deleteFailures),
+      receiveErrors: count(stats.receiveErrors),
+      lastError: typeof stats.lastError === 'string' ? stats.lastError : undefined,
+    },
+  };
 }
 
 /** The pool without full channel ids. */

@@ -40,6 +40,11 @@ export interface DemoOptions {
   reporter?: Reporter;
   /** Dashboard push interval (tests shorten it). */
   overviewEveryMs?: number;
+  /**
+   * Also run the emulator's EventBridge integration and read its SQS queue beside the WebSocket (the config's
+   * `source: [websocket, {eventbridge: …}]`); AWS credentials come from the SDK's chain (any will do).
+   */
+  eventBridge?: boolean;
 }
 
 /** A running demo. */
@@ -110,6 +115,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     historyDays: options.historyDays ?? 30,
     heartbeatIntervalMs,
     logger: logger.child({ component: 'emulator' }),
+    ...(options.eventBridge ? { eventBridge: true } : {}),
   });
   report.line(`emulator at ${emulator.url} (seeded org, live traffic at ${options.timeScale ?? 10}× speed)`);
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-demo-'));
@@ -132,6 +138,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
           backoff: { initialMs: 250, maxMs: 5000 },
           connectTimeoutMs: 5000,
         },
+        ...(emulator.eventBridge
+          ? { eventBridge: { queueUrl: emulator.eventBridge.queueUrl }, bothSources: true }
+          : {}),
       },
       store: { path: join(dir, 'switchboard.db') },
       sinks: [],
@@ -146,6 +155,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       },
       shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
     };
+    if (emulator.eventBridge) {
+      report.line(
+        `demo: reading the EventBridge queue ${emulator.eventBridge.queueUrl} beside the WebSocket`,
+      );
+    }
     if (withRules) report.line(`demo: proactive rules from ${rulesSource}, quiet hours off for the demo`);
     const service = await startService({
       config,

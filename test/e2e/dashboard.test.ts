@@ -1,13 +1,15 @@
 /**
- * The dashboard in a real browser (Debian's Chromium through playwright-core): the demo runs in-process, the page
- * shows live counts rising, the event list filters, a dropped socket is survived in sight, and a screenshot is
- * kept under test-results/.
+ * The dashboard in a real browser (Debian's Chromium through playwright-core): the demo runs in-process, reading the
+ * emulator's WebSocket and its EventBridge queue together; the page shows live counts rising, the source (both) with
+ * the queue's lag, receives, deletes, redeliveries, poison and held messages as the queue reports them, the event list
+ * filters, a dropped socket is survived in sight, and a screenshot is kept under test-results/.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { SqsSourceStats } from '../../src/eventbridge/index.js';
 import { type Demo, startDemo } from '../../src/service/demo.js';
 import { createProactiveRuntime } from '../../src/service/proactive.js';
 import { waitForAsync } from '../helpers/wait-for.js';
@@ -20,11 +22,15 @@ const skip =
     ? `Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH) to run the dashboard test`
     : false;
 
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.AWS_ACCESS_KEY_ID = 'AKIDEMULATOR';
+process.env.AWS_SECRET_ACCESS_KEY = 'emulator-secret';
+
 const number = async (page: Page, selector: string): Promise<number> =>
   Number(((await page.textContent(selector)) ?? '').replace(/[^\d]/g, '') || Number.NaN);
 
 describe('dashboard in a browser', { skip }, () => {
-  it('shows live counts, filters events, and shows a dropped socket recover', async () => {
+  it('shows live counts and both sources, filters events, and shows a dropped socket recover', async () => {
     assert.ok(available, `CI=true and Chromium is missing at ${CHROMIUM}: the CI script must install it`);
     let demo: Demo | undefined;
     let browser: Browser | undefined;
@@ -39,6 +45,7 @@ describe('dashboard in a browser', { skip }, () => {
         proactive: createProactiveRuntime,
         reporter: capturingReporter(),
         overviewEveryMs: 300,
+        eventBridge: true,
       });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -88,6 +95,42 @@ describe('dashboard in a browser', { skip }, () => {
         { timeoutMs: 10_000, intervalMs: 100 },
       );
       assert.equal(await page.locator('#chart svg polyline[data-series]').count(), 4, 'four series charted');
+
+      // The source: both, and the EventBridge queue's figures as the queue itself reports them.
+      await page.waitForSelector('#source-kind[data-kind="both"]', { timeout: 5000 });
+      assert.equal(await page.textContent('#source-kind'), 'WebSocket + EventBridge');
+      await waitForAsync(
+        async () => (await number(page, '#eventbridge td[data-figure="deleted"]')) > 0,
+        'EventBridge messages are received and deleted',
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      // A poison message: received, never deleted, counted as poison (and again as a redelivery once it comes back).
+      await fetch(`${demo.emulator.url}/__emulator/eventbridge/poison`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ n: 1, kind: 'not-json' }),
+      });
+      await waitForAsync(
+        async () => (await number(page, '#eventbridge td[data-figure="poison"]')) > 0,
+        'the poison message is counted',
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      const shown = await page.$$eval('#eventbridge td[data-figure]', (cells) =>
+        Object.fromEntries(
+          cells.map((cell) => [cell.getAttribute('data-figure'), cell.getAttribute('data-value')]),
+        ),
+      );
+      const queue = demo.service.stream.health().source as SqsSourceStats;
+      assert.ok(
+        Number(shown.received) > 0 && Number(shown.received) <= queue.received,
+        'received as the queue says',
+      );
+      assert.ok(Number(shown.deleted) <= queue.deleted, 'deleted as the queue says');
+      assert.ok(Number(shown.redeliveries) <= queue.redeliveries, 'redeliveries as the queue says');
+      assert.ok(Number(shown.held) >= 0 && shown.held !== '', 'messages held shown');
+      assert.ok(Number(shown.lag) >= 0 && shown.lag !== '', 'the lag is shown');
+      assert.match((await page.textContent('#eventbridge td[data-figure="lag"]')) ?? '', /\d+ (ms|s)/);
+      assert.match((await page.textContent('#source-note')) ?? '', /SQS queue http:\/\/127\.0\.0\.1:\d+\//);
 
       // Filters: by type, then by media, then back to everything.
       await page.selectOption('#f-type', 'conversation.started');

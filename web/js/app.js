@@ -238,6 +238,53 @@ function renderChannels(pool, replica) {
   }
 }
 
+const SOURCE_KINDS = {
+  websocket: 'WebSocket',
+  eventbridge: 'EventBridge',
+  both: 'WebSocket + EventBridge',
+};
+
+/** Where the stream reads from, and for the EventBridge queue how far behind it is and what it did with messages. */
+function renderSource(source) {
+  const kind = source?.kind ?? '';
+  const badge = byId('source-kind');
+  badge.dataset.kind = kind;
+  badge.textContent = SOURCE_KINDS[kind] ?? (kind || '–');
+  const queue = source?.eventBridge;
+  byId('eventbridge-wrap').hidden = !queue;
+  if (!queue) {
+    setText(
+      'source-note',
+      kind === 'websocket' ? 'Notification channels over the WebSocket (see Channels).' : '',
+    );
+    return;
+  }
+  const figures = {
+    lag: duration(queue.lagMs),
+    received: count(queue.received),
+    deleted: count(queue.deleted),
+    redeliveries: count(queue.redeliveries),
+    poison: count(queue.poison),
+    held: count(queue.inFlight),
+  };
+  for (const cell of byId('eventbridge').querySelectorAll('td[data-figure]')) {
+    const name = cell.dataset.figure;
+    cell.textContent = figures[name];
+    cell.dataset.value =
+      name === 'lag' ? String(queue.lagMs ?? '') : String(queue[name === 'held' ? 'inFlight' : name]);
+  }
+  const problems = [
+    queue.running ? '' : 'not reading',
+    queue.receiveErrors > 0 ? `${count(queue.receiveErrors)} receive error(s)` : '',
+    queue.deleteFailures > 0 ? `${count(queue.deleteFailures)} delete(s) refused` : '',
+    queue.lastError ? `last error: ${queue.lastError}` : '',
+  ].filter(Boolean);
+  setText(
+    'source-note',
+    `SQS queue ${queue.queueUrl} · ${count(queue.receives)} receive calls · ${count(queue.awaitingDelete)} awaiting delete${problems.length > 0 ? ` · ${problems.join(' · ')}` : ''}`,
+  );
+}
+
 function renderSinks(o) {
   const rows = (o.sinks ?? []).map((sink) =>
     h(
@@ -317,6 +364,7 @@ function renderOverview(o) {
   renderChart(byId('chart'), o.rates, state.startedAtMs);
   renderInProgress(o.inProgress);
   renderChannels(o.channels, o.replica);
+  renderSource(o.source);
   renderSinks(o);
   renderProactive(o);
 }
