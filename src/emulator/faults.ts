@@ -1,6 +1,6 @@
 /**
  * Fault injection: the things the real platform does to a client on a bad day — sockets dropped, heartbeats that
- * stop, `socket_closing`, channels and tokens that end, failing or throttled requests — on demand, through
+ * stop, `socket_closing`, channels and tokens that end, failing, slow, cut or throttled requests — on demand, through
  * `POST /__emulator/faults` (JSON, no auth) or the {@link EmulatorFaults} methods.
  */
 import { z } from 'zod';
@@ -13,6 +13,14 @@ import type { EmulatorSettings } from './settings.js';
 
 const selector = { channelId: z.string().optional(), clientId: z.string().optional() };
 const tokenSelector = { clientId: z.string().optional(), tokenId: z.string().optional() };
+/** Which requests a request fault applies to. */
+const requestMatch = {
+  /** Path prefix, e.g. `/api/v2/analytics`. */
+  path: z.string().optional(),
+  /** Regular expression tested against the path (instead of a prefix). */
+  pathPattern: z.string().optional(),
+  method: z.string().optional(),
+};
 
 /** Every fault command `POST /__emulator/faults` accepts (one object, or an array of them). */
 export const FaultCommandSchema = z.discriminatedUnion('type', [
@@ -41,16 +49,29 @@ export const FaultCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('expire-tokens'), ...tokenSelector }),
   z.object({
     type: z.literal('fail-requests'),
-    /** Path prefix, e.g. `/api/v2/analytics`. */
-    path: z.string().optional(),
-    /** Regular expression tested against the path (instead of a prefix). */
-    pathPattern: z.string().optional(),
-    method: z.string().optional(),
+    ...requestMatch,
     count: z.number().int().positive().default(1),
     status: z.number().int().min(400).max(599).default(503),
     retryAfterSeconds: z.number().nonnegative().optional(),
     code: z.string().optional(),
     message: z.string().optional(),
+  }),
+  /** The next `count` matching requests (OAuth included) are answered only after `delayMs`. */
+  z.object({
+    type: z.literal('delay-requests'),
+    ...requestMatch,
+    count: z.number().int().positive().default(1),
+    delayMs: z.number().int().positive(),
+  }),
+  /**
+   * The next `count` matching requests are served but their reply is lost: the connection is destroyed before a
+   * byte of it is sent, or, with `midResponse`, after the status line, the headers and half the body.
+   */
+  z.object({
+    type: z.literal('cut-requests'),
+    ...requestMatch,
+    count: z.number().int().positive().default(1),
+    midResponse: z.boolean().optional(),
   }),
   z.object({ type: z.literal('clear-request-faults') }),
   z.object({ type: z.literal('rate-limit'), perMinute: z.number().int().positive() }),
@@ -73,10 +94,39 @@ export interface FaultResult {
   affected: number;
 }
 
+/** Which requests a delay or a cut applies to, and how many. */
+export type RequestMatchInput = {
+  path?: string;
+  pathPattern?: string;
+  method?: string;
+  count?: number;
+};
+export type DelayFaultInput = RequestMatchInput & { delayMs: number };
+export type CutFaultInput = RequestMatchInput & { midResponse?: boolean };
+
+/** How a cut request's reply is lost. */
+export interface RequestCut {
+  midResponse: boolean;
+}
+
+type RequestFaultAction =
+  | { kind: 'fail'; response: () => EmulatorResponse }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'cut'; cut: RequestCut };
+
 interface RequestFaultRule {
   test: (method: string, path: string) => boolean;
   remaining: number;
-  response: () => EmulatorResponse;
+  action: RequestFaultAction;
+}
+
+function requestTest(input: RequestMatchInput): (method: string, path: string) => boolean {
+  const pattern = input.pathPattern === undefined ? undefined : new RegExp(input.pathPattern);
+  const prefix = input.path ?? '';
+  const method = input.method?.toUpperCase();
+  return (requestMethod, path) =>
+    (method === undefined || method === requestMethod) &&
+    (pattern ? pattern.test(path) : path.startsWith(prefix));
 }
 
 /** The platform code that goes with a status. */
@@ -89,47 +139,86 @@ function codeForStatus(status: number): string {
   return status < 500 ? 'bad.request' : 'internal.server.error';
 }
 
-/** Rules that make the next N matching requests fail. */
+/** Rules that make the next N matching requests fail, wait or lose their reply. */
 export class RequestFaults {
   private rules: RequestFaultRule[] = [];
 
-  /** Adds a rule; requests are matched by path prefix or pattern and, optionally, method. */
+  /** Adds a failure rule; requests are matched by path prefix or pattern and, optionally, method. */
   add(input: RequestFaultInput): void {
-    const pattern = input.pathPattern === undefined ? undefined : new RegExp(input.pathPattern);
-    const prefix = input.path ?? '';
-    const method = input.method?.toUpperCase();
     const status = input.status ?? 503;
     this.rules.push({
-      test: (requestMethod, path) =>
-        (method === undefined || method === requestMethod) &&
-        (pattern ? pattern.test(path) : path.startsWith(prefix)),
+      test: requestTest(input),
       remaining: input.count ?? 1,
-      response: () => {
-        if (status === 429 && input.code === undefined && input.message === undefined) {
-          return rateLimitedResponse(input.retryAfterSeconds ?? 1);
-        }
-        const headers =
-          input.retryAfterSeconds === undefined
-            ? undefined
-            : { 'retry-after': String(input.retryAfterSeconds) };
-        return platformError(
-          status,
-          input.code ?? codeForStatus(status),
-          input.message ?? `Injected failure (${status}).`,
-          {},
-          headers,
-        );
+      action: {
+        kind: 'fail',
+        response: () => {
+          if (status === 429 && input.code === undefined && input.message === undefined) {
+            return rateLimitedResponse(input.retryAfterSeconds ?? 1);
+          }
+          const headers =
+            input.retryAfterSeconds === undefined
+              ? undefined
+              : { 'retry-after': String(input.retryAfterSeconds) };
+          return platformError(
+            status,
+            input.code ?? codeForStatus(status),
+            input.message ?? `Injected failure (${status}).`,
+            {},
+            headers,
+          );
+        },
       },
+    });
+  }
+
+  /** Adds a delay rule: matching requests are answered `delayMs` late. */
+  addDelay(input: DelayFaultInput): void {
+    this.rules.push({
+      test: requestTest(input),
+      remaining: input.count ?? 1,
+      action: { kind: 'delay', ms: input.delayMs },
+    });
+  }
+
+  /** Adds a cut rule: matching requests are served and their reply lost. */
+  addCut(input: CutFaultInput): void {
+    this.rules.push({
+      test: requestTest(input),
+      remaining: input.count ?? 1,
+      action: { kind: 'cut', cut: { midResponse: input.midResponse ?? false } },
     });
   }
 
   /** The failure to answer for this request, consuming one use of the first matching rule. */
   take(method: string, path: string): EmulatorResponse | undefined {
-    const rule = this.rules.find((candidate) => candidate.test(method, path));
+    const action = this.consume('fail', method, path);
+    return action?.kind === 'fail' ? action.response() : undefined;
+  }
+
+  /** How long to hold this request before serving it (0: not at all), consuming one use of a delay rule. */
+  takeDelay(method: string, path: string): number {
+    const action = this.consume('delay', method, path);
+    return action?.kind === 'delay' ? action.ms : 0;
+  }
+
+  /** How this request's reply is to be lost, if it is, consuming one use of a cut rule. */
+  takeCut(method: string, path: string): RequestCut | undefined {
+    const action = this.consume('cut', method, path);
+    return action?.kind === 'cut' ? action.cut : undefined;
+  }
+
+  private consume(
+    kind: RequestFaultAction['kind'],
+    method: string,
+    path: string,
+  ): RequestFaultAction | undefined {
+    const rule = this.rules.find(
+      (candidate) => candidate.action.kind === kind && candidate.test(method, path),
+    );
     if (!rule) return undefined;
     rule.remaining--;
     if (rule.remaining <= 0) this.rules = this.rules.filter((candidate) => candidate !== rule);
-    return rule.response();
+    return rule.action;
   }
 
   /** Failures still to be served. */
@@ -227,6 +316,19 @@ export class EmulatorFaults {
     this.targets.requestFaults.add(rule);
   }
 
+  /** Holds the next `count` matching requests for `delayMs` before serving them. */
+  delayRequests(rule: DelayFaultInput): void {
+    if (rule.pathPattern !== undefined) new RegExp(rule.pathPattern);
+    this.targets.requestFaults.addDelay(rule);
+  }
+
+  /** Serves the next `count` matching requests and loses their reply (the connection destroyed). */
+  cutRequests(rule: CutFaultInput): void {
+    if (rule.pathPattern !== undefined) new RegExp(rule.pathPattern);
+    this.targets.requestFaults.addCut(rule);
+  }
+
+  /** Forgets every pending request fault: failures, delays and cuts. */
   clearRequestFaults(): void {
     this.targets.requestFaults.clear();
   }
@@ -268,6 +370,16 @@ export class EmulatorFaults {
       case 'fail-requests': {
         const { type: _type, ...rule } = command;
         this.failRequests(rule);
+        return result(command.count);
+      }
+      case 'delay-requests': {
+        const { type: _type, ...rule } = command;
+        this.delayRequests(rule);
+        return result(command.count);
+      }
+      case 'cut-requests': {
+        const { type: _type, ...rule } = command;
+        this.cutRequests(rule);
         return result(command.count);
       }
       case 'clear-request-faults':

@@ -118,8 +118,13 @@ async function handle(
   const method = (request.method ?? 'GET').toUpperCase();
   const url = new URL(request.url ?? '/', 'http://emulator.invalid');
   const path = url.pathname;
+  const cut = path.startsWith(ADMIN_PREFIX) ? undefined : deps.requestFaults.takeCut(method, path);
   const outcome = await processRequest(deps, request, method, path, url.searchParams, correlationId);
-  send(response, method, correlationId, outcome);
+  if (cut && !cut.midResponse) {
+    response.socket?.destroy();
+    return;
+  }
+  send(response, method, correlationId, outcome, cut !== undefined);
   deps.logger.debug(
     { method, path, status: outcome.status, ms: Math.round(performance.now() - started) },
     'emulator request',
@@ -138,6 +143,8 @@ async function processRequest(
   const isApi = path.startsWith('/api/');
   const read = await readBody(request, deps.settings.maxBodyBytes);
   if (!isAdmin) {
+    const delayMs = deps.requestFaults.takeDelay(method, path);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const injected = deps.requestFaults.take(method, path);
     if (injected) return injected;
   }
@@ -244,12 +251,16 @@ function withHeaders(response: EmulatorResponse, headers: Record<string, string>
   return { ...response, headers: { ...headers, ...response.headers } };
 }
 
-/** Writes a response: JSON unless string/Buffer, no body for HEAD and 204, `contextId` = correlation id. */
+/**
+ * Writes a response: JSON unless string/Buffer, no body for HEAD and 204, `contextId` = correlation id. `cutMidway`
+ * sends the status line, the headers and half the body, then destroys the connection.
+ */
 function send(
   response: ServerResponse,
   method: string,
   correlationId: string,
   outcome: EmulatorResponse,
+  cutMidway = false,
 ): void {
   for (const [name, value] of Object.entries(outcome.headers ?? {})) response.setHeader(name, value);
   let payload: Buffer | undefined;
@@ -270,6 +281,13 @@ function send(
   }
   response.statusCode = outcome.status;
   response.setHeader('content-length', payload && method !== 'HEAD' ? payload.length : 0);
+  if (cutMidway) {
+    const half = method === 'HEAD' || !payload ? Buffer.alloc(0) : payload.subarray(0, payload.length >> 1);
+    response.flushHeaders();
+    response.write(half, () => response.socket?.destroy());
+    if (half.length === 0) response.socket?.destroy();
+    return;
+  }
   response.end(method === 'HEAD' ? undefined : payload);
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { platformError } from '../../src/emulator/router.js';
@@ -252,6 +253,69 @@ describe('emulator request faults', () => {
     assert.equal((status.body as { rateLimitPerMinute: number }).rateLimitPerMinute, 120);
   });
 
+  it('holds the next N matching requests for delayMs, the token endpoint included, and no others', async () => {
+    const applied = await api(emulator, 'POST', '/__emulator/faults', {
+      body: [
+        { type: 'delay-requests', path: '/api/v2/notifications/channels', method: 'GET', delayMs: 300 },
+        { type: 'delay-requests', path: '/oauth/token', delayMs: 300 },
+      ],
+    });
+    assert.deepEqual(applied.body, [
+      { type: 'delay-requests', affected: 1 },
+      { type: 'delay-requests', affected: 1 },
+    ]);
+    const order: string[] = [];
+    const started = performance.now();
+    const slow = api(emulator, 'GET', '/api/v2/notifications/channels', { token }).then((response) => {
+      order.push('delayed');
+      return response;
+    });
+    const fast = api(emulator, 'POST', '/api/v2/notifications/channels', { token }).then((response) => {
+      order.push('other');
+      return response;
+    });
+    const [slowResponse, fastResponse] = await Promise.all([slow, fast]);
+    assert.equal(slowResponse.status, 200, 'a delayed request is still served');
+    assert.equal(fastResponse.status, 200);
+    assert.deepEqual(order, ['other', 'delayed']);
+    assert.ok(performance.now() - started >= 300);
+    const tokenStarted = performance.now();
+    await getToken(emulator);
+    assert.ok(performance.now() - tokenStarted >= 300, 'the token endpoint waited');
+    const status = (await api(emulator, 'GET', '/__emulator/status')).body as {
+      pendingRequestFaults: number;
+    };
+    assert.equal(status.pendingRequestFaults, 0, 'each delay was used once');
+  });
+
+  it('serves a cut request but loses its reply: no byte of it, or the headers and half the body', async () => {
+    const before = await api(emulator, 'GET', '/api/v2/notifications/channels', { token });
+    const channelsBefore = (before.body as { entities: unknown[] }).entities.length;
+    await api(emulator, 'POST', '/__emulator/faults', {
+      body: [
+        { type: 'cut-requests', path: '/api/v2/notifications/channels', method: 'POST' },
+        { type: 'cut-requests', path: '/api/v2/notifications/channels', method: 'GET', midResponse: true },
+      ],
+    });
+    const lost = await rawRequest(emulator.url, 'POST', '/api/v2/notifications/channels', token);
+    assert.equal(lost.status, undefined, 'no status line came back');
+    assert.ok(lost.error, 'the connection was cut');
+    const partial = await rawRequest(emulator.url, 'GET', '/api/v2/notifications/channels', token);
+    assert.equal(partial.status, 200, 'the status line and headers came back');
+    assert.ok(partial.error, 'the body was cut short');
+    assert.ok(
+      partial.received < partial.contentLength,
+      `${partial.received} of ${partial.contentLength} bytes`,
+    );
+    const after = await api(emulator, 'GET', '/api/v2/notifications/channels', { token });
+    assert.equal(after.status, 200, 'the next request is answered in full');
+    assert.equal(
+      (after.body as { entities: unknown[] }).entities.length,
+      channelsBefore + 1,
+      'the cut POST was served: its channel exists',
+    );
+  });
+
   it('rejects malformed fault commands with 400', async () => {
     const response = await api(emulator, 'POST', '/__emulator/faults', { body: { type: 'set-on-fire' } });
     assertPlatformError(response, 400, 'bad.request');
@@ -259,5 +323,51 @@ describe('emulator request faults', () => {
       body: { type: 'fail-requests', pathPattern: '(' },
     });
     assertPlatformError(badPattern, 400, 'bad.request');
+    const badDelay = await api(emulator, 'POST', '/__emulator/faults', {
+      body: { type: 'delay-requests', path: '/api' },
+    });
+    assertPlatformError(badDelay, 400, 'bad.request');
   });
 });
+
+/** One request over node:http, reporting what arrived before the connection ended. */
+function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  token: string,
+): Promise<{
+  status: number | undefined;
+  contentLength: number;
+  received: number;
+  error: Error | undefined;
+}> {
+  return new Promise((resolve) => {
+    const outcome = {
+      status: undefined as number | undefined,
+      contentLength: 0,
+      received: 0,
+      error: undefined as Error | undefined,
+    };
+    const request = httpRequest(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+    request.on('response', (response) => {
+      outcome.status = response.statusCode;
+      outcome.contentLength = Number(response.headers['content-length']);
+      response.on('data', (chunk: Buffer) => {
+        outcome.received += chunk.length;
+      });
+      response.on('error', (error) => {
+        outcome.error = error;
+      });
+      response.on('close', () => {
+        if (!response.complete) outcome.error ??= new Error('response incomplete');
+        resolve(outcome);
+      });
+    });
+    request.on('error', (error) => {
+      outcome.error = error;
+      if (outcome.status === undefined) resolve(outcome);
+    });
+    request.end();
+  });
+}
