@@ -63,6 +63,12 @@ const streamSchema = z.strictObject({
   rediscoverEvery: duration.optional(),
   timing: timingSchema.optional(),
   /**
+   * How long an ended conversation is remembered after its last notification (default 10m), so a fact seen again
+   * within it — a late duplicate, the other source's copy, a redelivered SQS message — is dropped; kept in the
+   * checkpoint, so it holds across restarts. Beyond it a fact seen again is delivered again, with the same id.
+   */
+  dedupeHorizon: duration.optional(),
+  /**
    * Where notifications come from: `websocket` (default, the topics above), `{eventbridge: {queueUrl, region?,
    * endpoint?}}`, the SQS queue Genesys Cloud's EventBridge integration fills (AWS credentials from the SDK's chain),
    * or a list of both (`[websocket, {eventbridge: …}]`), read into one pipeline so each fact is delivered once.

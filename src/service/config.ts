@@ -42,6 +42,8 @@ export interface ServiceConfig {
      * one checkpoint (`source: [websocket, {eventbridge: …}]`).
      */
     bothSources?: boolean;
+    /** How long an ended conversation is remembered, to drop a fact seen again (`dedupeHorizon:`; default 10 min). */
+    dedupeHorizonMs?: number;
     backfill: boolean;
     rediscoverEveryMs?: number;
     timing: Partial<ConnectionTiming>;
@@ -284,6 +286,7 @@ function resolveStream(data: ServiceFile): ServiceConfig['stream'] {
     selection,
     ...(eventBridge ? { eventBridge } : {}),
     ...(bothSources ? { bothSources } : {}),
+    ...(stream.dedupeHorizon === undefined ? {} : { dedupeHorizonMs: stream.dedupeHorizon }),
     backfill: stream.backfill ?? true,
     ...(stream.rediscoverEvery === undefined ? {} : { rediscoverEveryMs: stream.rediscoverEvery }),
     timing,

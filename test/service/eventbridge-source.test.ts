@@ -14,6 +14,7 @@ import { SqsSource } from '../../src/eventbridge/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import { silentLogger } from '../../src/logging.js';
 import type { ReadinessReport } from '../../src/server/readiness.js';
+import { dedupeRetention } from '../../src/service/components/stream.js';
 import { parseServiceConfig } from '../../src/service/config.js';
 import { sourceFromConfig, sourcesFromConfig } from '../../src/service/eventbridge-source.js';
 import { startService } from '../../src/service/service.js';
@@ -53,10 +54,14 @@ describe('service: the EventBridge source', () => {
   it('reads a list of both sources, and refuses an empty list, a source twice or an unknown one', () => {
     const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys';
     const both = parseServiceConfig(
-      `stream:\n  source:\n    - websocket\n    - eventbridge:\n        queueUrl: ${queueUrl}\n        region: eu-west-1\n`,
+      `stream:\n  source:\n    - websocket\n    - eventbridge:\n        queueUrl: ${queueUrl}\n        region: eu-west-1\n  dedupeHorizon: 2h\n`,
       { env },
     );
     assert.deepEqual(both.stream.eventBridge, { queueUrl, region: 'eu-west-1' });
+    // The dedupe horizon: an ended conversation remembered 2 h (one awaiting its wrap-up at least the default hour).
+    assert.equal(both.stream.dedupeHorizonMs, 2 * 3_600_000);
+    assert.deepEqual(dedupeRetention(2 * 3_600_000), { graceMs: 7_200_000, wrapupGraceMs: 7_200_000 });
+    assert.deepEqual(dedupeRetention(60_000), { graceMs: 60_000, wrapupGraceMs: 3_600_000 });
     assert.equal(both.stream.bothSources, true);
     const sources = sourcesFromConfig(both, silentLogger());
     assert.equal(sources.source, undefined, 'the live pool stays the main source');

@@ -5,6 +5,7 @@
  * shards it owns of the set's ({@link ClusterStream}). Which one is chosen once, in `topology.ts`.
  */
 import { ClusterStream } from '../../cluster/cluster-stream.js';
+import { DEFAULT_RETENTION } from '../../conversations/index.js';
 import type { LifecycleEvent } from '../../events.js';
 import type { Logger } from '../../logging.js';
 import {
@@ -59,6 +60,9 @@ function sharedOptions(parts: StreamParts) {
     ...(sinks ? { sinks } : {}),
     backfill: config.stream.backfill,
     timing: config.stream.timing,
+    ...(config.stream.dedupeHorizonMs === undefined
+      ? {}
+      : { deriver: dedupeRetention(config.stream.dedupeHorizonMs) }),
     ...(config.stream.rediscoverEveryMs === undefined
       ? {}
       : { rediscoverEveryMs: config.stream.rediscoverEveryMs }),
@@ -66,6 +70,14 @@ function sharedOptions(parts: StreamParts) {
     onBackfill: (report, complete) => status.emit({ type: 'backfill', report, complete }),
     logger: parts.logger,
   } satisfies Partial<ConversationStreamOptions>;
+}
+
+/**
+ * The deriver's retention for a dedupe horizon: an ended conversation is remembered that long after its last
+ * notification, and one still waiting for its wrap-up at least as long.
+ */
+export function dedupeRetention(horizonMs: number): { graceMs: number; wrapupGraceMs: number } {
+  return { graceMs: horizonMs, wrapupGraceMs: Math.max(horizonMs, DEFAULT_RETENTION.wrapupGraceMs) };
 }
 
 /** Handlers of the stream's events, held until the stream exists. */
