@@ -107,6 +107,7 @@ describe('package entry points', () => {
       './emulator',
       './proactive',
       './service',
+      './testing',
     ]);
   });
 
@@ -117,8 +118,8 @@ describe('package entry points', () => {
     assert.deepEqual(offending(graph.packages, HEAVY_PACKAGES), []);
   });
 
-  it('the emulator and proactive entries reach neither pg nor NATS', () => {
-    for (const name of ['./emulator', './proactive']) {
+  it('the emulator, proactive and testing entries reach neither pg nor NATS', () => {
+    for (const name of ['./emulator', './proactive', './testing']) {
       const graph = moduleGraph(ENTRIES[name]!);
       assert.deepEqual(offending(graph.packages, HEAVY_PACKAGES), [], name);
       assert.deepEqual(offending(graph.files, [/^src\/cluster\//, /^src\/service\//]), [], name);
