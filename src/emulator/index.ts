@@ -15,6 +15,7 @@ import {
   startEventBridge,
 } from './eventbridge/index.js';
 import { EmulatorFaults, NetworkBlackout, RequestFaults, registerFaultRoutes } from './faults.js';
+import { RequestJournal } from './journal.js';
 import { NotificationHub, type NotificationPublisher } from './notifications/hub.js';
 import { registerNotificationRoutes } from './notifications/routes.js';
 import { NotificationSocketServer } from './notifications/socket-server.js';
@@ -30,6 +31,7 @@ export type { ClientDefinition } from './auth/clients.js';
 export { DEFAULT_CLIENT } from './auth/clients.js';
 export type { EmulatorEventBridge, EventBridgeFaults, EventBridgeSettings } from './eventbridge/index.js';
 export type { FaultCommand, FaultResult } from './faults.js';
+export type { JournalEntry, RequestJournal } from './journal.js';
 export type { NotificationPublisher } from './notifications/hub.js';
 export { PROFILES, type ProfileName } from './profiles.js';
 export type { EmulatorSettings } from './settings.js';
@@ -104,6 +106,8 @@ export interface Emulator {
   tokens: TokenStore;
   router: Router;
   faults: EmulatorFaults;
+  /** The last requests received (admin routes aside), with their headers and bodies as sent: a test's oracle. */
+  requests: RequestJournal;
   status(): EmulatorStatus;
   stop(): Promise<void>;
 }
@@ -135,6 +139,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const tokens = new TokenStore(settings.tokenLifetimeSeconds);
   const limiter = new RateLimiter(settings.rateLimitPerMinute, settings.rateLimitWindowMs);
   const requestFaults = new RequestFaults();
+  const journal = new RequestJournal();
   const blackout = new NetworkBlackout();
   const hub = new NotificationHub(settings, logger);
   const sockets = new NotificationSocketServer(hub);
@@ -181,6 +186,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     blackout,
     settings,
     sockets,
+    journal,
     logger,
   });
   await new Promise<void>((resolve, reject) => {
@@ -249,6 +255,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     tokens,
     router,
     faults,
+    requests: journal,
     status,
     stop,
   };

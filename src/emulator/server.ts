@@ -10,6 +10,7 @@ import { authenticate } from './auth/oauth.js';
 import { hasAnyPermission } from './auth/permissions.js';
 import type { TokenStore } from './auth/tokens.js';
 import type { NetworkBlackout, RequestFaults } from './faults.js';
+import type { RequestJournal } from './journal.js';
 import type { NotificationSocketServer } from './notifications/socket-server.js';
 import { RateLimiter, rateLimitedResponse } from './rate-limit.js';
 import { validateRouteRequest } from './request-validation.js';
@@ -33,6 +34,8 @@ export interface ShellDependencies {
   blackout: NetworkBlackout;
   settings: Pick<EmulatorSettings, 'maxBodyBytes'>;
   sockets: NotificationSocketServer;
+  /** Where every request but the admin routes' is recorded. */
+  journal?: RequestJournal;
   logger: Logger;
 }
 
@@ -118,8 +121,33 @@ async function handle(
   const method = (request.method ?? 'GET').toUpperCase();
   const url = new URL(request.url ?? '/', 'http://emulator.invalid');
   const path = url.pathname;
-  const cut = path.startsWith(ADMIN_PREFIX) ? undefined : deps.requestFaults.takeCut(method, path);
-  const outcome = await processRequest(deps, request, method, path, url.searchParams, correlationId);
+  const isAdmin = path.startsWith(ADMIN_PREFIX);
+  const cut = isAdmin ? undefined : deps.requestFaults.takeCut(method, path);
+  const arrived = { at: performance.now(), text: '' };
+  const outcome = await processRequest(
+    deps,
+    request,
+    method,
+    path,
+    url.searchParams,
+    correlationId,
+    (raw) => {
+      arrived.text = raw.toString('utf8');
+    },
+  );
+  if (!isAdmin) {
+    deps.journal?.record({
+      method,
+      path,
+      query: url.searchParams,
+      headers: request.headers,
+      text: arrived.text,
+      status: outcome.status,
+      cut: cut !== undefined,
+      at: arrived.at,
+      correlationId,
+    });
+  }
   if (cut && !cut.midResponse) {
     response.socket?.destroy();
     return;
@@ -138,10 +166,12 @@ async function processRequest(
   path: string,
   query: URLSearchParams,
   correlationId: string,
+  onBody: (raw: Buffer) => void,
 ): Promise<EmulatorResponse> {
   const isAdmin = path.startsWith(ADMIN_PREFIX);
   const isApi = path.startsWith('/api/');
   const read = await readBody(request, deps.settings.maxBodyBytes);
+  if (read.kind === 'ok') onBody(read.raw);
   if (!isAdmin) {
     const delayMs = deps.requestFaults.takeDelay(method, path);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));

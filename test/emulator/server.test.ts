@@ -316,6 +316,33 @@ describe('emulator request faults', () => {
     );
   });
 
+  it('journals every request but the admin routes: headers and body as sent, status as answered', async () => {
+    emulator.requests.clear();
+    const basic = `Basic ${Buffer.from('nobody:nothing').toString('base64')}`;
+    const refused = await fetch(`${emulator.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    assert.equal(refused.status, 401);
+    await api(emulator, 'GET', '/api/v2/notifications/channels?includechannels=oauthclient', { token });
+    await api(emulator, 'GET', '/__emulator/status');
+    const entries = emulator.requests.list();
+    assert.deepEqual(
+      entries.map((entry) => `${entry.method} ${entry.path} ${entry.status}`),
+      ['POST /oauth/token 401', 'GET /api/v2/notifications/channels 200'],
+    );
+    const [tokenRequest, listing] = entries;
+    assert.equal(tokenRequest!.headers.authorization, basic);
+    assert.equal(tokenRequest!.headers['content-type'], 'application/x-www-form-urlencoded');
+    assert.equal(tokenRequest!.text, 'grant_type=client_credentials');
+    assert.equal(listing!.query.get('includechannels'), 'oauthclient');
+    assert.equal(listing!.correlationId.length > 0, true);
+    assert.ok(listing!.at >= tokenRequest!.at);
+    assert.equal(emulator.requests.list('post', '/oauth/token').length, 1);
+    assert.equal(emulator.requests.list(undefined, /^\/api\//).length, 1);
+  });
+
   it('rejects malformed fault commands with 400', async () => {
     const response = await api(emulator, 'POST', '/__emulator/faults', { body: { type: 'set-on-fire' } });
     assertPlatformError(response, 400, 'bad.request');
