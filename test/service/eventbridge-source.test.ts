@@ -60,8 +60,14 @@ describe('service: the EventBridge source', () => {
     assert.deepEqual(both.stream.eventBridge, { queueUrl, region: 'eu-west-1' });
     // The dedupe horizon: an ended conversation remembered 2 h (one awaiting its wrap-up at least the default hour).
     assert.equal(both.stream.dedupeHorizonMs, 2 * 3_600_000);
-    assert.deepEqual(dedupeRetention(2 * 3_600_000), { graceMs: 7_200_000, wrapupGraceMs: 7_200_000 });
-    assert.deepEqual(dedupeRetention(60_000), { graceMs: 60_000, wrapupGraceMs: 3_600_000 });
+    assert.deepEqual(dedupeRetention(2 * 3_600_000), {
+      deriver: { graceMs: 7_200_000, wrapupGraceMs: 7_200_000 },
+      detailEvents: { retainMs: 7_200_000 },
+    });
+    assert.deepEqual(dedupeRetention(60_000), {
+      deriver: { graceMs: 60_000, wrapupGraceMs: 3_600_000 },
+      detailEvents: { retainMs: 3_600_000 },
+    });
     assert.equal(both.stream.bothSources, true);
     const sources = sourcesFromConfig(both, silentLogger());
     assert.equal(sources.source, undefined, 'the live pool stays the main source');

@@ -60,9 +60,7 @@ function sharedOptions(parts: StreamParts) {
     ...(sinks ? { sinks } : {}),
     backfill: config.stream.backfill,
     timing: config.stream.timing,
-    ...(config.stream.dedupeHorizonMs === undefined
-      ? {}
-      : { deriver: dedupeRetention(config.stream.dedupeHorizonMs) }),
+    ...(config.stream.dedupeHorizonMs === undefined ? {} : dedupeRetention(config.stream.dedupeHorizonMs)),
     ...(config.stream.rediscoverEveryMs === undefined
       ? {}
       : { rediscoverEveryMs: config.stream.rediscoverEveryMs }),
@@ -72,12 +70,22 @@ function sharedOptions(parts: StreamParts) {
   } satisfies Partial<ConversationStreamOptions>;
 }
 
+/** How long the detail-event assembler remembers an ended conversation's records by default (60 min). */
+const DETAIL_RETAIN_MS = 60 * 60_000;
+
 /**
- * The deriver's retention for a dedupe horizon: an ended conversation is remembered that long after its last
- * notification, and one still waiting for its wrap-up at least as long.
+ * The retention for a dedupe horizon: the deriver remembers an ended conversation that long after its last
+ * notification, and one still waiting for its wrap-up at least as long; the detail-event assembler keeps an ended
+ * conversation's records at least as long too.
  */
-export function dedupeRetention(horizonMs: number): { graceMs: number; wrapupGraceMs: number } {
-  return { graceMs: horizonMs, wrapupGraceMs: Math.max(horizonMs, DEFAULT_RETENTION.wrapupGraceMs) };
+export function dedupeRetention(horizonMs: number): {
+  deriver: { graceMs: number; wrapupGraceMs: number };
+  detailEvents: { retainMs: number };
+} {
+  return {
+    deriver: { graceMs: horizonMs, wrapupGraceMs: Math.max(horizonMs, DEFAULT_RETENTION.wrapupGraceMs) },
+    detailEvents: { retainMs: Math.max(horizonMs, DETAIL_RETAIN_MS) },
+  };
 }
 
 /** Handlers of the stream's events, held until the stream exists. */
