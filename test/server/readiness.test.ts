@@ -1,7 +1,7 @@
 /**
  * Readiness is honest: besides disconnected channels, a failed sink, a sink whose oldest event waits past the bound,
- * a gap unrecovered past the bound, a proactive engine that is not running, and a replica's unconfirmed lease each
- * make `/readyz` answer 503 with the reason, and the metrics say the same.
+ * a gap unrecovered past the bound, a proactive engine that is not running, an EventBridge queue not being read and a
+ * replica's unconfirmed lease each make `/readyz` answer 503 with the reason, and the metrics say the same.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -246,6 +246,66 @@ describe('readiness', () => {
 
     oldestUnrecovered = new Date(Date.now() - MINUTE).toISOString();
     assert.equal(state.readiness().ready, true, 'a younger gap is being recovered: ready');
+  });
+
+  it('with an EventBridge queue, alone or beside the channels, is ready only while the queue is read', async () => {
+    let running = true;
+    let withPool = true;
+    const queue = () => ({
+      kind: 'eventbridge',
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys',
+      running,
+      receives: 4,
+      received: 12,
+      redeliveries: 1,
+      deleted: 10,
+      deleteFailures: 0,
+      poison: 1,
+      inFlight: 1,
+      awaitingDelete: 0,
+      lagMs: 850,
+      receiveErrors: 0,
+    });
+    const state = dashboard(() => {
+      const health = streamHealth({ source: queue() });
+      return { health: withPool ? health : { ...health, pool: undefined } };
+    });
+    let readiness = state.readiness() as ReturnType<typeof state.readiness> & { source?: unknown };
+    assert.equal(readiness.ready, true, readiness.reason);
+    assert.deepEqual(readiness.source, { kind: 'both', running: true, lagMs: 850 });
+    const overview = state.overview() as { source: { kind: string; eventBridge: Record<string, unknown> } };
+    assert.equal(overview.source.kind, 'both');
+    assert.deepEqual(
+      [
+        overview.source.eventBridge.lagMs,
+        overview.source.eventBridge.received,
+        overview.source.eventBridge.deleted,
+      ],
+      [850, 12, 10],
+    );
+    assert.deepEqual(
+      [
+        overview.source.eventBridge.redeliveries,
+        overview.source.eventBridge.poison,
+        overview.source.eventBridge.inFlight,
+      ],
+      [1, 1, 1],
+    );
+
+    withPool = false;
+    assert.equal((state.overview() as { source: { kind: string } }).source.kind, 'eventbridge');
+    running = false;
+    readiness = state.readiness();
+    assert.equal(readiness.ready, false);
+    assert.equal(readiness.reason, 'the EventBridge queue is not being read');
+    assert.deepEqual(readiness.conditions, ['source']);
+    const metrics = (await state.metricsText()).body;
+    assert.equal(metricValue(metrics, 'switchboard_not_ready', { condition: 'source' }), 1);
+
+    withPool = true;
+    running = true;
+    const websocket = dashboard(() => ({ health: streamHealth() }));
+    assert.equal((websocket.overview() as { source: { kind: string } }).source.kind, 'websocket');
   });
 
   it('is not ready while the proactive engine is down or restarting, and counts its restarts', async () => {
