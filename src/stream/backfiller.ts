@@ -9,8 +9,9 @@
  *
  * Nothing is concluded from a miss: a conversation analytics does not show yet is looked for again with backoff over
  * a horizon of minutes, and read over REST only when the horizon passes. A window whose query fails stays open and
- * is tried again; one with more results than a query pages through is split. Gaps that close together are
- * coalesced; the oldest work goes first. What is still open is exported for the checkpoint, so a restart resumes it.
+ * is tried again; one with more results than a query pages through is read on by a new query from the last start
+ * read. Gaps that close together are coalesced; the oldest work goes first. What is still open is exported for the
+ * checkpoint, so a restart resumes it.
  */
 import type { EventSource } from '../events.js';
 import type { Logger } from '../logging.js';
@@ -56,10 +57,11 @@ export interface BackfillerOptions {
   pageSize?: number;
   /** Longest interval of one details query (default 1 h); longer windows are cut. */
   maxIntervalMs?: number;
-  /** Pages read per query; an interval with more results is split in two (default 20). */
+  /**
+   * Pages read per query (default 20); an interval with more results is read on by a new query from the start of the
+   * last conversation read.
+   */
   maxPages?: number;
-  /** Shortest interval a split makes (default 1 min). */
-  minIntervalMs?: number;
   /** Queue/user predicates per query (default 50). */
   predicatesPerQuery?: number;
   /** Conversation ids per multi-get (default 100; halved when the platform refuses a batch). */
@@ -89,7 +91,7 @@ export interface BackfillReport {
   found: number;
   /** Calls that failed (the window, or the conversations, are tried again). */
   failures: number;
-  /** Intervals split because they held more than a query pages through. */
+  /** Intervals read on by a new query because they held more than one query pages through. */
   splits: number;
 }
 
@@ -156,7 +158,6 @@ export class Backfiller {
       | 'pageSize'
       | 'maxIntervalMs'
       | 'maxPages'
-      | 'minIntervalMs'
       | 'predicatesPerQuery'
       | 'horizonMs'
       | 'retryDelayMs'
@@ -190,7 +191,6 @@ export class Backfiller {
       pageSize: options.pageSize ?? 100,
       maxIntervalMs: options.maxIntervalMs ?? 3_600_000,
       maxPages: options.maxPages ?? 20,
-      minIntervalMs: options.minIntervalMs ?? 60_000,
       predicatesPerQuery: options.predicatesPerQuery ?? 50,
       horizonMs: options.horizonMs ?? 10 * 60_000,
       retryDelayMs: options.retryDelayMs ?? 5000,
@@ -598,22 +598,34 @@ export class Backfiller {
     if (predicates.length === 0) return true;
     const wide = predicates.length > this.settings.predicatesPerQuery;
     const subjects = wide ? subjectsOf(predicates) : undefined;
-    const intervals = this.intervalsOf(window);
+    const intervals = this.intervalsOf(window).map(([from, to]) => ({ from, to, key: `${from}/${to}` }));
     while (intervals.length > 0 && !this.stopped) {
-      const [from, to] = intervals.shift()!;
-      const outcome = await this.searchInterval(from, to, wide ? [] : predicates, source, report, subjects);
+      const interval = intervals[0]!;
+      const outcome = await this.searchInterval(
+        interval.from,
+        interval.to,
+        wide ? [] : predicates,
+        source,
+        report,
+        subjects,
+      );
       if (outcome === 'failed') return false;
-      if (outcome === 'split') {
-        const middle = Math.floor((from + to) / 2);
-        intervals.unshift([from, middle], [middle, to]);
+      if (outcome !== 'done') {
+        interval.from = outcome.readOnFrom;
         report.splits++;
         continue;
       }
-      window.searched.add(`${from}/${to}`);
+      intervals.shift();
+      window.searched.add(interval.key);
     }
     return !this.stopped;
   }
 
+  /**
+   * One interval, `maxPages` pages at most: `done`, `failed`, or where a new query is to read on from. Records come in
+   * start order, so past `maxPages` what started before the last start read is complete; the rest is read by a
+   * query from that start on, and no page is read twice.
+   */
   private async searchInterval(
     from: number,
     to: number,
@@ -621,64 +633,76 @@ export class Backfiller {
     source: BackfillSource,
     report: BackfillReport,
     subjects?: Subjects,
-  ): Promise<'done' | 'split' | 'failed'> {
+  ): Promise<'done' | 'failed' | { readOnFrom: number }> {
     const interval = `${new Date(from).toISOString()}/${new Date(to).toISOString()}`;
     const found = new Map<string, AnalyticsConversation>();
-    // No predicates: one unfiltered query, its records filtered by `subjects`.
-    const chunks: Array<Array<{ dimension: string; value: string }>> = [];
-    for (let i = 0; i < predicates.length; i += this.settings.predicatesPerQuery)
-      chunks.push(predicates.slice(i, i + this.settings.predicatesPerQuery));
-    if (chunks.length === 0) chunks.push([]);
-    for (const chunk of chunks) {
-      const { pageSize, maxPages } = this.settings;
-      for (let pageNumber = 1; ; pageNumber++) {
-        if (this.stopped) return 'failed';
-        const query: ConversationDetailsQuery = {
-          interval,
-          order: 'asc',
-          orderBy: 'conversationStart',
-          paging: { pageSize, pageNumber },
-          ...(chunk.length > 0
-            ? {
-                segmentFilters: [
-                  {
-                    type: 'or' as const,
-                    predicates: chunk.map((p) => ({ type: 'dimension' as const, ...p })),
-                  },
-                ],
-              }
-            : {}),
-        };
-        this.countCall(report);
-        let page: Awaited<ReturnType<NotificationsPort['queryConversationDetails']>>;
-        try {
-          page = await this.port.queryConversationDetails(query);
-        } catch (error) {
-          report.failures++;
-          this.totals.failures++;
-          this.log.warn({ interval, err: describeError(error) }, 'backfill query failed');
-          return 'failed';
+    const { pageSize, maxPages } = this.settings;
+    let lastStart = from;
+    for (let pageNumber = 1; ; pageNumber++) {
+      if (this.stopped) return 'failed';
+      // No predicates (a wide window): one unfiltered query, its records filtered by `subjects`.
+      const query: ConversationDetailsQuery = {
+        interval,
+        order: 'asc',
+        orderBy: 'conversationStart',
+        paging: { pageSize, pageNumber },
+        ...(predicates.length > 0
+          ? {
+              segmentFilters: [
+                {
+                  type: 'or' as const,
+                  predicates: predicates.map((p) => ({ type: 'dimension' as const, ...p })),
+                },
+              ],
+            }
+          : {}),
+      };
+      this.countCall(report);
+      let page: Awaited<ReturnType<NotificationsPort['queryConversationDetails']>>;
+      try {
+        page = await this.port.queryConversationDetails(query);
+      } catch (error) {
+        report.failures++;
+        this.totals.failures++;
+        this.log.warn({ interval, err: describeError(error) }, 'backfill query failed');
+        return 'failed';
+      }
+      const conversations = page.conversations ?? [];
+      for (const c of conversations) {
+        const start = Date.parse(c.conversationStart ?? '');
+        if (start > lastStart) lastStart = start;
+        if (c.conversationId && (!subjects || touches(c, subjects))) found.set(c.conversationId, c);
+      }
+      const total = page.totalHits ?? 0;
+      if (conversations.length < pageSize || pageNumber * pageSize >= total) break;
+      if (pageNumber >= maxPages) {
+        if (lastStart > from) {
+          // Those that started at the last start read may go on past this page: the next query reads them again.
+          await this.deliverFound(found, source, report, lastStart);
+          return { readOnFrom: lastStart };
         }
-        const conversations = page.conversations ?? [];
-        for (const c of conversations)
-          if (c.conversationId && (!subjects || touches(c, subjects))) found.set(c.conversationId, c);
-        const total = page.totalHits ?? 0;
-        if (conversations.length < pageSize || pageNumber * pageSize >= total) break;
-        if (pageNumber >= maxPages) {
-          // More than one query pages through: search the two halves instead, unless it is already short.
-          if (to - from > this.settings.minIntervalMs) return 'split';
-          this.log.warn(
-            { interval, total },
-            'a short interval holds more conversations than maxPages reads; reading on',
-          );
-        }
+        this.log.warn(
+          { interval, total },
+          'more conversations started in one millisecond than maxPages reads; reading on',
+        );
       }
     }
+    await this.deliverFound(found, source, report);
+    return 'done';
+  }
+
+  /** Delivers what a search found (with `before`, only what started earlier, or whose start is unknown). */
+  private async deliverFound(
+    found: Map<string, AnalyticsConversation>,
+    source: BackfillSource,
+    report: BackfillReport,
+    before = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
     for (const [conversationId, analytics] of found) {
+      if (Date.parse(analytics.conversationStart ?? '') >= before) continue;
       report.found++;
       await this.deliver({ conversationId, analytics, source });
     }
-    return 'done';
   }
 
   private countCall(report: BackfillReport): void {

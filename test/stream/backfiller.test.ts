@@ -233,26 +233,28 @@ describe('Backfiller', () => {
     for (const id of ids) assert.ok(recovered.some((r) => r.conversationId === id));
   });
 
-  it('splits an interval that holds more conversations than it pages through', async () => {
-    const { port } = countingPort(client);
+  it('reads on past what one query pages through from the last start it read, reading no page twice', async () => {
+    const { port, calls } = countingPort(client);
     const start = Date.now();
-    const ids = await script(30);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const more = await script(30);
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      ids.push(...(await script(1)));
+      await new Promise((resolve) => setTimeout(resolve, 2)); // each its own start
+    }
     const { b, recovered } = backfiller(port, {
       trackedConversations: () => [],
       pageSize: 10,
       maxPages: 2,
-      minIntervalMs: 10,
+      marginMs: 1,
+      lookbackMs: 1,
     });
     b.enqueue(gapAround(start, Date.now()));
     await b.idle();
-    assert.ok((b.progress().last?.splits ?? 0) > 0, 'the interval was split');
-    for (const id of [...ids, ...more])
-      assert.ok(
-        recovered.some((r) => r.conversationId === id),
-        `${id} found`,
-      );
+    assert.equal(b.progress().last?.splits, 3, 'read on three times');
+    // Each query reads 19 new conversations and the last one again (it may have companions of the same start).
+    assert.equal(calls.queries, 7, '2 + 2 + 2 pages, then the last 3 in one');
+    for (const id of ids)
+      assert.equal(recovered.filter((r) => r.conversationId === id).length, 1, `${id} found once`);
   });
 
   it('searches a window over many queues and users without a filter, keeping only the conversations on them', async () => {
@@ -264,11 +266,12 @@ describe('Backfiller', () => {
     // A window over the first queue and three users who do not serve the second: more topics than one query names.
     const users = org.users.filter((u) => !u.queueIds.includes(org.queues[1]!.id)).slice(0, 3);
     const topics = [queueTopic(org.queues[0]!.id), ...users.map((u) => `v2.users.${u.id}.conversations`)];
-    // Looking back no further than the margin keeps the earlier tests' conversations out of the query's pages.
+    // A window of this test's conversations alone: the earlier tests' stay out of the query's pages.
     const { b, recovered } = backfiller(port, {
       trackedConversations: () => [],
       predicatesPerQuery: 2,
-      lookbackMs: 30_000,
+      marginMs: 1,
+      lookbackMs: 1,
     });
     b.enqueue(gapAround(start, Date.now(), topics));
     await b.idle();
@@ -290,7 +293,8 @@ describe('Backfiller', () => {
     const { b, recovered } = backfiller(port, {
       trackedConversations: () => [],
       currentTopics: () => topics,
-      lookbackMs: 30_000,
+      marginMs: 1,
+      lookbackMs: 1,
     });
     b.enqueue(gapAround(start, Date.now(), topics));
     await b.idle();
