@@ -1,34 +1,60 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { CONVERSATION_PERMISSIONS } from '../../src/emulator/routes/conversations.js';
 import { AuthenticationError, GenesysApiError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging.js';
-import { clientFor } from './support/clients.js';
-import { type FakeGenesys, platformErrorBody, startFakeGenesys } from './support/fake-genesys.js';
+import { clientFor, emulatorTarget, type PlatformTarget } from './support/clients.js';
 
-let server: FakeGenesys;
+/** A client that may read conversations but not send agentless messages (the send answers 403). */
+const READER = {
+  clientId: 'client-4f1c',
+  clientSecret: 'secret-Zx9-very-private',
+  permissions: [...CONVERSATION_PERMISSIONS.view],
+};
+
+let emulator: Emulator;
+let server: PlatformTarget;
+const conversationIds: string[] = [];
 const lines: string[] = [];
 const logger = createLogger({ level: 'debug', destination: { write: (line: string) => lines.push(line) } });
 
 before(async () => {
-  server = await startFakeGenesys();
-  server.on('GET', '/api/v2/conversations/{id}', (req) => ({ status: 200, body: { id: req.params.id } }));
-  server.on('POST', '/api/v2/conversations/messages/agentless', () => ({
-    status: 403,
-    body: platformErrorBody(403, 'missing.permissions', 'missing [conversation:message:create]'),
-  }));
+  emulator = await startEmulator({ clients: [READER], historyDays: 0, conversationsPerMinute: 0 });
+  server = emulatorTarget(emulator, READER);
+  for (let i = 0; i < 3; i++) {
+    conversationIds.push(
+      emulator.world!.startScriptedConversation({ kind: 'voice', transfer: 'none' }).conversationId,
+    );
+  }
 });
 after(async () => {
-  await server.close();
+  await emulator.stop();
 });
+
+/** The bearer tokens clients presented, in the order they were first used. */
+function presentedTokens(): string[] {
+  const tokens = emulator.requests
+    .list()
+    .map((entry) => entry.headers.authorization)
+    .filter((value): value is string => value?.startsWith('Bearer ') === true)
+    .map((value) => value.slice('Bearer '.length));
+  return [...new Set(tokens)];
+}
+
+function issuedTokenCount(): number {
+  const { active, expired, revoked } = emulator.tokens.counts();
+  return active + expired + revoked;
+}
 
 describe('secrets and tokens never reach the logs', () => {
   it('logs method, path, status, duration and correlation id, and nothing secret', async () => {
     const client = clientFor(server, { logger });
     const wrong = clientFor(server, { logger, clientSecret: 'wrong-secret-Qq7' });
     try {
-      await client.request({ method: 'GET', path: '/api/v2/conversations/c1' });
-      server.revoke(server.issuedTokens[0]!); // forces a 401, a token refresh and a retry
-      await client.conversations.getConversation('c2');
+      await client.request({ method: 'GET', path: `/api/v2/conversations/${conversationIds[0]}` });
+      emulator.faults.revokeTokens({ clientId: READER.clientId }); // forces a 401, a token refresh and a retry
+      await client.conversations.getConversation(conversationIds[1]!);
       const error = await client
         .request({
           method: 'POST',
@@ -42,7 +68,7 @@ describe('secrets and tokens never reach the logs', () => {
       assert.ok(refused instanceof AuthenticationError);
       logger.error({ err: refused }, 'auth failed');
       // Even a careless caller logging a whole object has the sensitive keys redacted.
-      logger.info({ clientSecret: server.clientSecret, token: server.issuedTokens[1] }, 'careless');
+      logger.info({ clientSecret: server.clientSecret, token: presentedTokens()[1] }, 'careless');
     } finally {
       await client.close();
       await wrong.close();
@@ -57,14 +83,17 @@ describe('secrets and tokens never reach the logs', () => {
       assert.equal(typeof record.durationMs, 'number');
       assert.equal(typeof record.correlationId, 'string');
     }
-    assert.ok(requestLines.some((r) => r.status === 401 && r.path === '/api/v2/conversations/c2'));
+    assert.ok(
+      requestLines.some((r) => r.status === 401 && r.path === `/api/v2/conversations/${conversationIds[1]}`),
+    );
     assert.ok(records.some((r) => r.msg === 'oauth token request'));
 
-    assert.equal(server.issuedTokens.length, 2);
+    assert.equal(issuedTokenCount(), 2);
+    assert.equal(presentedTokens().length, 2);
     const forbidden = [
       server.clientSecret,
       'wrong-secret-Qq7',
-      ...server.issuedTokens,
+      ...presentedTokens(),
       Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64'),
       Buffer.from(`${server.clientId}:wrong-secret-Qq7`).toString('base64'),
       'Bearer',
@@ -90,7 +119,7 @@ describe('secrets and tokens never reach the logs', () => {
       sdkLogger.logger.log = (...args: unknown[]) => {
         reached.push(args);
       };
-      await client.conversations.getConversation('c3');
+      await client.conversations.getConversation(conversationIds[2]!);
       await client.conversations.getConversation('gone').catch(() => undefined);
       assert.deepEqual(reached, [], "nothing reached the SDK's console logger");
     } finally {
