@@ -1,45 +1,73 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type Emulator, type JournalEntry, startEmulator } from '../../src/emulator/index.js';
 import { GenesysApiError, NetworkError, RateLimitedError } from '../../src/errors.js';
 import type { PlatformClient } from '../../src/platform/platform-client.js';
 import { ClientClosedError } from '../../src/platform/rate-budget.js';
-import { clientFor } from './support/clients.js';
-import { type FakeGenesys, platformErrorBody, startFakeGenesys } from './support/fake-genesys.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { clientFor, emulatorTarget, type PlatformTarget } from './support/clients.js';
 
-let server: FakeGenesys;
+// The emulator plays the platform: OAuth, bearer checks, revocation, rate-limit headers, correlation ids, and the
+// faults (failures, 429 + Retry-After, delays, cut connections). The resource is a test route on its router: the
+// pipeline's behaviour does not depend on which resource it calls.
+let emulator: Emulator;
+let server: PlatformTarget;
 let client: PlatformClient;
-const ok = { status: 200, body: { ok: true } };
 
 beforeEach(async () => {
-  server = await startFakeGenesys();
-  server.on('GET', '/api/v2/things/{id}', (req) => ({ status: 200, body: { id: req.params.id } }));
-  server.on('POST', '/api/v2/things', () => ({ status: 200, body: { created: true } }));
+  emulator = await startEmulator({ world: false });
+  emulator.router.add('GET', '/api/v2/things/{id}', (req) => ({ status: 200, body: { id: req.params.id } }));
+  emulator.router.add('POST', '/api/v2/things', () => ({ status: 200, body: { created: true } }));
+  server = emulatorTarget(emulator);
   client = clientFor(server);
 });
 afterEach(async () => {
   await client.close();
-  await server.close();
+  await emulator.stop();
 });
+
+/** A 429 whose Retry-After is 0 (the emulator's own 429s say at least 1 s). */
+const retryAtOnce = { retryAfterSeconds: 0, code: 'too.many.requests.retry.after' };
+
+/** Requests the emulator received for exactly `METHOD path`. */
+const requestsTo = (method: string, path: string): JournalEntry[] => emulator.requests.list(method, path);
+const tokenRequests = (): JournalEntry[] => emulator.requests.list('POST', '/oauth/token');
+const bearer = (entry: JournalEntry | undefined): string | undefined =>
+  entry?.headers.authorization?.replace(/^Bearer /, '');
+/** Matches exactly one path (fault rules otherwise match by prefix). */
+const exactly = (path: string): string => `^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+/** The next `count` requests to `METHOD path` fail with `status` (and, when given, Retry-After and a code). */
+function fail(
+  method: string,
+  path: string,
+  status: number,
+  more: { count?: number; retryAfterSeconds?: number; code?: string; message?: string } = {},
+): void {
+  emulator.faults.failRequests({ method, pathPattern: exactly(path), status, ...more });
+}
 
 describe('401: refresh the token, retry once', () => {
   it('retries exactly once with a new token after the old one was revoked', async () => {
     await client.request({ method: 'GET', path: '/api/v2/things/a' });
-    server.revoke(server.issuedTokens[0]!);
+    const first = bearer(requestsTo('GET', '/api/v2/things/a')[0]);
+    emulator.faults.revokeTokens();
     const response = await client.request<{ id: string }>({ method: 'GET', path: '/api/v2/things/b' });
     assert.equal(response.body.id, 'b');
-    const calls = server.requestsTo('GET', '/api/v2/things/b');
+    const calls = requestsTo('GET', '/api/v2/things/b');
     assert.equal(calls.length, 2);
-    assert.equal(calls[0]!.token, server.issuedTokens[0]);
-    assert.equal(calls[1]!.token, server.issuedTokens[1]);
-    assert.equal(server.tokenRequests.length, 2);
+    assert.equal(bearer(calls[0]), first);
+    assert.equal(calls[0]!.status, 401);
+    assert.notEqual(bearer(calls[1]), first);
+    assert.equal(emulator.tokens.check(bearer(calls[1])!).status, 'valid', 'the second token is a new one');
+    assert.equal(tokenRequests().length, 2);
     assert.equal(client.stats().retries, 1);
   });
 
   it('many calls refused at once share one token refresh', async () => {
     await client.request({ method: 'GET', path: '/api/v2/things/warm' });
-    server.revoke(server.issuedTokens[0]!);
-    server.tokenDelayMs = 30;
+    emulator.faults.revokeTokens();
+    emulator.faults.delayRequests({ path: '/oauth/token', delayMs: 30, count: 20 });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         client.request<{ id: string }>({ method: 'GET', path: `/api/v2/things/n${i}` }),
@@ -49,15 +77,15 @@ describe('401: refresh the token, retry once', () => {
       results.map((r) => r.body.id),
       Array.from({ length: 20 }, (_, i) => `n${i}`),
     );
-    assert.equal(server.tokenRequests.length, 2, 'the first token, then one refresh');
+    assert.equal(tokenRequests().length, 2, 'the first token, then one refresh');
   });
 
   it('gives up after one refresh when the platform keeps refusing', async () => {
-    const refusal = {
-      status: 401,
-      body: platformErrorBody(401, 'bad.credentials', 'Invalid login credentials.'),
-    };
-    server.script('GET', '/api/v2/things/x', [refusal, refusal, refusal]);
+    fail('GET', '/api/v2/things/x', 401, {
+      count: 3,
+      code: 'bad.credentials',
+      message: 'Invalid login credentials.',
+    });
     await assert.rejects(client.request({ method: 'GET', path: '/api/v2/things/x' }), (error: unknown) => {
       assert.ok(error instanceof GenesysApiError);
       assert.equal(error.status, 401);
@@ -65,35 +93,29 @@ describe('401: refresh the token, retry once', () => {
       assert.match(error.hint ?? '', /OAuth client/);
       return true;
     });
-    assert.equal(server.requestsTo('GET', '/api/v2/things/x').length, 2);
-    assert.equal(server.tokenRequests.length, 2);
+    assert.equal(requestsTo('GET', '/api/v2/things/x').length, 2);
+    assert.equal(tokenRequests().length, 2);
   });
 });
 
 describe('429: honour Retry-After, pause the whole budget', () => {
   it('waits at least Retry-After before the retry, and holds other callers too', async () => {
-    server.script('GET', '/api/v2/things/slow', [
-      {
-        status: 429,
-        headers: { 'Retry-After': '1' },
-        body: platformErrorBody(429, 'too.many.requests.retry.after', 'Retry the request in [1] seconds'),
-      },
-    ]);
+    fail('GET', '/api/v2/things/slow', 429, { retryAfterSeconds: 1 });
     const first = client.request({ method: 'GET', path: '/api/v2/things/slow' });
     // Once the client has taken in the 429, its whole budget is paused.
     while (client.stats().budget.pausedForMs === 0) await new Promise((r) => setTimeout(r, 5));
     const other = client.request({ method: 'GET', path: '/api/v2/things/other' });
     await Promise.all([first, other]);
-    const [refused, retried] = server.requestsTo('GET', '/api/v2/things/slow');
+    const [refused, retried] = requestsTo('GET', '/api/v2/things/slow');
     assert.ok(retried, 'the request was retried');
     assert.ok(retried.at - refused!.at >= 1000, `retry came ${retried.at - refused!.at} ms later`);
-    const [otherCall] = server.requestsTo('GET', '/api/v2/things/other');
+    const [otherCall] = requestsTo('GET', '/api/v2/things/other');
     assert.ok(otherCall!.at - refused!.at >= 1000, 'the pause held the other caller');
     assert.equal(client.stats().rateLimited, 1);
   });
 
   it('gives up at once when Retry-After exceeds the cap', async () => {
-    server.script('GET', '/api/v2/things/long', [{ status: 429, headers: { 'Retry-After': '120' } }]);
+    fail('GET', '/api/v2/things/long', 429, { retryAfterSeconds: 120 });
     const started = performance.now();
     await assert.rejects(client.request({ method: 'GET', path: '/api/v2/things/long' }), (error: unknown) => {
       assert.ok(error instanceof RateLimitedError);
@@ -103,80 +125,80 @@ describe('429: honour Retry-After, pause the whole budget', () => {
       return true;
     });
     assert.ok(performance.now() - started < 1000);
-    assert.equal(server.requestsTo('GET', '/api/v2/things/long').length, 1);
+    assert.equal(requestsTo('GET', '/api/v2/things/long').length, 1);
   });
 
   it('gives up after the configured number of 429s', async () => {
     await client.close();
     client = clientFor(server, { retry: { maxRateLimitRetries: 2 } });
-    const tooMany = { status: 429, headers: { 'Retry-After': '0' } };
-    server.script('GET', '/api/v2/things/busy', [tooMany, tooMany, tooMany, tooMany]);
+    fail('GET', '/api/v2/things/busy', 429, { count: 4, ...retryAtOnce });
     await assert.rejects(client.request({ method: 'GET', path: '/api/v2/things/busy' }), RateLimitedError);
-    assert.equal(server.requestsTo('GET', '/api/v2/things/busy').length, 3);
+    assert.equal(requestsTo('GET', '/api/v2/things/busy').length, 3);
   });
 
   it('retries a POST after 429 (the platform did not process it)', async () => {
-    server.script('POST', '/api/v2/things', [{ status: 429, headers: { 'Retry-After': '0' } }]);
+    fail('POST', '/api/v2/things', 429, retryAtOnce);
     const response = await client.request({ method: 'POST', path: '/api/v2/things', body: { a: 1 } });
     assert.deepEqual(response.body, { created: true });
-    assert.equal(server.requestsTo('POST', '/api/v2/things').length, 2);
+    assert.equal(requestsTo('POST', '/api/v2/things').length, 2);
   });
 });
 
 describe('5xx and network failures: bounded backoff', () => {
   it('503 backs off and succeeds', async () => {
-    server.script('GET', '/api/v2/things/flaky', [{ status: 503 }, { status: 503 }]);
+    fail('GET', '/api/v2/things/flaky', 503, { count: 2 });
     const response = await client.request<{ id: string }>({ method: 'GET', path: '/api/v2/things/flaky' });
     assert.equal(response.body.id, 'flaky');
-    assert.equal(server.requestsTo('GET', '/api/v2/things/flaky').length, 3);
+    assert.equal(requestsTo('GET', '/api/v2/things/flaky').length, 3);
     assert.equal(client.stats().retries, 2);
   });
 
   it('stops after maxAttempts with the last GenesysApiError', async () => {
     await client.close();
     client = clientFor(server, { retry: { maxAttempts: 3 } });
-    const unavailable = {
-      status: 503,
-      body: platformErrorBody(503, 'service.unavailable', 'The service is currently unavailable'),
-    };
-    server.script('GET', '/api/v2/things/down', [unavailable, unavailable, unavailable, unavailable]);
+    fail('GET', '/api/v2/things/down', 503, {
+      count: 4,
+      code: 'service.unavailable',
+      message: 'The service is currently unavailable',
+    });
     await assert.rejects(client.request({ method: 'GET', path: '/api/v2/things/down' }), (error: unknown) => {
       assert.ok(error instanceof GenesysApiError);
       assert.equal(error.status, 503);
       assert.equal(error.platformCode, 'service.unavailable');
       return true;
     });
-    assert.equal(server.requestsTo('GET', '/api/v2/things/down').length, 3);
+    assert.equal(requestsTo('GET', '/api/v2/things/down').length, 3);
   });
 
   it('retries 502/504 for idempotent requests only', async () => {
-    server.script('GET', '/api/v2/things/gw', [{ status: 502 }, { status: 504 }]);
+    fail('GET', '/api/v2/things/gw', 502);
+    fail('GET', '/api/v2/things/gw', 504);
     await client.request({ method: 'GET', path: '/api/v2/things/gw' });
-    assert.equal(server.requestsTo('GET', '/api/v2/things/gw').length, 3);
+    assert.equal(requestsTo('GET', '/api/v2/things/gw').length, 3);
 
-    server.script('POST', '/api/v2/things', [{ status: 502 }]);
+    fail('POST', '/api/v2/things', 502);
     await assert.rejects(
       client.request({ method: 'POST', path: '/api/v2/things', body: {} }),
       (error: unknown) => error instanceof GenesysApiError && error.status === 502,
     );
-    assert.equal(server.requestsTo('POST', '/api/v2/things').length, 1, 'a POST is not repeated after a 502');
+    assert.equal(requestsTo('POST', '/api/v2/things').length, 1, 'a POST is not repeated after a 502');
 
-    server.script('POST', '/api/v2/things', [{ status: 503 }]);
+    fail('POST', '/api/v2/things', 503);
     await client.request({ method: 'POST', path: '/api/v2/things', body: {} });
-    assert.equal(server.requestsTo('POST', '/api/v2/things').length, 3, 'but it is after a 503');
+    assert.equal(requestsTo('POST', '/api/v2/things').length, 3, 'but it is after a 503');
 
-    server.script('POST', '/api/v2/things', [{ status: 504 }]);
+    fail('POST', '/api/v2/things', 504);
     await client.request({ method: 'POST', path: '/api/v2/things', body: {}, idempotent: true });
-    assert.equal(server.requestsTo('POST', '/api/v2/things').length, 5, 'or when declared idempotent');
+    assert.equal(requestsTo('POST', '/api/v2/things').length, 5, 'or when declared idempotent');
   });
 
   it('retries an idempotent request after a dropped connection, not a POST', async () => {
-    server.script('GET', '/api/v2/things/drop', [{ status: 200, drop: true }]);
+    emulator.faults.cutRequests({ method: 'GET', pathPattern: exactly('/api/v2/things/drop') });
     const response = await client.request<{ id: string }>({ method: 'GET', path: '/api/v2/things/drop' });
     assert.equal(response.body.id, 'drop');
-    assert.equal(server.requestsTo('GET', '/api/v2/things/drop').length, 2);
+    assert.equal(requestsTo('GET', '/api/v2/things/drop').length, 2);
 
-    server.script('POST', '/api/v2/things', [{ status: 200, drop: true }]);
+    emulator.faults.cutRequests({ method: 'POST', pathPattern: exactly('/api/v2/things') });
     await assert.rejects(
       client.request({ method: 'POST', path: '/api/v2/things', body: {} }),
       (error: unknown) => {
@@ -185,16 +207,13 @@ describe('5xx and network failures: bounded backoff', () => {
         return true;
       },
     );
-    assert.equal(server.requestsTo('POST', '/api/v2/things').length, 1);
+    assert.equal(requestsTo('POST', '/api/v2/things').length, 1);
   });
 
   it('times out each attempt and gives up with a NetworkError', async () => {
     await client.close();
     client = clientFor(server, { timeoutMs: 100, retry: { maxAttempts: 2 } });
-    server.script('GET', '/api/v2/things/stuck', [
-      { ...ok, delayMs: 400 },
-      { ...ok, delayMs: 400 },
-    ]);
+    emulator.faults.delayRequests({ pathPattern: exactly('/api/v2/things/stuck'), delayMs: 400, count: 2 });
     const started = performance.now();
     await assert.rejects(
       client.request({ method: 'GET', path: '/api/v2/things/stuck' }),
@@ -206,11 +225,12 @@ describe('5xx and network failures: bounded backoff', () => {
       },
     );
     assert.ok(performance.now() - started < 700);
-    assert.equal(server.requestsTo('GET', '/api/v2/things/stuck').length, 2);
+    await waitFor(() => requestsTo('GET', '/api/v2/things/stuck').length === 2, 'both attempts answered');
+    assert.equal(requestsTo('GET', '/api/v2/things/stuck').length, 2);
   });
 
   it('lets a caller abort', async () => {
-    server.script('GET', '/api/v2/things/wait', [{ ...ok, delayMs: 300 }]);
+    emulator.faults.delayRequests({ pathPattern: exactly('/api/v2/things/wait'), delayMs: 300 });
     const controller = new AbortController();
     const pending = client.request({ method: 'GET', path: '/api/v2/things/wait', signal: controller.signal });
     setTimeout(() => controller.abort(new Error('caller gave up')), 50);
@@ -220,13 +240,13 @@ describe('5xx and network failures: bounded backoff', () => {
 
 describe('request()', () => {
   it('sends query, JSON body and headers; parses JSON, text and empty bodies', async () => {
-    server.on('PUT', '/api/v2/echo', (req) => ({
+    emulator.router.add('PUT', '/api/v2/echo', (req) => ({
       status: 200,
       body: { query: [...req.query.entries()], body: req.body, type: req.headers['content-type'] },
     }));
-    server.on('GET', '/api/v2/text', () => ({ status: 200, body: 'plain words' }));
-    server.on('DELETE', '/api/v2/things/{id}', () => ({ status: 204 }));
-    server.on('HEAD', '/api/v2/things/{id}', () => ({ status: 200 }));
+    emulator.router.add('GET', '/api/v2/text', () => ({ status: 200, body: 'plain words' }));
+    emulator.router.add('DELETE', '/api/v2/things/{id}', () => ({ status: 204 }));
+    emulator.router.add('HEAD', '/api/v2/things/{id}', () => ({ status: 200 }));
 
     const echo = await client.request<{ query: string[][]; body: unknown; type: string }>({
       method: 'PUT',
