@@ -3,114 +3,84 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { knownRegions } from '../../src/config/region.js';
+import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { GenesysApiError, MissingCredentialsError, UnknownRegionError } from '../../src/errors.js';
 import { collectAll, paginate } from '../../src/platform/paginate.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/platform-client.js';
 import { type Models, sdk } from '../../src/platform/sdk.js';
-import { clientFor } from './support/clients.js';
-import { type FakeGenesys, platformErrorBody, startFakeGenesys } from './support/fake-genesys.js';
+import { clientFor, emulatorTarget } from './support/clients.js';
 
-let server: FakeGenesys;
+let emulator: Emulator;
 let client: PlatformClient;
-const channels = new Set<string>();
+/** The channel the first test creates; later tests subscribe it and ask after it. */
+let channelId = '';
+/** Conversations the world started, for the calls that read one. */
+let conversationIds: string[] = [];
 
 before(async () => {
-  server = await startFakeGenesys();
-  server.on('POST', '/api/v2/notifications/channels', () => {
-    const id = `ch-${channels.size + 1}`;
-    channels.add(id);
-    return {
-      status: 200,
-      body: { id, connectUri: `ws://127.0.0.1/channels/${id}`, expires: '2031-01-01T00:00:00.000Z' },
-    };
-  });
-  server.on('HEAD', '/api/v2/notifications/channels/{id}', (req) => ({
-    status: channels.has(req.params.id!) ? 200 : 404,
-  }));
-  server.on('POST', '/api/v2/notifications/channels/{id}/subscriptions', (req) => ({
-    status: 200,
-    body: {
-      entities: (req.body as Array<{ id: string }>).map((t) => ({ id: t.id, state: 'Permitted' })),
-      ignoreErrors: req.query.get('ignoreErrors'),
-    },
-  }));
-  server.on('GET', '/api/v2/conversations/{id}', (req) =>
-    req.params.id === 'gone'
-      ? {
-          status: 404,
-          body: platformErrorBody(404, 'not.found', 'The requested conversation was not found.'),
-        }
-      : {
-          status: 200,
-          body: {
-            id: req.params.id,
-            participants: [{ id: 'p1', purpose: 'customer', messages: [{ id: 'm1', state: 'connected' }] }],
-          },
-        },
+  emulator = await startEmulator({ agents: 250, queues: 250, historyDays: 0, conversationsPerMinute: 0 });
+  conversationIds = Array.from(
+    { length: 4 },
+    () => emulator.world!.startScriptedConversation({ kind: 'voice', transfer: 'none' }).conversationId,
   );
-  const queues = Array.from({ length: 250 }, (_, i) => ({ id: `q${i}`, name: `Queue ${i}` }));
-  server.on('GET', '/api/v2/routing/queues', (req) => {
-    const pageSize = Number(req.query.get('pageSize') ?? 25);
-    const pageNumber = Number(req.query.get('pageNumber') ?? 1);
-    return {
-      status: 200,
-      body: {
-        entities: queues.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
-        pageSize,
-        pageNumber,
-        total: queues.length,
-        pageCount: Math.ceil(queues.length / pageSize),
-      },
-    };
-  });
-  server.on('GET', '/api/v2/tokens/me', () => ({
-    status: 200,
-    body: {
-      organization: { id: 'org-1', name: 'Example Org' },
-      OAuthClient: { id: 'client-4f1c', name: 'switchboard' },
-    },
-  }));
-  client = clientFor(server);
+  client = clientFor(emulatorTarget(emulator));
 });
 after(async () => {
   await client.close();
-  await server.close();
+  await emulator.stop();
 });
 
 describe('SDK API classes through our HTTP client', () => {
   it('creates a notification channel with NotificationsApi', async () => {
     const channel: Models.Channel = await client.notifications.postNotificationsChannels();
-    assert.equal(channel.id, 'ch-1');
-    assert.equal(channel.connectUri, 'ws://127.0.0.1/channels/ch-1');
-    const [call] = server.requestsTo('POST', '/api/v2/notifications/channels');
+    assert.ok(channel.id && emulator.hub.channels.get(channel.id), 'the emulator made that channel');
+    channelId = channel.id;
+    assert.match(
+      channel.connectUri ?? '',
+      new RegExp(`^ws://127\\.0\\.0\\.1:${emulator.port}/.*${channel.id}`),
+    );
+    const [call] = emulator.requests.list('POST', '/api/v2/notifications/channels');
     assert.ok(call);
-    assert.equal(call.token, server.issuedTokens[0], 'our bearer token was sent');
+    const token = call.headers.authorization?.replace(/^Bearer /, '') ?? '';
+    assert.equal(emulator.tokens.check(token).status, 'valid', 'our bearer token was sent');
     assert.equal(call.text, '', 'no body');
   });
 
   it('gets a conversation with ConversationsApi', async () => {
-    const conversation = await client.conversations.getConversation('c-123');
-    assert.equal(conversation.id, 'c-123');
+    const conversation = await client.conversations.getConversation(conversationIds[0]!);
+    assert.equal(conversation.id, conversationIds[0]);
     assert.equal(conversation.participants?.[0]?.purpose, 'customer');
   });
 
   it('sends a JSON array body and query options', async () => {
+    const { org } = emulator.world!;
+    const topics = [
+      `v2.users.${org.users[0]!.id}.conversations`,
+      `v2.routing.queues.${org.queues[0]!.id}.conversations`,
+    ];
     const result = (await client.notifications.postNotificationsChannelSubscriptions(
-      'ch-1',
-      [{ id: 'v2.users.u1.conversations' }, { id: 'v2.routing.queues.q1.conversations' }],
+      channelId,
+      topics.map((id) => ({ id })),
       { ignoreErrors: true },
-    )) as unknown as { entities: Array<{ id: string; state: string }>; ignoreErrors: string };
+    )) as unknown as { entities: Array<{ id: string; state: string }> };
     assert.deepEqual(
       result.entities.map((e) => e.id),
-      ['v2.users.u1.conversations', 'v2.routing.queues.q1.conversations'],
+      topics,
     );
-    assert.equal(result.ignoreErrors, 'true');
-    const [call] = server.requestsTo('POST', '/api/v2/notifications/channels/ch-1/subscriptions');
+    const [call] = emulator.requests.list(
+      'POST',
+      `/api/v2/notifications/channels/${channelId}/subscriptions`,
+    );
+    assert.equal(call!.query.get('ignoreErrors'), 'true');
+    assert.deepEqual(
+      JSON.parse(call!.text),
+      topics.map((id) => ({ id })),
+    );
     assert.match(String(call!.headers['content-type']), /application\/json/);
   });
 
   it('answers HEAD with no body, and rejects a 404 with our GenesysApiError', async () => {
-    assert.equal(await client.notifications.headNotificationsChannel('ch-1'), undefined);
+    assert.equal(await client.notifications.headNotificationsChannel(channelId), undefined);
     await assert.rejects(client.notifications.headNotificationsChannel('ch-unknown'), (error: unknown) => {
       assert.ok(error instanceof GenesysApiError, 'the SDK passes our error through unchanged');
       assert.equal(error.status, 404);
@@ -127,7 +97,7 @@ describe('SDK API classes through our HTTP client', () => {
   });
 
   it('pages through a listing with paginate', async () => {
-    const before = server.requestsTo('GET', '/api/v2/routing/queues').length;
+    const before = emulator.requests.list('GET', '/api/v2/routing/queues').length;
     const names: string[] = [];
     for await (const queue of paginate(({ pageNumber, pageSize }) =>
       client.routing.getRoutingQueues({ pageNumber, pageSize }),
@@ -135,8 +105,12 @@ describe('SDK API classes through our HTTP client', () => {
       names.push(queue.name ?? '');
     }
     assert.equal(names.length, 250);
-    assert.equal(names[249], 'Queue 249');
-    assert.equal(server.requestsTo('GET', '/api/v2/routing/queues').length - before, 3);
+    assert.deepEqual(
+      [...names].sort(),
+      emulator.world!.org.queues.map((q) => q.name).sort(),
+      'every queue once, the last page included',
+    );
+    assert.equal(emulator.requests.list('GET', '/api/v2/routing/queues').length - before, 3);
     const small = await collectAll(
       ({ pageNumber, pageSize }) => client.routing.getRoutingQueues({ pageNumber, pageSize }),
       {
@@ -149,10 +123,10 @@ describe('SDK API classes through our HTTP client', () => {
 
   it('takes a per-call budget purpose through customHeaders without sending it on', async () => {
     const before = client.stats().budget.purposes.backfill.granted;
-    await client.conversations.getConversation('c-prio', {
+    await client.conversations.getConversation(conversationIds[1]!, {
       customHeaders: { 'X-Switchboard-Purpose': 'backfill' },
     });
-    const [call] = server.requestsTo('GET', '/api/v2/conversations/c-prio');
+    const [call] = emulator.requests.list('GET', `/api/v2/conversations/${conversationIds[1]}`);
     assert.ok(call);
     assert.equal(call.headers['x-switchboard-purpose'], undefined);
     assert.equal(client.stats().budget.purposes.backfill.granted, before + 1);
@@ -160,29 +134,31 @@ describe('SDK API classes through our HTTP client', () => {
 
   it('binds any other SDK API class to this client', async () => {
     const me = await client.api(sdk.TokensApi).getTokensMe();
-    assert.equal(me.organization?.name, 'Example Org');
-    assert.equal(me.OAuthClient?.name, 'switchboard');
+    assert.equal(me.organization?.name, 'Switchboard Emulator');
+    assert.equal(me.OAuthClient?.name, DEFAULT_CLIENT.name);
   });
 
   it('keeps each client on its own base URL and leaves the SDK singleton alone', async () => {
-    const other = await startFakeGenesys();
-    other.on('GET', '/api/v2/conversations/{id}', (req) => ({
-      status: 200,
-      body: { id: `other-${req.params.id}` },
-    }));
-    const otherClient = clientFor(other);
+    const other = await startEmulator({ seed: 7, historyDays: 0, conversationsPerMinute: 0 });
+    const theirId = other.world!.startScriptedConversation({
+      kind: 'voice',
+      transfer: 'none',
+    }).conversationId;
+    const otherClient = clientFor(emulatorTarget(other));
     try {
-      const [mine, theirs] = await Promise.all([
-        client.conversations.getConversation('x'),
-        otherClient.conversations.getConversation('x'),
+      const [mine, theirs, notMine] = await Promise.all([
+        client.conversations.getConversation(conversationIds[2]!),
+        otherClient.conversations.getConversation(theirId),
+        client.conversations.getConversation(theirId).catch((error: unknown) => error),
       ]);
-      assert.equal(mine.id, 'x');
-      assert.equal(theirs.id, 'other-x');
+      assert.equal(mine.id, conversationIds[2]);
+      assert.equal(theirs.id, theirId);
+      assert.ok(notMine instanceof GenesysApiError && notMine.status === 404, 'each asked its own platform');
       assert.notEqual(client.apiClient, sdk.ApiClient);
       assert.equal(sdk.ApiClient.config.gateway, undefined, 'the global SDK client was not re-aimed');
     } finally {
       await otherClient.close();
-      await other.close();
+      await other.stop();
     }
   });
 
