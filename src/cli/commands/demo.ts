@@ -18,6 +18,7 @@ export interface DemoCliOptions {
   timeScale?: string;
   traffic?: string;
   proactive?: boolean;
+  eventbridge?: boolean;
 }
 
 function number(flag: string, value: string | undefined, { integer = true, min = 0, max = Infinity } = {}) {
@@ -44,6 +45,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--time-scale <x>', 'emulated minutes per real minute (default 10)')
     .option('--traffic <per-minute>', 'new conversations per emulated minute (default 3)')
     .option('--no-proactive', 'run without the proactive rules')
+    .option(
+      '--eventbridge',
+      "also run the emulator's EventBridge queue and read it beside the WebSocket (any AWS credentials in the environment)",
+    )
     .action(async (cli: DemoCliOptions) => {
       const port = number('port', cli.port, { max: 65535 });
       const emulatorPort = number('emulator-port', cli.emulatorPort, { max: 65535 });
@@ -60,6 +65,7 @@ export function registerDemoCommand(program: Command): void {
         ...(timeScale !== undefined ? { timeScale } : {}),
         ...(traffic !== undefined ? { conversationsPerMinute: traffic } : {}),
         ...(cli.proactive === false ? {} : { proactive: createProactiveRuntime }),
+        ...(cli.eventbridge ? { eventBridge: true } : {}),
         logger,
         reporter: report,
       });
@@ -68,6 +74,7 @@ export function registerDemoCommand(program: Command): void {
           '',
           `  Dashboard   ${demo.url}/`,
           `  Emulator    ${demo.emulator.url}`,
+          ...(demo.emulator.eventBridge ? [`  SQS queue   ${demo.emulator.eventBridge.queueUrl}`] : []),
           `  Try a fault from the dashboard, or: curl -X POST ${demo.emulator.url}/__emulator/faults -H 'Content-Type: application/json' -d '{"type":"drop-sockets"}'`,
           '  Press Ctrl+C to stop.',
           '',
