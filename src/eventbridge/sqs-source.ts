@@ -77,6 +77,8 @@ export type SqsSourceStats = {
   lagMs: number | undefined;
   lastReceivedAt: string | undefined;
   receiveErrors: number;
+  /** Since when every receive has failed (none answered since), or undefined while they answer. */
+  failingSince: string | undefined;
   lastError: string | undefined;
 };
 
@@ -163,6 +165,7 @@ export class SqsSource implements NotificationSource {
   private lagMs: number | undefined;
   private lastReceivedAt: number | undefined;
   private lastError: string | undefined;
+  private failingSince: number | undefined;
 
   constructor(private readonly settings: SqsSourceOptions) {
     if (!/^https?:\/\/[^/]+\/[^/]+\/[^/]+$/.test(settings.queueUrl))
@@ -278,6 +281,7 @@ export class SqsSource implements NotificationSource {
       lastReceivedAt:
         this.lastReceivedAt === undefined ? undefined : new Date(this.lastReceivedAt).toISOString(),
       lastError: this.lastError,
+      failingSince: this.failingSince === undefined ? undefined : new Date(this.failingSince).toISOString(),
     };
   }
 
@@ -303,10 +307,12 @@ export class SqsSource implements NotificationSource {
         );
         messages = out.Messages ?? [];
         backoffMs = 0;
+        this.failingSince = undefined;
       } catch (error) {
         if (this.stopping) return;
         this.counters.receiveErrors++;
         this.lastError = describe(error);
+        this.failingSince ??= this.timers.now();
         backoffMs = Math.min(Math.max(1_000, backoffMs * 2), 30_000);
         this.log.warn({ err: error, retryInMs: backoffMs }, 'receiving from the queue failed; trying again');
         await this.sleep(backoffMs);

@@ -73,6 +73,9 @@ export interface ComponentReadiness {
   details?: Record<string, unknown>;
 }
 
+/** How long every receive from the queue may fail (retried with a growing pause, up to 30 s) before it counts. */
+const SOURCE_FAILING_BOUND_MS = 60_000;
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
 /**
@@ -190,7 +193,16 @@ export function streamReadiness(health: StreamHealth, context: StreamReadinessCo
   const source = health.source;
   if (source?.kind === 'eventbridge') {
     details.source = { kind: pool ? 'both' : 'eventbridge', running: source.running, lagMs: source.lagMs };
+    const failingSince =
+      typeof source.failingSince === 'string' ? Date.parse(source.failingSince) : Number.NaN;
     if (source.running === false) not('source', 'the EventBridge queue is not being read');
+    else if (Number.isFinite(failingSince) && now - failingSince > SOURCE_FAILING_BOUND_MS) {
+      const error = typeof source.lastError === 'string' ? `: ${source.lastError}` : '';
+      not(
+        'source',
+        `every receive from the EventBridge queue has failed for ${seconds(now - failingSince)}${error}`,
+      );
+    }
   }
 
   const oldest = health.gaps.recovery?.oldestUnrecovered;

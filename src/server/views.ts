@@ -72,6 +72,8 @@ export interface EventBridgeView {
   deleteFailures: number;
   receiveErrors: number;
   lastError: string | undefined;
+  /** Since when every receive has failed, while they do. */
+  failingSince: string | undefined;
 }
 
 /** Where the stream reads from: the WebSocket, the EventBridge queue, or both; and the queue's figures. */
@@ -105,6 +107,7 @@ export function sourceView(health: StreamHealth | undefined): SourceView | undef
       deleteFailures: count(stats.deleteFailures),
       receiveErrors: count(stats.receiveErrors),
       lastError: typeof stats.lastError === 'string' ? stats.lastError : undefined,
+      failingSince: typeof stats.failingSince === 'string' ? stats.failingSince : undefined,
     },
   };
 }

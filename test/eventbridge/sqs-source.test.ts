@@ -162,6 +162,25 @@ describe('EventBridge source over SQS', () => {
     assert.equal(emulator.eventBridge!.queue.size, 0);
   });
 
+  it('says since when every receive has failed once the queue stops answering', async () => {
+    const gone = await startEmulator({ historyDays: 0, conversationsPerMinute: 0, eventBridge: true });
+    const reader = new SqsSource({ queueUrl: gone.eventBridge!.queueUrl, waitSeconds: 1, receivers: 1 });
+    try {
+      await reader.start();
+      await waitFor(() => reader.stats().receives > 0, 'a receive that answered');
+      assert.equal(reader.stats().failingSince, undefined);
+      await gone.stop();
+      await waitFor(() => reader.stats().failingSince !== undefined, 'the receives to fail', 15_000);
+      const stats = reader.stats();
+      assert.ok(stats.receiveErrors > 0);
+      assert.ok(stats.lastError !== undefined);
+      assert.equal(stats.running, true, 'it keeps trying');
+    } finally {
+      await reader.stop();
+      await gone.stop();
+    }
+  });
+
   it('refuses what is not a queue URL, and names a queue that does not exist', async () => {
     assert.throws(() => new SqsSource({ queueUrl: 'not a url' }), ConfigError);
     const missing = new SqsSource({ queueUrl: `${emulator.eventBridge!.sqsEndpoint}/000000000000/nope` });

@@ -1,6 +1,6 @@
 /**
  * Readiness is honest: besides disconnected channels, a failed sink, a sink whose oldest event waits past the bound,
- * a gap unrecovered past the bound, a proactive engine that is not running, an EventBridge queue not being read and a
+ * a gap unrecovered past the bound, a proactive engine that is not running, an EventBridge queue not being read (or refusing every receive) and a
  * replica's unconfirmed lease each make `/readyz` answer 503 with the reason, and the metrics say the same.
  */
 import assert from 'node:assert/strict';
@@ -251,6 +251,7 @@ describe('readiness', () => {
   it('with an EventBridge queue, alone or beside the channels, is ready only while the queue is read', async () => {
     let running = true;
     let withPool = true;
+    let failingSince: string | undefined;
     const queue = () => ({
       kind: 'eventbridge',
       queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/genesys',
@@ -264,7 +265,8 @@ describe('readiness', () => {
       inFlight: 1,
       awaitingDelete: 0,
       lagMs: 850,
-      receiveErrors: 0,
+      receiveErrors: failingSince ? 3 : 0,
+      ...(failingSince ? { failingSince, lastError: 'AccessDenied: not allowed' } : {}),
     });
     const state = dashboard(() => {
       const health = streamHealth({ source: queue() });
@@ -302,8 +304,19 @@ describe('readiness', () => {
     const metrics = (await state.metricsText()).body;
     assert.equal(metricValue(metrics, 'switchboard_not_ready', { condition: 'source' }), 1);
 
-    withPool = true;
+    // Running, but every receive has failed for two minutes (the queue gone, the credentials refused).
     running = true;
+    failingSince = new Date(Date.now() - 2 * MINUTE).toISOString();
+    readiness = state.readiness();
+    assert.match(
+      readiness.reason,
+      /^every receive from the EventBridge queue has failed for 12\d s: AccessDenied: not allowed$/,
+    );
+    assert.deepEqual(readiness.conditions, ['source']);
+    failingSince = new Date(Date.now() - 10_000).toISOString();
+    assert.equal(state.readiness().ready, true, 'failing briefly: retried, still ready');
+
+    withPool = true;
     const websocket = dashboard(() => ({ health: streamHealth() }));
     assert.equal((websocket.overview() as { source: { kind: string } }).source.kind, 'websocket');
   });

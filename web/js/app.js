@@ -275,6 +275,7 @@ function renderSource(source) {
   }
   const problems = [
     queue.running ? '' : 'not reading',
+    queue.failingSince ? `every receive failing since ${clock(queue.failingSince)}` : '',
     queue.receiveErrors > 0 ? `${count(queue.receiveErrors)} receive error(s)` : '',
     queue.deleteFailures > 0 ? `${count(queue.deleteFailures)} delete(s) refused` : '',
     queue.lastError ? `last error: ${queue.lastError}` : '',
