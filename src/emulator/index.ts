@@ -137,7 +137,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const settings = resolveSettings(shell);
   const clients = new ClientRegistry([DEFAULT_CLIENT, ...(options.clients ?? [])]);
   const tokens = new TokenStore(settings.tokenLifetimeSeconds);
-  const limiter = new RateLimiter(settings.rateLimitPerMinute, settings.rateLimitWindowMs);
+  const limiter = new RateLimiter(
+    settings.rateLimitPerMinute,
+    settings.rateLimitWindowMs,
+    Date.now,
+    settings.rateLimitMode,
+  );
   const requestFaults = new RequestFaults();
   const journal = new RequestJournal();
   const blackout = new NetworkBlackout();

@@ -16,6 +16,8 @@ export interface EmulatorSettings {
   rateLimitPerMinute: number;
   /** Length of the rate-limit window; one minute on the platform. */
   rateLimitWindowMs: number;
+  /** `fixed` windows, as the platform counts; `sliding` to hold a client to any span of the window's length. */
+  rateLimitMode: 'fixed' | 'sliding';
   /** Channels per OAuth client (+ user); creating one more evicts the least recently used. */
   maxChannelsPerClient: number;
   /** Topics one channel may hold. */
@@ -40,6 +42,7 @@ export const DEFAULT_SETTINGS: Readonly<EmulatorSettings> = Object.freeze({
   tokenLifetimeSeconds: 86_400,
   rateLimitPerMinute: 300,
   rateLimitWindowMs: 60_000,
+  rateLimitMode: 'fixed',
   maxChannelsPerClient: 20,
   maxTopicsPerChannel: 1_000,
   maxTopicNameLength: 200,
@@ -74,6 +77,11 @@ export function resolveSettings(overrides: Partial<EmulatorSettings> = {}): Emul
         hint: `Leave ${key} unset for the default (${DEFAULT_SETTINGS[key]}).`,
       });
     }
+  }
+  if (settings.rateLimitMode !== 'fixed' && settings.rateLimitMode !== 'sliding') {
+    throw new ConfigError(
+      `Emulator setting rateLimitMode must be fixed or sliding, got ${String(settings.rateLimitMode)}.`,
+    );
   }
   if (!Number.isFinite(settings.socketClosingDelayMs) || settings.socketClosingDelayMs < 0) {
     throw new ConfigError('Emulator setting socketClosingDelayMs must be zero or more.');

@@ -27,4 +27,20 @@ describe('RateLimiter', () => {
       'inin-ratelimit-reset': '60',
     });
   });
+
+  it('in sliding mode, holds every span of the window to the limit', () => {
+    let now = 0;
+    const limiter = new RateLimiter(2, 1_000, () => now, 'sliding');
+    assert.equal(limiter.take('a').allowed, true);
+    now = 600;
+    assert.deepEqual(limiter.take('a'), { allowed: true, count: 2, limit: 2, resetSeconds: 1 });
+    now = 999;
+    assert.equal(limiter.take('a').allowed, false, 'two in the last second already');
+    now = 1_000;
+    // The request at 0 has left the window; the ones at 600 and 999 are still in it (a fixed window would reset).
+    assert.equal(limiter.take('a').allowed, false);
+    now = 2_000;
+    assert.deepEqual(limiter.take('a'), { allowed: true, count: 1, limit: 2, resetSeconds: 1 });
+    assert.equal(limiter.take('b').allowed, true, 'per key');
+  });
 });
