@@ -78,7 +78,8 @@ export interface EventBridgeView {
 
 /** Where the stream reads from: the WebSocket, the EventBridge queue, or both; and the queue's figures. */
 export interface SourceView {
-  kind: 'websocket' | 'eventbridge' | 'both' | string;
+  /** `other`: a source given in place of the pool that says nothing of itself (a replay). */
+  kind: 'websocket' | 'eventbridge' | 'both' | 'other' | string;
   eventBridge?: EventBridgeView;
 }
 
@@ -89,7 +90,8 @@ export function sourceView(health: StreamHealth | undefined): SourceView | undef
   if (!health) return undefined;
   const stats = health.source;
   if (stats?.kind !== 'eventbridge') {
-    return { kind: health.pool || !stats ? 'websocket' : stats.kind };
+    // No pool and no account of its own: a source given in place of the pool (a replay).
+    return { kind: health.pool ? 'websocket' : (stats?.kind ?? 'other') };
   }
   return {
     kind: health.pool ? 'both' : 'eventbridge',

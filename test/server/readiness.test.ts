@@ -319,6 +319,8 @@ describe('readiness', () => {
     withPool = true;
     const websocket = dashboard(() => ({ health: streamHealth() }));
     assert.equal((websocket.overview() as { source: { kind: string } }).source.kind, 'websocket');
+    const replay = dashboard(() => ({ health: { ...streamHealth(), pool: undefined } }));
+    assert.equal((replay.overview() as { source: { kind: string } }).source.kind, 'other');
   });
 
   it('is not ready while the proactive engine is down or restarting, and counts its restarts', async () => {

@@ -242,6 +242,7 @@ const SOURCE_KINDS = {
   websocket: 'WebSocket',
   eventbridge: 'EventBridge',
   both: 'WebSocket + EventBridge',
+  other: 'Another source',
 };
 
 /** Where the stream reads from, and for the EventBridge queue how far behind it is and what it did with messages. */
