@@ -286,6 +286,9 @@ describe('ChannelPool', () => {
         recovered.push(r);
       },
       marginMs: 1000,
+      // Conversations that started up to five seconds before the gap are searched too (they may reach a queue's
+      // topic only after their IVR).
+      lookbackMs: 5000,
       coalesceMs: 20,
       // The platform double's analytics has no lag to wait for.
       settleMs: 0,
@@ -322,7 +325,7 @@ describe('ChannelPool', () => {
       segmentFilters: Array<{ predicates: Array<{ value: string }> }>;
     };
     const [from, to] = body.interval.split('/');
-    assert.equal(Date.parse(from!), Date.parse(gap.start) - 1000);
+    assert.equal(Date.parse(from!), Date.parse(gap.start) - 5000);
     assert.equal(Date.parse(to!), Date.parse(gap.end) + 1000);
     assert.deepEqual(body.segmentFilters[0]!.predicates.map((p) => p.value).sort(), [QID(3), QID(4)]);
     // The followed conversation is read back from analytics (the multi-get), the new one found by the query.
