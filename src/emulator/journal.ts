@@ -28,7 +28,7 @@ export interface JournalEntry {
 export class RequestJournal {
   private readonly entries: JournalEntry[] = [];
 
-  constructor(private readonly capacity = 1_000) {}
+  constructor(private readonly capacity = 10_000) {}
 
   record(entry: JournalEntry): void {
     this.entries.push(entry);
