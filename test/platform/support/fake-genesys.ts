@@ -1,4 +1,15 @@
 /**
+ * Why this stays beside the emulator (src/emulator), which plays the platform for the other platform-layer tests
+ * (token provider, request pipeline, SDK integration, redaction): it misbehaves in ways the emulator, which always
+ * answers in the platform's shape, will not.
+ * - error-mapping.test.ts needs replies the platform's gateway would never send as the emulator builds them: one
+ *   without an `ININ-Correlation-Id` header (the id then comes from the body's `contextId`), a chosen correlation id,
+ *   and `messageParams` holding a list (the emulator's permission errors give a comma-separated string).
+ * - rate-budget.test.ts holds the pacer to sub-second windows (200 per 1 s, 50 per 500 ms sliding), and needs an
+ *   `inin-ratelimit-reset` with fractions of a second: the emulator reports whole seconds, as the platform does
+ *   with its one-minute windows, and a reset of 1 s on a 500 ms window leaves the client's budget waiting with
+ *   requests queued (seen with the emulator's sliding mode; the 1 s fixed window works but paces at half speed).
+ *
  * A small Genesys Cloud look-alike on 127.0.0.1 for the platform layer's tests: the OAuth client-credentials
  * endpoint (HTTP Basic, form body, `{error, description}` refusals), bearer checks on `/api/v2`, a per-token
  * fixed-window rate limit with `inin-ratelimit-*` headers and 429 + Retry-After, `ININ-Correlation-Id` on every
