@@ -10,12 +10,17 @@
  * - Recovery: the same load, a 30 s network blackout (every socket cut, every connection refused). p99 of the waits
  *   of channel calls for a budget slot, and the time from reconnecting until every fact of the gap is delivered.
  * - Growth: the requests and the time recovery from the same blackout takes with 500, 2,000 and 5,000 live
- *   conversations (the arrival rate fixed, the conversations longer).
+ *   conversations (the arrival rate fixed, the conversations longer). The recovery's requests are those of the backfill
+ *   purpose from the blackout until the gap is complete; what else went out over the same span (wrap-up code reads,
+ *   channel calls, the periodic listing of queues and users) is reported beside them, not counted in.
  *
  * It runs for a quarter of an hour or so (the 5,000 live take five minutes to build up); `--quick` runs a smaller,
  * shorter version of each part. Not part of CI.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LifecycleEvent } from '../src/events.js';
 import { type ConversationStream, createConversationStream } from '../src/pipeline/conversation-stream.js';
 import { createPlatformClient, type PlatformClient } from '../src/platform/index.js';
@@ -24,6 +29,8 @@ import type { WebSocketSource } from '../src/stream/websocket-source.js';
 interface Fact {
   id: string;
   type: string;
+  conversationId?: string;
+  participantId?: string;
   occurredAt: string;
   /** When a client following topics could first know it (later than `occurredAt` for what happened in the IVR). */
   observableAt?: string;
@@ -57,8 +64,20 @@ export interface RecoveryResult {
   gapFacts: number;
   missing: number;
   missingByType: Record<string, number>;
-  /** REST requests from the blackout until the gap was complete. */
+  /**
+   * The recovery's requests: those sent for the backfill purpose (multi-gets, details query pages, REST reads past the
+   * horizon) from the blackout until the gap was complete (until the end of the wait when it never was).
+   */
   requests: number;
+  /**
+   * Every request sent over the same span, by budget purpose (`backfill`; `enrichment`: wrap-up codes; `channel`;
+   * `other`: listing queues and users).
+   */
+  requestsByPurpose: Record<string, number>;
+  /** The span those requests were counted over: until the gap was complete, or the whole wait. */
+  requestsCountedMs: number;
+  /** Calls the backfiller itself counted over the same span (its windows and its looks again). */
+  backfillCalls: number;
   channelWaitP99Ms: number;
   channelWaitMaxMs: number;
   rateLimited: number;
@@ -203,16 +222,25 @@ async function rampUp(run: Run, target: number, limitMs: number): Promise<number
 
 /**
  * Facts of [from, to) against what was emitted: missing, and latencies by kind (from when each fact was knowable);
- * duplicates and events that match no fact, over everything emitted against every fact.
+ * events that match no fact, over `emitted` against every fact — `emitted` must end before the ground truth was asked
+ * for: the stream keeps emitting while the answer is on its way, facts the answer was read too early to hold; and
+ * duplicates over everything emitted.
  */
-function compare(run: Run, facts: Fact[], allFacts: Fact[], from: number, to: number) {
+function compare(
+  run: Run,
+  emitted: Run['emitted'],
+  facts: Fact[],
+  allFacts: Fact[],
+  from: number,
+  to: number,
+) {
   const inWindow = facts.filter((f) => {
     const t = Date.parse(f.occurredAt);
     return t >= from && t < to;
   });
   const counts = new Map<string, number>();
   const firstAt = new Map<string, number>();
-  for (const { event, at } of run.emitted) {
+  for (const { event, at } of emitted) {
     counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
     if (!firstAt.has(event.id)) firstAt.set(event.id, at);
   }
@@ -224,14 +252,82 @@ function compare(run: Run, facts: Fact[], allFacts: Fact[], from: number, to: nu
     if (at === undefined) continue;
     (fact.type === 'conversation.wrapup' ? wrapup : other).push(at - knowableAt(fact));
   }
+  const unknownIds = [...counts.keys()].filter((id) => !truthIds.has(id));
+  if (unknownIds.length > 0) dumpUnknown(run, emitted, new Set(unknownIds), allFacts);
   return {
     facts: inWindow.length,
     missing: inWindow.filter((f) => !counts.has(f.id)).length,
-    duplicates: [...counts.values()].filter((n) => n > 1).length,
-    unknown: [...counts.keys()].filter((id) => !truthIds.has(id)).length,
+    duplicates: duplicateIds(run.emitted),
+    unknown: unknownIds.length,
     p99WrapupMs: Math.round(percentile(wrapup, 99)),
     p99NonWrapupMs: Math.round(percentile(other, 99)),
   };
+}
+
+/** Ids emitted more than once. */
+function duplicateIds(emitted: Run['emitted']): number {
+  const counts = new Map<string, number>();
+  for (const { event } of emitted) counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
+  return [...counts.values()].filter((n) => n > 1).length;
+}
+
+const describeSource = (event: LifecycleEvent) =>
+  event.source.kind === 'backfill' ? `backfill/${event.source.via}` : event.source.kind;
+
+const describeEvent = (event: LifecycleEvent) => {
+  const participant = (event as { participant?: { participantId?: string } }).participant?.participantId;
+  return `${event.type} ${event.occurredAt} participant=${participant ?? '-'} via ${describeSource(event)}`;
+};
+
+/**
+ * Debugging output for events that match no fact: each event (type, conversation, participant, source) next to the
+ * ground truth and the other events of its conversation; a summary on stderr, everything in a file.
+ */
+function dumpUnknown(
+  run: Run,
+  emittedBefore: Run['emitted'],
+  unknownIds: Set<string>,
+  allFacts: Fact[],
+): void {
+  const byConversation = new Map<string, Fact[]>();
+  for (const fact of allFacts) {
+    if (!fact.conversationId) continue;
+    const list = byConversation.get(fact.conversationId) ?? [];
+    list.push(fact);
+    byConversation.set(fact.conversationId, list);
+  }
+  const emittedBy = new Map<string, LifecycleEvent[]>();
+  for (const { event } of run.emitted) {
+    const list = emittedBy.get(event.conversationId) ?? [];
+    list.push(event);
+    emittedBy.set(event.conversationId, list);
+  }
+  const seen = new Set<string>();
+  const unknown = emittedBefore
+    .map((e) => e.event)
+    .filter((e) => unknownIds.has(e.id) && !seen.has(e.id) && seen.add(e.id));
+  const summary = new Map<string, number>();
+  for (const e of unknown) {
+    const key = `${e.type} via ${describeSource(e)}${byConversation.has(e.conversationId) ? '' : ' (conversation not in ground truth)'}`;
+    summary.set(key, (summary.get(key) ?? 0) + 1);
+  }
+  process.stderr.write(`  unknown events: ${JSON.stringify(Object.fromEntries(summary))}\n`);
+  const cases = unknown.map((event) => ({
+    event,
+    truth: byConversation.get(event.conversationId) ?? [],
+    emitted: (emittedBy.get(event.conversationId) ?? []).map(describeEvent),
+  }));
+  for (const c of cases.slice(0, 5)) {
+    process.stderr.write(`  unknown: ${c.event.conversationId} ${describeEvent(c.event)}\n`);
+    for (const f of c.truth)
+      process.stderr.write(
+        `    truth: ${f.type} ${f.occurredAt} participant=${f.participantId ?? '-'} ${f.id === c.event.id ? '(same id)' : ''}\n`,
+      );
+    for (const line of c.emitted) process.stderr.write(`    emitted: ${line}\n`);
+  }
+  const file = join(tmpdir(), `scale-unknown-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(cases, null, 1));
+  process.stderr.write(`  every unknown event with its conversation: ${file}\n`);
 }
 
 async function measureSteady(run: Run, windowMs: number): Promise<SteadyResult> {
@@ -244,8 +340,18 @@ async function measureSteady(run: Run, windowMs: number): Promise<SteadyResult> 
   const requests = run.platform.stats().requests - requestsBefore;
   // Wrap-ups of the window may still be on their way: give them their 30 s before comparing.
   await sleep(35_000);
+  // What was emitted before the ground truth is asked for is in it; what comes while it is read may not be yet.
+  const emitted = run.emitted.slice();
   const allFacts = await run.truth();
-  const result = compare(run, allFacts, allFacts, start, end);
+  const truthIds = new Set(allFacts.map((f) => f.id));
+  const result = compare(run, emitted, allFacts, allFacts, start, end);
+  // Those are checked against the ground truth read again: every one of them must be in it by then.
+  const meanwhile = run.emitted.slice(emitted.length).filter((e) => !truthIds.has(e.event.id));
+  const truthAgain = meanwhile.length > 0 ? new Set((await run.truth()).map((f) => f.id)) : truthIds;
+  const stillUnknown = new Set(meanwhile.filter((e) => !truthAgain.has(e.event.id)).map((e) => e.event.id));
+  process.stderr.write(
+    `  ${meanwhile.length} events emitted while the ground truth was read held facts it did not hold yet; ${stillUnknown.size} of them match no fact when it is read again\n`,
+  );
   const facts = allFacts;
   const conversations = facts.filter(
     (f) =>
@@ -260,7 +366,7 @@ async function measureSteady(run: Run, windowMs: number): Promise<SteadyResult> 
     factsInWindow: result.facts,
     missing: result.missing,
     duplicates: result.duplicates,
-    unknown: result.unknown,
+    unknown: result.unknown + stillUnknown.size,
     p99NonWrapupMs: result.p99NonWrapupMs,
     p99WrapupMs: result.p99WrapupMs,
     requests,
@@ -270,13 +376,36 @@ async function measureSteady(run: Run, windowMs: number): Promise<SteadyResult> 
   };
 }
 
+/** Debugging output for facts of a gap never emitted: each with its conversation's facts and events. */
+async function dumpMissing(run: Run, facts: Fact[]): Promise<void> {
+  const emitted = new Set(run.emitted.map((e) => e.event.id));
+  const missing = facts.filter((f) => !emitted.has(f.id));
+  const all = await run.truth();
+  const backfiller = (run.stream.source as WebSocketSource).backfiller;
+  process.stderr.write(
+    `  backfill progress: ${JSON.stringify(backfiller?.progress())}\n  lookups: ${JSON.stringify(run.stream.pipeline.processor.stats())}\n`,
+  );
+  for (const fact of missing.slice(0, 10)) {
+    process.stderr.write(
+      `  missing: ${fact.conversationId} ${fact.type} ${fact.occurredAt} participant=${fact.participantId ?? '-'}\n`,
+    );
+    for (const f of all.filter((f) => f.conversationId === fact.conversationId))
+      process.stderr.write(`    truth: ${f.type} ${f.occurredAt} participant=${f.participantId ?? '-'}\n`);
+    for (const { event, at } of run.emitted.filter((e) => e.event.conversationId === fact.conversationId))
+      process.stderr.write(`    emitted at ${new Date(at).toISOString()}: ${describeEvent(event)}\n`);
+  }
+}
+
 async function measureRecovery(run: Run, blackoutSeconds: number): Promise<RecoveryResult> {
   const live = await run.live();
   const channelWaits: number[] = [];
+  // Every request sent (a budget grant per attempt) with its purpose, so the recovery's own can be told apart.
+  const sent: Array<{ purpose: string; at: number }> = [];
   const stopWaits = run.platform.onBudgetGrant((purpose, waitedMs) => {
+    sent.push({ purpose, at: Date.now() });
     if (purpose === 'channel') channelWaits.push(waitedMs);
   });
-  const requestsBefore = run.platform.stats().requests;
+  const backfillCallsBefore = (run.stream.source as WebSocketSource).backfiller?.progress().totals.calls ?? 0;
   const rateLimitedBefore = run.platform.stats().rateLimited;
   const start = Date.now();
   await admin(run.emulator.url, '/__emulator/faults', { type: 'blackout', seconds: blackoutSeconds });
@@ -291,6 +420,8 @@ async function measureRecovery(run: Run, blackoutSeconds: number): Promise<Recov
   let facts: Fact[] = [];
   let missing = 0;
   let missingByType: Record<string, number> = {};
+  let nextReport = 15_000;
+  let dumped = false;
   while (Date.now() - reconnected < 300_000) {
     facts = (await run.truth(from, until)).filter(
       (f) => f.type !== 'conversation.wrapup' || Date.parse(f.occurredAt) < until - 5000,
@@ -303,11 +434,32 @@ async function measureRecovery(run: Run, blackoutSeconds: number): Promise<Recov
       complete = Date.now();
       break;
     }
+    const waited = Date.now() - reconnected;
+    if (waited >= nextReport) {
+      nextReport += 15_000;
+      const progress = (run.stream.source as WebSocketSource).backfiller?.progress();
+      const lookups = run.stream.pipeline.processor.stats();
+      process.stderr.write(
+        `  ${Math.round(waited / 1000)} s after reconnecting: ${missing} of ${facts.length} facts of the gap missing ${JSON.stringify(missingByType)}; backfill ${progress?.openGaps ?? 0} gaps open, ${progress?.conversationsPending ?? 0} conversations looked for again; ${lookups.queued} wrap-up lookups (${lookups.retrying} looked for again)\n`,
+      );
+    }
+    // Past the target with facts still missing: show which, once.
+    if (!dumped && waited > 90_000 && missing > 0) {
+      dumped = true;
+      await dumpMissing(run, facts);
+    }
     await sleep(1000);
   }
+  const countedUntil = complete ?? Date.now();
+  const backfillCalls =
+    ((run.stream.source as WebSocketSource).backfiller?.progress().totals.calls ?? 0) - backfillCallsBefore;
   stopWaits();
+  const requestsByPurpose: Record<string, number> = {};
+  for (const r of sent)
+    if (r.at <= countedUntil) requestsByPurpose[r.purpose] = (requestsByPurpose[r.purpose] ?? 0) + 1;
   const backfiller = (run.stream.source as WebSocketSource).backfiller;
   process.stderr.write(`  recovery: ${JSON.stringify(backfiller?.progress().last)}\n`);
+  if (missing > 0 && !dumped) await dumpMissing(run, facts);
   return {
     liveConversations: live,
     blackoutSeconds,
@@ -316,12 +468,18 @@ async function measureRecovery(run: Run, blackoutSeconds: number): Promise<Recov
     gapFacts: facts.length,
     missing,
     missingByType,
-    requests: run.platform.stats().requests - requestsBefore,
+    requests: requestsByPurpose.backfill ?? 0,
+    requestsByPurpose,
+    requestsCountedMs: countedUntil - start,
+    backfillCalls,
     channelWaitP99Ms: Math.round(percentile(channelWaits, 99)),
     channelWaitMaxMs: Math.round(Math.max(0, ...channelWaits)),
     rateLimited: run.platform.stats().rateLimited - rateLimitedBefore,
   };
 }
+
+/** Traffic behind a recovery measured: more than the two minutes recovery searches back before a gap. */
+const HISTORY_MS = 150_000;
 
 /** The whole `scale` section. */
 export async function benchScale(options: { quick?: boolean } = {}): Promise<ScaleResult> {
@@ -339,8 +497,16 @@ export async function benchScale(options: { quick?: boolean } = {}): Promise<Sca
   for (const size of sizes) {
     process.stderr.write(`scale: recovery with about ${size.live} live conversations...\n`);
     const run = await startRun(size.timeScale, quick);
+    const runStarted = Date.now();
     try {
       await rampUp(run, size.live * 0.9, 10 * 60_000);
+      // Recovery searches two minutes back before the gap (the backfiller's lookback): the few live conversations
+      // build up within a minute, so give the world the traffic history a contact centre running all day has.
+      const history = runStarted + HISTORY_MS - Date.now();
+      if (history > 0) {
+        process.stderr.write(`  ${Math.round(history / 1000)} s more traffic before the blackout\n`);
+        await sleep(history);
+      }
       growth.push(await measureRecovery(run, blackout));
     } finally {
       await run.stop();
@@ -360,17 +526,26 @@ export async function benchScale(options: { quick?: boolean } = {}): Promise<Sca
   }
 }
 
+/** The recovery's requests, and what else was sent over the same span. */
+function describeRequests(r: RecoveryResult): string {
+  const others = Object.entries(r.requestsByPurpose)
+    .filter(([purpose]) => purpose !== 'backfill')
+    .map(([purpose, n]) => `${n} ${purpose}`);
+  const span = `${Math.round(r.requestsCountedMs / 1000)} s${r.gapCompleteAfterReconnectMs === undefined ? ', the whole wait: the gap never completed' : ''}`;
+  return `${r.requests} recovery requests (backfill purpose; ${r.backfillCalls} backfiller calls) over ${span}${others.length > 0 ? `, besides ${others.join(', ')}` : ''}`;
+}
+
 /** Lines for the report. */
 export function describeScale(result: ScaleResult): string[] {
   const s = result.steady;
   const r = result.recovery;
   return [
     `scale, steady: ${s.liveConversations} live, ${s.newConversationsPerMinute} new/min over ${s.windowSeconds} s: ${s.factsInWindow} facts, ${s.missing} missing, ${s.duplicates} duplicate ids, ${s.unknown} unknown; p99 from knowable to emit ${s.p99NonWrapupMs} ms (wrap-ups ${s.p99WrapupMs} ms); ${s.requests} requests for ${s.conversations} conversations = ${s.requestsPerConversation} per conversation; ${s.rateLimited} 429s`,
-    `scale, recovery from a ${r.blackoutSeconds} s blackout with ${r.liveConversations} live: reconnected ${r.reconnectedAfterMs} ms after, gap complete ${r.gapCompleteAfterReconnectMs ?? 'never'} ms after reconnecting (${r.gapFacts} facts, ${r.missing} missing${r.missing > 0 ? ` ${JSON.stringify(r.missingByType)}` : ''}), ${r.requests} requests, channel waits p99 ${r.channelWaitP99Ms} ms (max ${r.channelWaitMaxMs}), ${r.rateLimited} 429s`,
-    'scale, growth (live → recovery requests, time to complete):',
+    `scale, recovery from a ${r.blackoutSeconds} s blackout with ${r.liveConversations} live: reconnected ${r.reconnectedAfterMs} ms after, gap complete ${r.gapCompleteAfterReconnectMs ?? 'never'} ms after reconnecting (${r.gapFacts} facts, ${r.missing} missing${r.missing > 0 ? ` ${JSON.stringify(r.missingByType)}` : ''}), ${describeRequests(r)}, channel waits p99 ${r.channelWaitP99Ms} ms (max ${r.channelWaitMaxMs}), ${r.rateLimited} 429s`,
+    'scale, growth (live → recovery requests until the gap was complete, time to complete):',
     ...result.growth.map(
       (g) =>
-        `  ${g.liveConversations} live → ${g.requests} requests, ${g.gapCompleteAfterReconnectMs ?? 'never'} ms`,
+        `  ${g.liveConversations} live → ${describeRequests(g)}, ${g.gapCompleteAfterReconnectMs ?? 'never'} ms`,
     ),
     `scale ran ${result.elapsedSeconds} s`,
   ];
