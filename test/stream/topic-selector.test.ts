@@ -1,26 +1,57 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
+import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { ManualClock } from '../../src/emulator/world/clock.js';
+import type { OrgQueue } from '../../src/emulator/world/org.js';
 import { ConfigError } from '../../src/errors.js';
+import { createPlatformClient } from '../../src/platform/platform-client.js';
+import { createNotificationsPort } from '../../src/stream/platform-port.js';
+import type { NotificationsPort } from '../../src/stream/port.js';
 import { parseSelectorValue, TopicDiscovery, TopicSelector } from '../../src/stream/topic-selector.js';
 import { queueTopic, userTopic } from '../../src/stream/topics.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { FakePlatform } from './helpers/fake-platform.js';
-import { HttpPort } from './helpers/http-port.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-const uuid = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+/** The emulator with an org of `queues` queues and `users` users (at least one of each), and a port onto it. */
+async function platform(
+  queues: number,
+  users: number,
+): Promise<{ emulator: Emulator; port: NotificationsPort; queues: OrgQueue[]; listings: () => number }> {
+  const emulator = await startEmulator({
+    queues: Math.max(1, queues),
+    agents: Math.max(1, queues, users),
+    historyDays: 0,
+    conversationsPerMinute: 0,
+  });
+  const client = createPlatformClient({
+    region: emulator.url,
+    clientId: DEFAULT_CLIENT.clientId,
+    clientSecret: DEFAULT_CLIENT.clientSecret,
+    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+  });
+  cleanups.push(async () => {
+    await client.close();
+    await emulator.stop();
+  });
+  return {
+    emulator,
+    // Ten a page, so a few dozen queues take several pages.
+    port: createNotificationsPort(client, { pageSize: 10 }),
+    queues: emulator.world!.org.queues,
+    listings: () => emulator.requests.list('GET', '/api/v2/routing/queues').length,
+  };
+}
 
-async function platform(queues: number, users: number): Promise<FakePlatform> {
-  const p = await FakePlatform.start();
-  cleanups.push(() => p.stop());
-  p.queues = Array.from({ length: queues }, (_, i) => ({ id: uuid(i), name: `Queue ${i}` }));
-  p.users = Array.from({ length: users }, (_, i) => ({ id: uuid(1000 + i), name: `User ${i}` }));
-  return p;
+/** A queue the org opens while the stream runs. */
+function openQueue(queues: OrgQueue[], name: string): OrgQueue {
+  const queue = { ...queues[0]!, id: randomUUID(), name };
+  queues.push(queue);
+  return queue;
 }
 
 describe('parseSelectorValue', () => {
@@ -37,47 +68,44 @@ describe('parseSelectorValue', () => {
 describe('TopicSelector', () => {
   it('turns --queues all into one topic per queue, across every page', async () => {
     const p = await platform(35, 0);
-    const resolved = await new TopicSelector({ queues: 'all' }, new HttpPort(p.url)).resolve();
+    const resolved = await new TopicSelector({ queues: 'all' }, p.port).resolve();
     assert.equal(resolved.topics.length, 35);
-    assert.ok(
-      resolved.topics.includes(queueTopic(uuid(34))),
-      'resolved.topics.includes(queueTopic(uuid(34)))',
-    );
-    assert.equal(p.callsTo(/routing\/queues$/).length, 4, '35 queues at 10 a page');
+    for (const queue of p.queues) assert.ok(resolved.topics.includes(queueTopic(queue.id)), queue.name);
+    assert.equal(p.listings(), 4, '35 queues at 10 a page');
   });
 
   it('accepts queue ids and names (any case), and reports names that match nothing', async () => {
     const p = await platform(5, 0);
+    const [first, , , fourth] = p.queues;
     const resolved = await new TopicSelector(
-      { queues: [uuid(0).toUpperCase(), 'queue 3', 'No Such Queue'] },
-      new HttpPort(p.url),
+      { queues: [first!.id.toUpperCase(), fourth!.name.toLowerCase(), 'No Such Queue'] },
+      p.port,
     ).resolve();
-    assert.deepEqual(resolved.topics.sort(), [queueTopic(uuid(0)), queueTopic(uuid(3))].sort());
+    assert.deepEqual(resolved.topics.sort(), [queueTopic(first!.id), queueTopic(fourth!.id)].sort());
     assert.deepEqual(resolved.unresolved, ['No Such Queue']);
   });
 
   it('does not list queues when only ids are given', async () => {
     const p = await platform(5, 0);
-    await new TopicSelector({ queues: [uuid(1)] }, new HttpPort(p.url)).resolve();
-    assert.equal(p.callsTo(/routing\/queues$/).length, 0);
+    await new TopicSelector({ queues: [p.queues[1]!.id] }, p.port).resolve();
+    assert.equal(p.listings(), 0);
   });
 
   it('selects users (all or ids) and passes raw topics through', async () => {
     const p = await platform(0, 12);
     const resolved = await new TopicSelector(
       { users: 'all', topics: ['v2.Analytics.Queues.X.Observations'] },
-      new HttpPort(p.url),
+      p.port,
     ).resolve();
+    const { users } = p.emulator.world!.org;
+    assert.equal(users.length, 12);
     assert.equal(resolved.topics.length, 13);
-    assert.ok(
-      resolved.topics.includes(userTopic(uuid(1011))),
-      'resolved.topics.includes(userTopic(uuid(1011)))',
-    );
+    for (const user of users) assert.ok(resolved.topics.includes(userTopic(user.id)), user.name);
     assert.ok(
       resolved.topics.includes('v2.analytics.queues.x.observations'),
       "resolved.topics.includes('v2.analytics.queues.x.observations')",
     );
-    const some = await new TopicSelector({ users: ['U-1', 'u-2'] }, new HttpPort(p.url)).resolve();
+    const some = await new TopicSelector({ users: ['U-1', 'u-2'] }, p.port).resolve();
     assert.deepEqual(some.topics, [userTopic('u-1'), userTopic('u-2')]);
   });
 });
@@ -87,7 +115,7 @@ describe('TopicDiscovery', () => {
     const p = await platform(3, 0);
     const sets: string[][] = [];
     const discovery = new TopicDiscovery({
-      selector: new TopicSelector({ queues: 'all' }, new HttpPort(p.url)),
+      selector: new TopicSelector({ queues: 'all' }, p.port),
       onTopics: (topics) => {
         sets.push([...topics].sort());
       },
@@ -96,12 +124,12 @@ describe('TopicDiscovery', () => {
     cleanups.push(() => discovery.stop());
     await discovery.start();
     assert.equal(sets.length, 1);
-    p.queues.push({ id: uuid(99), name: 'Tomorrow' });
+    const tomorrow = openQueue(p.queues, 'Tomorrow');
     await waitFor(() => sets.length === 2, 'the new queue');
-    assert.ok(sets[1]!.includes(queueTopic(uuid(99))), 'sets[1]!.includes(queueTopic(uuid(99)))');
-    p.queues = p.queues.filter((q) => q.id !== uuid(0));
+    assert.ok(sets[1]!.includes(queueTopic(tomorrow.id)), 'sets[1]!.includes(queueTopic(tomorrow.id))');
+    const [deleted] = p.queues.splice(0, 1);
     await waitFor(() => sets.length === 3, 'the removal');
-    assert.ok(!sets[2]!.includes(queueTopic(uuid(0))), '!sets[2]!.includes(queueTopic(uuid(0)))');
+    assert.ok(!sets[2]!.includes(queueTopic(deleted!.id)), '!sets[2]!.includes(queueTopic(deleted.id))');
     assert.equal(sets[2]!.length, 3);
   });
 
@@ -110,7 +138,7 @@ describe('TopicDiscovery', () => {
     const errors: unknown[] = [];
     let calls = 0;
     const discovery = new TopicDiscovery({
-      selector: new TopicSelector({ queues: 'all' }, new HttpPort(p.url)),
+      selector: new TopicSelector({ queues: 'all' }, p.port),
       onTopics: () => {
         calls++;
       },
@@ -118,7 +146,7 @@ describe('TopicDiscovery', () => {
       intervalMs: 0,
     });
     await discovery.start();
-    p.overrides.push(() => ({ status: 503, body: { code: 'service.unavailable' } }));
+    p.emulator.faults.failRequests({ path: '/api/v2', status: 503, count: 100 });
     assert.equal(await discovery.refresh(), false);
     assert.equal(errors.length, 1);
     assert.equal(calls, 1);
@@ -131,7 +159,7 @@ describe('TopicDiscovery', () => {
     const errors: unknown[] = [];
     let failNext = false;
     const discovery = new TopicDiscovery({
-      selector: new TopicSelector({ queues: 'all' }, new HttpPort(p.url)),
+      selector: new TopicSelector({ queues: 'all' }, p.port),
       onTopics: (topics) => {
         offered.push([...topics].sort());
         if (failNext) {
@@ -147,7 +175,7 @@ describe('TopicDiscovery', () => {
     cleanups.push(() => discovery.stop());
     await discovery.start();
 
-    p.queues.push({ id: uuid(99), name: 'Opened today' });
+    const opened = openQueue(p.queues, 'Opened today');
     failNext = true;
     clock.advance(60_000);
     await waitFor(() => errors.length === 1, 'the change to fail');
@@ -156,23 +184,23 @@ describe('TopicDiscovery', () => {
     // Long before the next re-discovery is due, the change is offered again.
     clock.advance(1000);
     await waitFor(() => offered.length === 3, 'the failed change to be offered again');
-    assert.ok(offered[2]!.includes(queueTopic(uuid(99))), 'the new queue is in the set offered again');
+    assert.ok(offered[2]!.includes(queueTopic(opened.id)), 'the new queue is in the set offered again');
     await discovery.refresh();
     assert.equal(offered.length, 3, 'an applied set is not offered twice');
   });
 
   it('refuses to start on unknown queue names or an empty selection', async () => {
     const p = await platform(2, 0);
-    const port = new HttpPort(p.url);
+    const { port } = p;
     const unknown = new TopicDiscovery({
-      selector: new TopicSelector({ queues: ['Sales'] }, port),
+      selector: new TopicSelector({ queues: ['No Such Queue'] }, port),
       onTopics: () => {},
     });
     await assert.rejects(
       unknown.start(),
-      (e: unknown) => e instanceof ConfigError && /"Sales"/.test(e.message),
+      (e: unknown) => e instanceof ConfigError && /"No Such Queue"/.test(e.message),
     );
-    p.queues = [];
+    p.queues.splice(0);
     const empty = new TopicDiscovery({
       selector: new TopicSelector({ queues: 'all' }, port),
       onTopics: () => {},
