@@ -1,7 +1,7 @@
 /**
- * The emulator's request journal: the last requests it received (OAuth, REST and WebSocket upgrades aside from the
- * admin routes under `/__emulator/`), as they arrived and as they were answered — what a test reads to say what a
- * client sent, how often and when. Programmatic only (`emulator.requests`): it holds credentials as sent.
+ * The emulator's request journal: the last OAuth and REST requests it received (not the admin routes under
+ * `/__emulator/`, nor WebSocket upgrades), as they arrived and as they were answered — what a test reads to say
+ * what a client sent, how often and when. Programmatic only (`emulator.requests`): it holds credentials as sent.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
