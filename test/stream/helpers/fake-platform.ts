@@ -1,4 +1,9 @@
 /**
+ * Why this stays beside the emulator (src/emulator): it sends any bytes a test asks for on a channel's socket
+ * (`sendRaw`) — a frame that is not JSON, or JSON without an event body — which the emulator, whose hub only ever
+ * sends well-formed notifications, will not; channel-connection.test.ts and replay-source.test.ts count and skip
+ * such frames. The stream's discovery tests (topic-selector.test.ts) run against the emulator.
+ *
  * A small loopback server that behaves like the parts of Genesys Cloud the stream uses: channels, subscriptions
  * (PUT replaces, `ignoreErrors` reports per topic), HEAD, paged queue/user listings, conversations, the analytics
  * details query, and the streaming socket (one socket per channel, heartbeats, pong, system messages). Tests steer
