@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
+import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/emulator/index.js';
+import type { OrgQueue } from '../../src/emulator/world/org.js';
+import { createPlatformClient } from '../../src/platform/platform-client.js';
 import type { RecoveredConversation } from '../../src/stream/backfiller.js';
 import type { Notification } from '../../src/stream/frames.js';
+import { createNotificationsPort } from '../../src/stream/platform-port.js';
+import type { NotificationsPort } from '../../src/stream/port.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { WebSocketSource } from '../../src/stream/websocket-source.js';
 import { TestClock } from '../helpers/test-clock.js';
@@ -14,23 +20,57 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-const uuid = (n: number): string => `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, '0')}`;
 // The connections run on a test clock that moves only when a test says so: no pause of a loaded machine can look
 // like a silent server (the watchdog allows 2.5 × 10 s of silence on that clock, and heartbeats come every 15 ms).
 const TIMING = { heartbeatIntervalMs: 10_000, backoff: { initialMs: 10, maxMs: 40 } };
 
-async function platformWithQueues(count: number): Promise<FakePlatform> {
+const uuid = (n: number): string => `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/**
+ * The backfill test runs against FakePlatform: its multi-get answers for any conversation it holds, while the
+ * emulator's analytics has no record yet of a conversation that has only just started, so nothing is recovered.
+ */
+async function fakePlatformWithQueues(count: number): Promise<FakePlatform> {
   const platform = await FakePlatform.start({ heartbeatIntervalMs: 15 });
   platform.queues = Array.from({ length: count }, (_, i) => ({ id: uuid(i), name: `Queue ${i}` }));
   return platform;
 }
 
+/** The emulator with `count` queues, heartbeats every 15 ms, and a notifications port onto it. */
+async function platformWithQueues(
+  count: number,
+): Promise<{ emulator: Emulator; port: NotificationsPort; queues: OrgQueue[]; stop: () => Promise<void> }> {
+  const emulator = await startEmulator({
+    queues: count,
+    agents: count,
+    historyDays: 0,
+    conversationsPerMinute: 0,
+    heartbeatIntervalMs: 15,
+  });
+  const client = createPlatformClient({
+    region: emulator.url,
+    clientId: DEFAULT_CLIENT.clientId,
+    clientSecret: DEFAULT_CLIENT.clientSecret,
+    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+  });
+  return {
+    emulator,
+    port: createNotificationsPort(client),
+    queues: emulator.world!.org.queues,
+    stop: async () => {
+      await client.close();
+      await emulator.stop();
+    },
+  };
+}
+
 describe('WebSocketSource', () => {
   it('subscribes a queue created while running, and drops a deleted one, without a restart', async () => {
     const platform = await platformWithQueues(3);
+    const { hub } = platform.emulator;
     const clock = new TestClock();
     const source = new WebSocketSource({
-      port: new HttpPort(platform.url),
+      port: platform.port,
       selection: { queues: 'all' },
       rediscoverEveryMs: 1000,
       timing: TIMING,
@@ -43,27 +83,30 @@ describe('WebSocketSource', () => {
     const got: Notification[] = [];
     source.onNotification((n) => got.push(n));
     await source.start();
-    const channel = [...platform.channels.values()][0]!;
-    assert.equal(channel.topics.length, 3);
+    const channel = [...hub.channels.all()][0]!;
+    await waitFor(() => channel.socket !== undefined, 'the socket');
+    const socket = channel.socket;
+    assert.equal(channel.topics.size, 3);
 
-    platform.queues.push({ id: uuid(7), name: 'Opened today' });
+    const opened = { ...platform.queues[0]!, id: randomUUID(), name: 'Opened today' };
+    platform.queues.push(opened);
     clock.advance(1000);
-    await waitFor(() => channel.topics.includes(queueTopic(uuid(7))), 'the new queue to be subscribed');
-    platform.publish(queueTopic(uuid(7)), { id: 'on-new-queue' });
+    await waitFor(() => channel.topics.has(queueTopic(opened.id)), 'the new queue to be subscribed');
+    hub.publish(queueTopic(opened.id), { id: 'on-new-queue' });
     await waitFor(
       () => got.some((n) => n.eventBody.id === 'on-new-queue'),
       'a notification from the new queue',
     );
 
-    platform.queues = platform.queues.filter((q) => q.id !== uuid(0));
+    const [deleted] = platform.queues.splice(0, 1);
     clock.advance(1000);
-    await waitFor(() => !channel.topics.includes(queueTopic(uuid(0))), 'the deleted queue to be dropped');
-    assert.equal(platform.channels.size, 1, 'the same channel throughout');
-    assert.equal(channel.connects, 1);
+    await waitFor(() => !channel.topics.has(queueTopic(deleted!.id)), 'the deleted queue to be dropped');
+    assert.equal(hub.channels.size, 1, 'the same channel throughout');
+    assert.equal(channel.socket, socket, 'connected once: the same socket throughout');
   });
 
   it('backfills every gap when asked to', async () => {
-    const platform = await platformWithQueues(2);
+    const platform = await fakePlatformWithQueues(2);
     platform.conversations.set('live-1', { id: 'live-1', participants: [] });
     const recovered: RecoveredConversation[] = [];
     const clock = new TestClock();
@@ -104,7 +147,9 @@ describe('WebSocketSource', () => {
     assert.throws(
       () =>
         new WebSocketSource({
-          port: new HttpPort('http://127.0.0.1:9'),
+          port: createNotificationsPort(
+            createPlatformClient({ region: 'http://127.0.0.1:9', clientId: 'id', clientSecret: 'secret' }),
+          ),
           selection: { queues: 'all' },
           topics: [queueTopic('x')],
         }),
