@@ -2,14 +2,16 @@
  * `npm run bench`: every benchmark in one run, with ratios against baselines measured in the same run and
  * medians over rounds. Prints a table and writes `bench/results/latest.json`.
  *
- * Usage: npm run bench [-- --frames 20000 --quick --skip-replicas --skip-scale | --only-scale]
+ * Usage: npm run bench [-- --frames 20000 --quick --skip-replicas --skip-scale | --only-scale | --only-eventbridge]
  *
  * The `scale` section (the stream against a large contact centre at 300 requests a minute) runs for about a quarter
  * of an hour; `--skip-scale` leaves it out, `--only-scale` runs it alone (and keeps the other sections' last
- * results in `latest.json`).
+ * results in `latest.json`). `--only-eventbridge` runs the `eventbridge` section (SQS message bodies → events) alone,
+ * keeping the others' likewise.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { benchEventBridge, describeEventBridge, recordEventBridgeMessages } from './eventbridge.js';
 import { recordFrames } from './frames.js';
 import { benchProactive } from './proactive.js';
 import { benchReplicas, describeReplicas, type ReplicasBenchResult } from './replicas.js';
@@ -47,6 +49,25 @@ async function scaleOnly(quick: boolean): Promise<void> {
   for (const line of describeScale(scale)) console.log(line);
   for (const t of scaleTargets(scale))
     console.log(`${t.met ? 'met ' : 'MISS'}  ${t.name}: ${t.value} (target ${t.target})`);
+  console.log('written: bench/results/latest.json');
+}
+
+/** Runs the `eventbridge` section alone, keeping the other sections' last results. */
+function eventBridgeOnly(quick: boolean): void {
+  process.stderr.write('eventbridge: SQS messages → events vs JSON.parse...\n');
+  const eventbridge = benchEventBridge(recordEventBridgeMessages(), quick ? 3 : 7);
+  const previous = existsSync(LATEST)
+    ? (JSON.parse(readFileSync(LATEST, 'utf8')) as Record<string, unknown>)
+    : {};
+  const results = {
+    ...previous,
+    eventbridgeAt: new Date().toISOString(),
+    eventbridgeMachine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model },
+    eventbridge,
+  };
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(LATEST, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(describeEventBridge(eventbridge));
   console.log('written: bench/results/latest.json');
 }
 
@@ -107,12 +128,15 @@ function scaleTargets(scale: ScaleResult): Target[] {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   if (process.argv.includes('--only-scale')) return scaleOnly(quick);
+  if (process.argv.includes('--only-eventbridge')) return eventBridgeOnly(quick);
   const frameCount = argument('frames', quick ? 5000 : 20_000);
   process.stderr.write(`recording ${frameCount} frames from the emulator's traffic simulator...\n`);
   const frames = recordFrames(frameCount);
 
   process.stderr.write('throughput: pipeline vs JSON.parse...\n');
   const throughput = benchThroughput(frames, quick ? 3 : 7);
+  process.stderr.write('eventbridge: SQS messages → events vs JSON.parse...\n');
+  const eventbridge = benchEventBridge(recordEventBridgeMessages(), quick ? 3 : 7);
   process.stderr.write('latency at 5,000 snapshots/s...\n');
   const latency = await benchLatency(frames, 5000, quick ? 1 : 4);
   process.stderr.write('memory per live conversation...\n');
@@ -185,6 +209,7 @@ async function main(): Promise<void> {
     machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model },
     frames: { count: frames.length, averageBytes: throughput.averageFrameBytes },
     throughput,
+    eventbridge,
     latency,
     memory,
     proactive,
@@ -201,6 +226,7 @@ async function main(): Promise<void> {
   console.log(
     `JSON.parse baseline: ${throughput.jsonParseFramesPerSecond} frames/s; pipeline: ${throughput.pipelineFramesPerSecond} frames/s (median of ${throughput.rounds} rounds)`,
   );
+  console.log(describeEventBridge(eventbridge));
   console.log(
     `latency at ${latency.targetPerSecond}/s over ${latency.frames} frames: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms`,
   );
