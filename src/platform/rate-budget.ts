@@ -448,9 +448,16 @@ export class RateBudget {
       this.grant(this.dequeue(purpose)!, now);
     }
     if (this.queued === 0) return;
-    // Otherwise only a release (which pumps) can free a slot.
+    // Otherwise a release (which pumps), a slot cooling down, or the end of the platform's window frees a slot: the
+    // platform's count may leave fewer slots than the reserve with nothing of ours in flight or cooling (another
+    // process used its window), and then only its reset does.
     const cooled = this.coolingHead < this.cooling.length ? this.cooling[this.coolingHead]! : undefined;
-    const wake = Math.min(pacedUntil ?? Number.POSITIVE_INFINITY, cooled ?? Number.POSITIVE_INFINITY);
+    const serverReset = this.server && now < this.server.resetAt ? this.server.resetAt : undefined;
+    const wake = Math.min(
+      pacedUntil ?? Number.POSITIVE_INFINITY,
+      cooled ?? Number.POSITIVE_INFINITY,
+      serverReset ?? Number.POSITIVE_INFINITY,
+    );
     if (Number.isFinite(wake)) this.schedule(wake);
   }
 

@@ -216,6 +216,35 @@ describe('RateBudget', () => {
     budget.close();
   });
 
+  it('grants a shared purpose again once the platform window that left only the reserve resets', async () => {
+    // 100 a window with 10 reserved for channel calls; the platform says 5 are left in its window for 0.15 s more
+    // (another process used the rest). Nothing of ours is in flight or cooling, so only that reset can free a slot.
+    const budget = new RateBudget({
+      requestsPerWindow: 100,
+      windowMs: 60_000,
+      channelReserve: 0.1,
+      pace: false,
+      adoptServerLimit: false,
+    });
+    budget.observe({
+      'inin-ratelimit-allowed': '100',
+      'inin-ratelimit-count': '95',
+      'inin-ratelimit-reset': '0.15',
+    });
+    const started = performance.now();
+    const slot = await Promise.race([
+      budget.acquire({ purpose: 'backfill' }),
+      new Promise<undefined>((resolve) => setTimeout(resolve, 3000, undefined)),
+    ]);
+    assert.ok(
+      slot,
+      'a backfill request is granted after the platform window resets, not left waiting for good',
+    );
+    slot.release();
+    assert.ok(performance.now() - started >= 140, 'and not before the reset');
+    budget.close();
+  });
+
   it('rejects queued callers on close and on abort', async () => {
     const budget = new RateBudget({ requestsPerWindow: 1, windowMs: 60_000 });
     await budget.acquire();
