@@ -19,7 +19,7 @@ export interface Readiness {
 }
 
 /** Everything the server serves; the service implements it. */
-export interface DashboardBackend {
+export interface ApiBackend {
   readiness(): Readiness;
   overview(): unknown;
   health(): unknown;
@@ -38,7 +38,7 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   token?: string;
-  backend: DashboardBackend;
+  backend: ApiBackend;
   /** The dashboard's files by URL path; without them `/` answers 404. */
   files?: Map<string, StaticFile>;
   logger?: Logger;

@@ -3,7 +3,7 @@
  * everything else — a sweep can skip hundreds of guests at once — folded into one summary line per rule every few
  * seconds, with the reasons counted.
  */
-import type { DecisionNote } from '../server/dashboard-state.js';
+import type { DecisionNote } from '../server/api-backend.js';
 import type { Reporter } from './reporter.js';
 
 const ALWAYS_SHOWN = new Set(['sent', 'failed', 'unknown']);

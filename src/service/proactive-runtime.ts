@@ -2,7 +2,7 @@
 import type { LifecycleEvent } from '../events.js';
 import type { Logger } from '../logging.js';
 import type { PlatformClient } from '../platform/index.js';
-import type { DecisionNote, ProactiveSummary } from '../server/dashboard-state.js';
+import type { DecisionNote, ProactiveSummary } from '../server/api-backend.js';
 import type { SwitchboardStore } from '../store/index.js';
 import type { ServiceConfig } from './config.js';
 

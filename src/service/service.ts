@@ -17,7 +17,7 @@ import { ConfigError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { LiveStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient, RetryOptions } from '../platform/index.js';
-import type { DashboardState } from '../server/dashboard-state.js';
+import type { ServiceApiBackend } from '../server/api-backend.js';
 import { DEFAULT_READINESS_BOUNDS } from '../server/readiness.js';
 import type { StaticFile } from '../server/static-files.js';
 import type { SwitchboardStore } from '../store/index.js';
@@ -72,7 +72,7 @@ export interface Service {
   /** The stream: this process's, or (with a bus) this replica's shards of the set's. */
   readonly stream: LiveStream;
   readonly platform: PlatformClient;
-  readonly state: DashboardState;
+  readonly state: ServiceApiBackend;
   readonly store: SwitchboardStore;
   /** What the service reports as it runs and stops: `status.on('backfill', …)`, or iterate it. */
   readonly status: ServiceStatusStream;

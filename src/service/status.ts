@@ -4,7 +4,7 @@
  * operator's lines (`progress.ts`) and the dashboard listen to these; nothing polls.
  */
 import type { ResolvedRegion } from '../config/region.js';
-import type { DecisionNote } from '../server/dashboard-state.js';
+import type { DecisionNote } from '../server/api-backend.js';
 import type { BackfillReport } from '../stream/backfiller.js';
 import type { PoolHealth } from '../stream/channel-pool.js';
 import type { StreamStatus } from '../stream/status.js';

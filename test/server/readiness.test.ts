@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { CoordinatorHealth } from '../../src/cluster/coordinator.js';
 import { createConversationStream, type StreamHealth } from '../../src/pipeline/conversation-stream.js';
-import { DashboardState } from '../../src/server/dashboard-state.js';
+import { ServiceApiBackend } from '../../src/server/api-backend.js';
 import { startHttpServer } from '../../src/server/http-server.js';
 import {
   composeReadiness,
@@ -80,7 +80,7 @@ const BOUNDS = { maxBacklogAgeMs: 5 * MINUTE, maxGapAgeMs: 15 * MINUTE };
 function dashboard(
   read: () => { health: StreamHealth; engine?: EngineHealth },
   options: { leaseTtlMs?: number } = {},
-): DashboardState {
+): ServiceApiBackend {
   const readiness = () => {
     const { health, engine } = read();
     const now = Date.now();
@@ -90,7 +90,7 @@ function dashboard(
       streamReadiness(health, { bounds: BOUNDS, leaseTtlMs: options.leaseTtlMs, now }),
     ]);
   };
-  const state = new DashboardState({
+  const state = new ServiceApiBackend({
     mode: 'run',
     showCustomerData: false,
     recentEvents: 10,
@@ -112,7 +112,7 @@ function dashboard(
   return state;
 }
 
-const states: DashboardState[] = [];
+const states: ServiceApiBackend[] = [];
 after(() => {
   for (const state of states) state.close();
 });

@@ -1,5 +1,5 @@
 /**
- * The service's HTTP face: the dashboard's backend (`DashboardState`) and the server for health, readiness, metrics,
+ * The service's HTTP face: the HTTP backend (`ServiceApiBackend`) and the server for health, readiness, metrics,
  * the JSON API and the dashboard. It starts first, so `/readyz` answers (503, with the reason) while everything else
  * comes up, and stops last, so it answers 503 "shutting down" until the end. The queue names the dashboard shows
  * are loaded once the stream runs, and again on the re-discovery rhythm.
@@ -7,7 +7,7 @@
 import { ConfigError, isSwitchboardError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { collectAll } from '../../platform/index.js';
-import { DashboardState } from '../../server/dashboard-state.js';
+import { ServiceApiBackend } from '../../server/api-backend.js';
 import { type RunningHttpServer, startHttpServer } from '../../server/http-server.js';
 import type { ReadinessReport } from '../../server/readiness.js';
 import { loadStaticFiles, type StaticFile } from '../../server/static-files.js';
@@ -39,14 +39,14 @@ export interface DashboardComponentOptions {
 
 export class DashboardComponent implements ServiceComponent {
   readonly name = 'http server';
-  private backend: DashboardState | undefined;
+  private backend: ServiceApiBackend | undefined;
   private http: RunningHttpServer | undefined;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(private readonly options: DashboardComponentOptions) {}
 
   /** The dashboard's backend (once started). */
-  get state(): DashboardState {
+  get state(): ServiceApiBackend {
     if (!this.backend) throw new Error('the dashboard is not started yet');
     return this.backend;
   }
@@ -59,7 +59,7 @@ export class DashboardComponent implements ServiceComponent {
 
   async start(): Promise<void> {
     const { config, platform, store, stream, engine, status } = this.options;
-    const state = new DashboardState({
+    const state = new ServiceApiBackend({
       mode: this.options.mode,
       showCustomerData: config.server.showCustomerData,
       recentEvents: config.server.recentEvents,
@@ -103,7 +103,7 @@ export class DashboardComponent implements ServiceComponent {
 
 async function listen(
   config: ServiceConfig,
-  state: DashboardState,
+  state: ServiceApiBackend,
   files: Map<string, StaticFile>,
   logger: Logger,
 ): Promise<RunningHttpServer> {

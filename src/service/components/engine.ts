@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../logging.js';
 import type { PlatformClient, RetryOptions } from '../../platform/index.js';
-import type { ProactiveSummary } from '../../server/dashboard-state.js';
+import type { ProactiveSummary } from '../../server/api-backend.js';
 import { type ComponentReadiness, type EngineHealth, engineReadiness } from '../../server/readiness.js';
 import type { ServiceComponent } from '../component.js';
 import { isPostgresUrl, type ServiceConfig } from '../config.js';

@@ -8,7 +8,7 @@ import type { LiveStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { LedgerEntry, LedgerQuery, LedgerStatus } from '../store/index.js';
 import type { StreamStatus } from '../stream/index.js';
-import type { DashboardBackend } from './http-server.js';
+import type { ApiBackend } from './http-server.js';
 import { InProgressBoard } from './in-progress.js';
 import { ServiceMetrics } from './metrics.js';
 import { RateSeries } from './rate-series.js';
@@ -53,7 +53,7 @@ export interface DecisionNote {
   dryRun?: boolean;
 }
 
-export interface DashboardStateOptions {
+export interface ServiceApiBackendOptions {
   mode: 'run' | 'demo';
   showCustomerData: boolean;
   recentEvents: number;
@@ -80,8 +80,8 @@ const ACTIVITY_KEPT = 50;
 
 export type { EngineHealth } from './readiness.js';
 
-/** The dashboard's model; implements what the HTTP server serves. */
-export class DashboardState implements DashboardBackend {
+/** The service's HTTP backend: the JSON API, the dashboard's event stream, readiness and metrics (implements `ApiBackend`). */
+export class ServiceApiBackend implements ApiBackend {
   readonly sse = new SseHub();
   readonly metrics: ServiceMetrics;
   readonly recent: RecentEvents;
@@ -96,7 +96,7 @@ export class DashboardState implements DashboardBackend {
   private readonly startedAt = Date.now();
   private readonly stopBudgetWaits: (() => void) | undefined;
 
-  constructor(private readonly options: DashboardStateOptions) {
+  constructor(private readonly options: ServiceApiBackendOptions) {
     this.recent = new RecentEvents(options.recentEvents);
     this.injectFault = options.injectFault;
     this.metrics = new ServiceMetrics(
