@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../logging.js';
 import { sleep } from '../platform/sleep.js';
-import type { ChannelAllowance, ChannelLease } from '../stream/channel-budget.js';
+import type { ChannelAllowance, ChannelClaim } from '../stream/channel-budget.js';
 import type { CoordinationKv } from './coordination-kv.js';
 import { acquireLease, type Lease, type LeaseTiming, releaseLease, renewLease } from './lease.js';
 
@@ -131,12 +131,12 @@ export class ShardChannelAllowance implements ChannelAllowance {
     return false;
   }
 
-  tryAcquire(): ChannelLease | undefined {
+  tryAcquire(): ChannelClaim | undefined {
     if (this.baseInUse) return undefined;
     return this.claim(undefined);
   }
 
-  async acquire(timeoutMs: number): Promise<ChannelLease | undefined> {
+  async acquire(timeoutMs: number): Promise<ChannelClaim | undefined> {
     const base = this.tryAcquire();
     if (base) return base;
     const deadline = Date.now() + timeoutMs;
@@ -148,7 +148,7 @@ export class ShardChannelAllowance implements ChannelAllowance {
     }
   }
 
-  private claim(permit: Lease | undefined): ChannelLease {
+  private claim(permit: Lease | undefined): ChannelClaim {
     const claim = { permit };
     this.claims.add(claim);
     return {

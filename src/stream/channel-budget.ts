@@ -5,7 +5,7 @@
  */
 
 /** A claim on one channel of the budget; release it when the channel is dropped. */
-export interface ChannelLease {
+export interface ChannelClaim {
   release(): void;
 }
 
@@ -17,9 +17,9 @@ export interface ChannelAllowance {
   readonly limit: number;
   readonly inUse: number;
   /** Claims a channel now, or returns undefined when none is free. */
-  tryAcquire(): ChannelLease | undefined;
+  tryAcquire(): ChannelClaim | undefined;
   /** Claims a channel, waiting up to `timeoutMs`; undefined when none came. */
-  acquire(timeoutMs: number): Promise<ChannelLease | undefined>;
+  acquire(timeoutMs: number): Promise<ChannelClaim | undefined>;
 }
 
 /** The channels in use, within a fixed limit. */
@@ -35,7 +35,7 @@ export class ChannelBudget implements ChannelAllowance {
   }
 
   /** Claims a channel now, or returns undefined when the budget is spent. */
-  tryAcquire(): ChannelLease | undefined {
+  tryAcquire(): ChannelClaim | undefined {
     if (this.used >= this.limit) return undefined;
     this.used++;
     let released = false;
@@ -50,7 +50,7 @@ export class ChannelBudget implements ChannelAllowance {
   }
 
   /** Claims a channel, waiting up to `timeoutMs` for one to be released; undefined when none came. */
-  async acquire(timeoutMs: number): Promise<ChannelLease | undefined> {
+  async acquire(timeoutMs: number): Promise<ChannelClaim | undefined> {
     const now = this.tryAcquire();
     if (now || timeoutMs <= 0) return now;
     return new Promise((resolve) => {

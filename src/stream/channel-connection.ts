@@ -10,7 +10,7 @@
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import { Backoff } from './backoff.js';
-import type { ChannelAllowance, ChannelLease } from './channel-budget.js';
+import type { ChannelAllowance, ChannelClaim } from './channel-budget.js';
 import { ChannelSocket, type SocketCloseInfo } from './channel-socket.js';
 import { backgroundTimeout, pause, realTimers, type Timers } from './clock.js';
 import { type Notification, parseFrame, type SystemMessage } from './frames.js';
@@ -86,7 +86,7 @@ export interface ChannelHealth {
 /** A channel with what this side knows about it. */
 interface Link {
   channel: ChannelInfo;
-  lease: ChannelLease;
+  claim: ChannelClaim;
   createdAt: number;
   expiresAt: number;
   tokenExpiresAt: number | undefined;
@@ -99,7 +99,7 @@ interface Link {
   retired: boolean;
 }
 
-const NO_LEASE: ChannelLease = { release() {} };
+const NO_CLAIM: ChannelClaim = { release() {} };
 
 const short = (id: string | undefined): string => (id ? id.slice(0, 8) : '-');
 
@@ -275,10 +275,10 @@ export class ChannelConnection {
     failFast: boolean,
     adopted?: ChannelInfo,
   ): Promise<void> {
-    let lease = previous?.lease ?? (adopted ? this.budget.tryAcquire() : undefined);
-    if (adopted && !lease)
+    let claim = previous?.claim ?? (adopted ? this.budget.tryAcquire() : undefined);
+    if (adopted && !claim)
       throw new ChannelBudgetError(`no channel left in the budget of ${this.budget.limit}`);
-    let link = previous ?? (adopted && lease ? this.adoptedLink(adopted, lease) : undefined);
+    let link = previous ?? (adopted && claim ? this.adoptedLink(adopted, claim) : undefined);
     let attempt = 0;
     let lastError: unknown;
     this.setState(previous ? 'reconnecting' : 'connecting');
@@ -312,14 +312,14 @@ export class ChannelConnection {
             this.gap.relabel('channel-lost');
             // The lost channel's claim on the budget passes to its replacement.
             this.cancelRotation(link);
-            link.lease = NO_LEASE;
+            link.claim = NO_CLAIM;
             link = undefined;
           }
         }
         if (!link) {
-          lease ??= this.budget.tryAcquire();
-          if (!lease) throw new ChannelBudgetError(`no channel left in the budget of ${this.budget.limit}`);
-          link = await this.createLink(lease);
+          claim ??= this.budget.tryAcquire();
+          if (!claim) throw new ChannelBudgetError(`no channel left in the budget of ${this.budget.limit}`);
+          link = await this.createLink(claim);
           if (this.closed) return;
         }
         this.status({ type: 'connecting', slot: this.slot, channelId: link.channel.id });
@@ -336,7 +336,7 @@ export class ChannelConnection {
         lastError = error;
         this.log.warn({ err: describeError(error), attempt }, 'channel connection attempt failed');
         if (failFast && (!isTransient(error) || attempt >= this.timing.startAttempts)) {
-          lease?.release();
+          claim?.release();
           this.setState('idle');
           throw error;
         }
@@ -345,12 +345,12 @@ export class ChannelConnection {
   }
 
   /** A link for a channel someone else created; its age is unknown, so it rotates by its `expires`. */
-  private adoptedLink(channel: ChannelInfo, lease: ChannelLease): Link {
+  private adoptedLink(channel: ChannelInfo, claim: ChannelClaim): Link {
     const now = this.timers.now();
     const parsedExpiry = channel.expires ? Date.parse(channel.expires) : Number.NaN;
     return {
       channel,
-      lease,
+      claim,
       createdAt: now,
       expiresAt: Number.isFinite(parsedExpiry) ? parsedExpiry : now + this.timing.channelLifetimeMs,
       tokenExpiresAt: this.port.tokenExpiresAt(),
@@ -363,14 +363,14 @@ export class ChannelConnection {
     };
   }
 
-  private async createLink(lease: ChannelLease): Promise<Link> {
+  private async createLink(claim: ChannelClaim): Promise<Link> {
     const channel = await this.port.createChannel();
     const createdAt = this.timers.now();
     this.counters.channelsCreated++;
     const parsedExpiry = channel.expires ? Date.parse(channel.expires) : Number.NaN;
     const link: Link = {
       channel,
-      lease,
+      claim,
       createdAt,
       expiresAt: Number.isFinite(parsedExpiry) ? parsedExpiry : createdAt + this.timing.channelLifetimeMs,
       tokenExpiresAt: this.port.tokenExpiresAt(),
@@ -458,7 +458,7 @@ export class ChannelConnection {
       link.socket.close(1000, 'switchboard: channel replaced');
       this.sockets.delete(link.socket);
     }
-    link.lease.release();
+    link.claim.release();
   }
 
   // ── frames and socket events ───────────────────────────────────────────────────────────────────────────
@@ -627,12 +627,12 @@ export class ChannelConnection {
     const fromChannelId = old.channel.id;
     this.status({ type: 'handover', slot: this.slot, reason, phase: 'started', fromChannelId });
     await this.freshToken(old, reason);
-    const lease = await this.budget.acquire(this.timing.handoverBudgetWaitMs);
+    const claim = await this.budget.acquire(this.timing.handoverBudgetWaitMs);
     if (this.closed) {
-      lease?.release();
+      claim?.release();
       return;
     }
-    if (!lease) {
+    if (!claim) {
       // Without headroom the old socket keeps serving until it closes; recovery then re-uses or replaces it.
       this.log.warn({ budget: this.budget.limit }, 'no free channel for a hand-over');
       this.status({
@@ -649,7 +649,7 @@ export class ChannelConnection {
     let socket: ChannelSocket | undefined;
     let link: Link | undefined;
     try {
-      link = await this.createLink(lease);
+      link = await this.createLink(claim);
       if (this.closed) throw new Error('stopped');
       socket = await this.openSocket(link);
       await this.subscribe(link);
@@ -661,7 +661,7 @@ export class ChannelConnection {
     } catch (error) {
       socket?.terminate();
       if (link) this.cancelRotation(link);
-      lease.release();
+      claim.release();
       if (this.closed) return;
       this.log.warn({ err: describeError(error) }, 'hand-over failed');
       this.status({

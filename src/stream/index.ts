@@ -7,7 +7,7 @@ export {
   type RecoveredConversation,
 } from './backfiller.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
-export { type ChannelAllowance, ChannelBudget, type ChannelLease } from './channel-budget.js';
+export { type ChannelAllowance, ChannelBudget, type ChannelClaim } from './channel-budget.js';
 export {
   ChannelConnection,
   type ChannelConnectionOptions,
