@@ -205,7 +205,9 @@ describe('consumeEvents', () => {
     const [taken] = await read(first, 1, 5_000);
     assert.ok(taken, 'one event read');
     await first.close();
-    assert.ok(first.stats().naked >= events.length, `everything received went back (${first.stats().naked})`);
+    // How many of the six the first pull brought before the close depends on timing; every one it brought went back.
+    const { delivered, naked } = first.stats();
+    assert.ok(naked >= 1 && naked === delivered, `everything received went back (${naked} of ${delivered})`);
     const second = consumer({ stream, durable, ackWaitMs: 60_000 });
     const started = Date.now();
     const got = await read(second, events.length, 20_000, (event) => second.settle(event));
