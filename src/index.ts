@@ -19,6 +19,7 @@ export {
 } from './conversations/index.js';
 export * from './errors.js';
 export * from './events.js';
+export type { EventHandler } from './fan-out.js';
 export { type CreateLoggerOptions, createLogger, type Logger, silentLogger } from './logging.js';
 export {
   ConversationStream,
@@ -28,7 +29,6 @@ export {
   type StreamCheckpoint,
   type StreamHealth,
 } from './pipeline/conversation-stream.js';
-export type { EventHandler } from './pipeline/event-hub.js';
 export {
   type BudgetPurpose,
   ClientClosedError,

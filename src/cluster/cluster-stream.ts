@@ -7,6 +7,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from '../errors.js';
 import type { LifecycleEvent } from '../events.js';
+import { FanOut } from '../fan-out.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type {
   ConversationStreamOptions,
@@ -14,7 +15,7 @@ import type {
   LiveStream,
   StreamHealth,
 } from '../pipeline/conversation-stream.js';
-import { EventHub } from '../pipeline/event-hub.js';
+import { LIFECYCLE_ITERATOR_BUFFER } from '../pipeline/event-pipeline.js';
 import { RecentIds } from '../pipeline/recent-ids.js';
 import type { PublishStampHook } from '../sinks/nats-transport.js';
 import type { BackfillProgress } from '../stream/backfiller.js';
@@ -91,7 +92,10 @@ export function checkClusterSettings(settings: ClusterSettings): void {
 }
 
 export class ClusterStream implements LiveStream {
-  readonly hub = new EventHub();
+  readonly hub = new FanOut<LifecycleEvent>({
+    iteratorBuffer: LIFECYCLE_ITERATOR_BUFFER,
+    listenersAfterClose: true,
+  });
   /** Which shard and epoch delivered each event still on its way to the sinks. */
   readonly origins: OriginRegistry = new WeakMap();
   private readonly recent = new RecentIds(50_000);

@@ -18,6 +18,7 @@ import {
   refuseUnusableTopics,
 } from '../conversations/index.js';
 import type { LifecycleEvent, LifecycleEventMap, LifecycleEventType } from '../events.js';
+import type { EventHandler } from '../fan-out.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { EventDispatcher, SinkHealth } from '../sinks/index.js';
@@ -38,7 +39,6 @@ import type { NotificationSource, SourceStats } from '../stream/source.js';
 import type { Gap, StreamStatus } from '../stream/status.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 import { WebSocketSource } from '../stream/websocket-source.js';
-import type { EventHandler } from './event-hub.js';
 import { EventPipeline, type EventPipelineOptions, type PipelineStats } from './event-pipeline.js';
 
 /**
@@ -246,7 +246,11 @@ export class ConversationStream implements LiveStream {
 
   /** Listens to one event type; returns a function that removes the listener. */
   on<T extends LifecycleEventType>(type: T, handler: EventHandler<LifecycleEventMap[T]>): () => void {
-    return this.pipeline.hub.on(type, handler);
+    // Each event type's shape in the map is the union member of that type.
+    return this.pipeline.hub.on(
+      type,
+      handler as unknown as EventHandler<Extract<LifecycleEvent, { type: T }>>,
+    );
   }
 
   /** Listens to every event. */

@@ -25,12 +25,14 @@ import {
 import { snapshotOfLegs } from '../conversations/leg-record.js';
 import { isSwitchboardError } from '../errors.js';
 import type { EventSource, LifecycleEvent, LifecycleEventType } from '../events.js';
+import { FanOut } from '../fan-out.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { Notification } from '../stream/frames.js';
 import { parseFrame } from '../stream/frames.js';
-import { EventHub } from './event-hub.js';
 import { RecentIds } from './recent-ids.js';
 
+/** Events kept per in-process async iterator of lifecycle events before the oldest are dropped (and counted). */
+export const LIFECYCLE_ITERATOR_BUFFER = 10_000;
 /** Topics whose use is remembered (a pool holds up to 20,000): past this, the memory starts afresh. */
 const TOPIC_MEMORY = 25_000;
 /** Topic families counted one by one; frames of any further family are counted under `other`. */
@@ -76,7 +78,7 @@ export interface PipelineStats {
 
 /** From notifications (live, replayed or recovered) to delivered lifecycle events. */
 export class EventPipeline {
-  readonly hub: EventHub;
+  readonly hub: FanOut<LifecycleEvent>;
   readonly processor: ConversationProcessor;
   /** Holds and orders detail events per conversation, then hands them to the processor as legs. */
   readonly detail: DetailEventAssembler<Notification>;
@@ -112,7 +114,9 @@ export class EventPipeline {
     this.now = options.now ?? Date.now;
     this.deliverExternal = options.deliver;
     this.recent = new RecentIds(options.recentIds ?? 50_000);
-    this.hub = new EventHub({
+    this.hub = new FanOut<LifecycleEvent>({
+      iteratorBuffer: LIFECYCLE_ITERATOR_BUFFER,
+      listenersAfterClose: true,
       onListenerError: (error, event) =>
         this.log.error({ err: error, eventType: event.type, eventId: event.id }, 'event listener failed'),
     });

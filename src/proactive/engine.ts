@@ -71,7 +71,7 @@ export interface RunSummary {
 }
 
 export interface RunOptions {
-  /** Lifecycle events (an EventHub is one); event rules stay idle without them. */
+  /** Lifecycle events (the stream's `FanOut` of them is one); event rules stay idle without them. */
   events?: AsyncIterable<LifecycleEvent>;
   signal: AbortSignal;
   /** How often due decisions are looked for (default 15 s). */

@@ -181,7 +181,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     await runner.start();
   } catch (error) {
     stopReporting();
-    status.end();
+    status.close();
     throw error;
   }
   const live = stream.stream!;
@@ -205,7 +205,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
         const report: ShutdownReport = { ...done, ...countSubscriptions(stream) };
         status.emit({ type: 'stopped', report });
         stopReporting();
-        status.end();
+        status.close();
         return report;
       })();
       return stopped;

@@ -4,11 +4,11 @@
  * operator's lines (`progress.ts`) and the dashboard listen to these; nothing polls.
  */
 import type { ResolvedRegion } from '../config/region.js';
+import { FanOut } from '../fan-out.js';
 import type { DecisionNote } from '../server/api-backend.js';
 import type { BackfillReport } from '../stream/backfiller.js';
 import type { PoolHealth } from '../stream/channel-pool.js';
 import type { StreamStatus } from '../stream/status.js';
-import { StatusStream } from '../stream/status-stream.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 import type { ShutdownReport } from './shutdown.js';
 
@@ -51,4 +51,4 @@ export type ServiceStatus =
 export type ServiceStatusType = ServiceStatus['type'];
 
 /** The service's status events: `status.on('backfill', e => …)`, or `for await (const e of status)`. */
-export class ServiceStatusStream extends StatusStream<ServiceStatus> {}
+export class ServiceStatusStream extends FanOut<ServiceStatus> {}

@@ -5,6 +5,7 @@
  */
 
 import { forEachLimited } from '../concurrency.js';
+import { FanOut } from '../fan-out.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import { type ChannelAllowance, ChannelBudget } from './channel-budget.js';
@@ -15,7 +16,6 @@ import type { ChannelInfo, NotificationsPort, TopicSubscriptionResult } from './
 import { asError } from './retry.js';
 import type { CloseCause, Gap, GapReason, StreamStatus, StreamStatusInput } from './status.js';
 import { stamp } from './status.js';
-import { StatusStream } from './status-stream.js';
 import type { ConnectionTiming } from './timing.js';
 import { type PlanChange, TopicPlan, type TopicPlanOptions } from './topic-plan.js';
 
@@ -64,7 +64,7 @@ export interface PoolHealth {
 /** Runs the channel connections for a topic plan. */
 export class ChannelPool {
   /** Status events: `pool.status.on('stale', s => …)` or `for await (const s of pool.status)`. */
-  readonly status = new StatusStream<StreamStatus>();
+  readonly status = new FanOut<StreamStatus>();
   private readonly plan: TopicPlan;
   private readonly budget: ChannelAllowance;
   private readonly connections = new Map<number, ChannelConnection>();
@@ -294,7 +294,7 @@ export class ChannelPool {
     this.state = 'stopped';
     await Promise.all([...this.connections.values()].map((c) => c.stop()));
     this.emit({ type: 'closed', cause });
-    this.status.end();
+    this.status.close();
     this.resolveClosed(cause);
   }
 

@@ -52,7 +52,6 @@ export type {
   StreamStatus,
   StreamStatusType,
 } from './status.js';
-export { StatusStream } from './status-stream.js';
 export { type ConnectionTiming, DEFAULT_TIMING, resolveTiming } from './timing.js';
 export {
   type InvalidTopic,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EventHub } from '../../src/pipeline/event-hub.js';
+import type { LifecycleEvent } from '../../src/events.js';
+import { FanOut } from '../../src/fan-out.js';
 import { type Decision, ProactiveEngine, type RuleInput } from '../../src/proactive/index.js';
 import { waitFor } from '../helpers/wait-for.js';
 import {
@@ -202,7 +203,7 @@ describe('proactive engine on live lifecycle events', () => {
       onDecision: (decision) => seen.push(decision),
     });
     await engine.start();
-    const hub = new EventHub();
+    const hub = new FanOut<LifecycleEvent>();
     const stop = new AbortController();
     const running = engine.run({ events: hub, signal: stop.signal, dueCheckMs: 50 });
     const code = h.emulator.world!.org.wrapupCodes[0]!;

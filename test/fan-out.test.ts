@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ConversationEndedEvent, eventId, type LifecycleEvent } from '../../src/events.js';
-import { EventHub } from '../../src/pipeline/event-hub.js';
+import { type ConversationEndedEvent, eventId, type LifecycleEvent } from '../src/events.js';
+import { FanOut } from '../src/fan-out.js';
 
 function ended(conversationId: string): ConversationEndedEvent {
   return {
@@ -15,9 +15,9 @@ function ended(conversationId: string): ConversationEndedEvent {
   };
 }
 
-describe('EventHub', () => {
+describe('FanOut', () => {
   it('delivers by type and to every-event listeners, and stops after removal', () => {
-    const hub = new EventHub();
+    const hub = new FanOut<LifecycleEvent>();
     const seen: string[] = [];
     const off = hub.on('conversation.ended', (event) => {
       seen.push(`ended:${event.conversationId}`);
@@ -36,7 +36,7 @@ describe('EventHub', () => {
 
   it('isolates a throwing listener and reports it', async () => {
     const errors: unknown[] = [];
-    const hub = new EventHub({ onListenerError: (error) => errors.push(error) });
+    const hub = new FanOut<LifecycleEvent>({ onListenerError: (error) => errors.push(error) });
     let delivered = 0;
     hub.onAny(() => {
       throw new Error('boom');
@@ -54,7 +54,7 @@ describe('EventHub', () => {
   });
 
   it('iterates events in order and ends on close', async () => {
-    const hub = new EventHub();
+    const hub = new FanOut<LifecycleEvent>();
     const received: LifecycleEvent[] = [];
     const consumer = (async () => {
       for await (const event of hub) received.push(event);
@@ -71,7 +71,7 @@ describe('EventHub', () => {
   });
 
   it('drops the oldest events of a consumer that falls behind, and counts them', async () => {
-    const hub = new EventHub({ iteratorBuffer: 2 });
+    const hub = new FanOut<LifecycleEvent>({ iteratorBuffer: 2 });
     const iterator = hub[Symbol.asyncIterator]();
     for (const id of ['c1', 'c2', 'c3']) hub.emit(ended(id));
     assert.equal(hub.droppedByIterators, 1);
@@ -81,10 +81,10 @@ describe('EventHub', () => {
   });
 });
 
-describe('EventHub iterators that fall behind', () => {
+describe('FanOut iterators that fall behind', () => {
   it('count what they dropped for good, also once the iterator has ended, and report each drop', async () => {
     const reported: Array<[string, number]> = [];
-    const hub = new EventHub({
+    const hub = new FanOut<LifecycleEvent>({
       iteratorBuffer: 2,
       onIteratorDrop: (event, total) => reported.push([event.conversationId, total]),
     });
