@@ -25,7 +25,7 @@ export {
   ConversationStream,
   type ConversationStreamOptions,
   createConversationStream,
-  type LiveStream,
+  type LifecycleStream,
   type StreamCheckpoint,
   type StreamHealth,
 } from './pipeline/conversation-stream.js';

@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from '../logging.js';
 import type {
   ConversationStreamOptions,
   IntakeHealth,
-  LiveStream,
+  LifecycleStream,
   StreamHealth,
 } from '../pipeline/conversation-stream.js';
 import { LIFECYCLE_ITERATOR_BUFFER } from '../pipeline/event-pipeline.js';
@@ -91,7 +91,7 @@ export function checkClusterSettings(settings: ClusterSettings): void {
   }
 }
 
-export class ClusterStream implements LiveStream {
+export class ClusterStream implements LifecycleStream {
   readonly hub = new FanOut<LifecycleEvent>({
     iteratorBuffer: LIFECYCLE_ITERATOR_BUFFER,
     listenersAfterClose: true,

@@ -178,8 +178,11 @@ export interface StreamHealth {
   source?: SourceStats;
 }
 
-/** What the service, dashboard and shutdown need of a stream: one process's, or one replica's of a set. */
-export interface LiveStream extends AsyncIterable<LifecycleEvent> {
+/**
+ * A stream of lifecycle events as the service, dashboard and shutdown use it: one process's ({@link ConversationStream})
+ * or one replica's of a set (`ClusterStream`).
+ */
+export interface LifecycleStream extends AsyncIterable<LifecycleEvent> {
   onAny(handler: EventHandler<LifecycleEvent>): () => void;
   health(): StreamHealth;
   liveConversationIds(): Iterable<string>;
@@ -192,7 +195,7 @@ export function createConversationStream(options: ConversationStreamOptions): Co
 }
 
 /** The durable conversation event stream. */
-export class ConversationStream implements LiveStream {
+export class ConversationStream implements LifecycleStream {
   readonly pipeline: EventPipeline;
   private sourceInUse: NotificationSource | undefined;
   private readonly port: NotificationsPort | undefined;

@@ -4,7 +4,7 @@
  * ledger, and pushed to dashboards over server-sent events (events in small batches, the overview every second).
  */
 import type { LifecycleEvent } from '../events.js';
-import type { LiveStream } from '../pipeline/conversation-stream.js';
+import type { LifecycleStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { LedgerEntry, LedgerQuery, LedgerStatus } from '../store/index.js';
 import type { StreamStatus } from '../stream/index.js';
@@ -58,7 +58,7 @@ export interface ServiceApiBackendOptions {
   showCustomerData: boolean;
   recentEvents: number;
   /** The stream, once built. */
-  stream: () => LiveStream | undefined;
+  stream: () => LifecycleStream | undefined;
   platform: () => PlatformClient | undefined;
   ledger?: () => LedgerReader | undefined;
   proactive?: () => ProactiveSummary | undefined;

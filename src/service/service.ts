@@ -15,7 +15,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
-import type { LiveStream } from '../pipeline/conversation-stream.js';
+import type { LifecycleStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient, RetryOptions } from '../platform/index.js';
 import type { ServiceApiBackend } from '../server/api-backend.js';
 import { DEFAULT_READINESS_BOUNDS } from '../server/readiness.js';
@@ -70,7 +70,7 @@ export interface Service {
   readonly url: string;
   readonly port: number;
   /** The stream: this process's, or (with a bus) this replica's shards of the set's. */
-  readonly stream: LiveStream;
+  readonly stream: LifecycleStream;
   readonly platform: PlatformClient;
   readonly state: ServiceApiBackend;
   readonly store: SwitchboardStore;
