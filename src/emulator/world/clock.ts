@@ -23,7 +23,7 @@ export const systemClock: Clock = {
   },
 };
 
-interface ManualTimer {
+export interface ManualTimer {
   due: number;
   seq: number;
   fn: () => void;
@@ -31,9 +31,11 @@ interface ManualTimer {
 
 /** A clock that only moves when told to; due timers run in due-time order as it advances. */
 export class ManualClock implements Clock {
-  private current: number;
+  /** The time now (epoch ms); a subclass may move it in other ways than `advance` (e.g. a stall). */
+  protected current: number;
   private seq = 0;
-  private readonly timers = new Map<number, ManualTimer>();
+  /** Timers waiting to run, by their sequence number (their handle). */
+  protected readonly timers = new Map<number, ManualTimer>();
 
   constructor(start = Date.UTC(2025, 0, 15, 12, 0, 0)) {
     this.current = start;
