@@ -13,7 +13,6 @@ import {
   classifyTopic,
   DetailEventAssembler,
   LifecycleDeriver,
-  parseConversationSnapshot,
   readDetailEvent,
 } from '../../src/conversations/index.js';
 import {
@@ -24,7 +23,7 @@ import {
 } from '../../src/emulator/world/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import { TestClock } from '../helpers/test-clock.js';
-import { shuffled } from './detail-helpers.js';
+import { deriveSnapshots, eventsById, shuffled } from './helpers.js';
 
 const START = Date.UTC(2026, 2, 10, 9, 0, 0);
 const HOLD = 2_000;
@@ -84,34 +83,6 @@ function record(): Recording {
   return { frames, conversations, truthIds };
 }
 
-/** The aggregate topics through the snapshot deriver, wrap-up codes looked up from what the platform holds. */
-function deriveAggregate(frames: Frame[], conversations: SimConversation[]): LifecycleEvent[] {
-  const deriver = new LifecycleDeriver({ now: () => START });
-  const events: LifecycleEvent[] = [];
-  const lookups = new Map<string, Set<string>>();
-  for (const { topic, body } of frames) {
-    const result = deriver.ingest(parseConversationSnapshot(body), { kind: 'topic', topic });
-    events.push(...result.events);
-    for (const l of result.wrapupLookups) {
-      const set = lookups.get(l.conversationId) ?? new Set();
-      set.add(l.participantId);
-      lookups.set(l.conversationId, set);
-    }
-  }
-  for (const c of conversations) {
-    for (const participantId of lookups.get(c.id) ?? []) {
-      const w = c.participants.find((p) => p.id === participantId)?.wrapup;
-      const wrapup = w && {
-        code: w.code,
-        durationSeconds: w.durationSeconds,
-        endTime: new Date(w.endTime).toISOString(),
-      };
-      events.push(...deriver.completeWrapup(c.id, participantId, wrapup));
-    }
-  }
-  return events;
-}
-
 /** The detail events through the assembler and the deriver, each arriving at `arrival(frame)`. */
 function deriveDetail(
   frames: Frame[],
@@ -144,15 +115,6 @@ function deriveDetail(
   return { events, lookups };
 }
 
-function byId(events: LifecycleEvent[]): Map<string, LifecycleEvent> {
-  const map = new Map<string, LifecycleEvent>();
-  for (const e of events) {
-    assert.ok(!map.has(e.id), `fact ${e.type} ${e.id} emitted twice`);
-    map.set(e.id, e);
-  }
-  return map;
-}
-
 /** Fields a detail event may lack that the snapshot's event has. */
 const MAY_LACK: Record<string, string[]> = { 'conversation.started': ['queueId'] };
 
@@ -181,9 +143,9 @@ describe('detail events and aggregate topics', () => {
   const recording = record();
   const aggregateFrames = recording.frames.filter((f) => classifyTopic(f.topic).kind === 'aggregate');
   const detailFrames = recording.frames.filter((f) => f.topic.startsWith('v2.detail.events.'));
-  const aggregate = byId(deriveAggregate(aggregateFrames, recording.conversations));
+  const aggregate = eventsById(deriveSnapshots(aggregateFrames, recording.conversations, START));
   const inOrder = deriveDetail(detailFrames, (f) => f.at);
-  const detail = byId(inOrder.events);
+  const detail = eventsById(inOrder.events);
   const truth = [...new Set(recording.truthIds)].sort();
 
   it('records the detail events of every conversation, each once', () => {
@@ -231,7 +193,7 @@ describe('detail events and aggregate topics', () => {
       const { events } = deriveDetail(twice, (f, i) =>
         i < detailFrames.length ? f.at + jitter[i]! : f.at + 300 + jitter[i - detailFrames.length]!,
       );
-      const shaken = byId(events);
+      const shaken = eventsById(events);
       assert.deepEqual([...shaken.keys()].sort(), truth, `seed ${seed}`);
       assert.deepEqual(compare(shaken, aggregate), [], `seed ${seed}`);
     }

@@ -114,20 +114,5 @@ export function voiceTransferRecords(): RawDetail[] {
   ];
 }
 
-/** A deterministic shuffle (mulberry32), so a failing order can be reproduced. */
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+/** The conversation tests' deterministic shuffle, for detail records too. */
+export { shuffled } from './helpers.js';

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DeriveResult, LifecycleDeriver, WrapupLookup } from '../../src/conversations/index.js';
-import { parseConversationSnapshot } from '../../src/conversations/index.js';
+import type { DeriveResult, WrapupLookup } from '../../src/conversations/index.js';
+import { classifyTopic, LifecycleDeriver, parseConversationSnapshot } from '../../src/conversations/index.js';
+import type { SimConversation } from '../../src/emulator/world/index.js';
 import { type EventSource, eventSubject, type LifecycleEvent } from '../../src/events.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'snapshots');
@@ -63,7 +64,7 @@ export function assertUniqueIds(events: LifecycleEvent[]): void {
 }
 
 /** A deterministic shuffle (mulberry32), so a failing order can be reproduced from its seed. */
-export function shuffled<T>(items: T[], seed: number): T[] {
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
   let a = seed >>> 0;
   const random = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -83,4 +84,54 @@ export function shuffled<T>(items: T[], seed: number): T[] {
 /** A deep copy of a frame's body, for tests that alter one field of a recorded snapshot. */
 export function cloneBody(frame: Frame): Record<string, unknown> {
   return structuredClone(frame.eventBody);
+}
+
+/**
+ * Snapshot frames (aggregate or per-media topics) through one deriver starting at `now`, the wrap-up codes it asks for
+ * then completed from the emulated conversations as the platform holds them.
+ */
+export function deriveSnapshots(
+  frames: ReadonlyArray<{ topic: string; body: unknown }>,
+  conversations: readonly SimConversation[],
+  now: number,
+): LifecycleEvent[] {
+  const deriver = new LifecycleDeriver({ now: () => now });
+  const events: LifecycleEvent[] = [];
+  const lookups = new Map<string, Set<string>>();
+  for (const { topic, body } of frames) {
+    const use = classifyTopic(topic);
+    const source: EventSource = { kind: 'topic', topic };
+    const result =
+      use.kind === 'media'
+        ? deriver.ingestMediaTopic(body, use.media, source)
+        : deriver.ingest(parseConversationSnapshot(body), source);
+    events.push(...result.events);
+    for (const l of result.wrapupLookups) {
+      const set = lookups.get(l.conversationId) ?? new Set();
+      set.add(l.participantId);
+      lookups.set(l.conversationId, set);
+    }
+  }
+  for (const c of conversations) {
+    for (const participantId of lookups.get(c.id) ?? []) {
+      const w = c.participants.find((p) => p.id === participantId)?.wrapup;
+      const wrapup = w && {
+        code: w.code,
+        durationSeconds: w.durationSeconds,
+        endTime: new Date(w.endTime).toISOString(),
+      };
+      events.push(...deriver.completeWrapup(c.id, participantId, wrapup));
+    }
+  }
+  return events;
+}
+
+/** Events by id; fails on an id emitted twice. */
+export function eventsById(events: readonly LifecycleEvent[]): Map<string, LifecycleEvent> {
+  const map = new Map<string, LifecycleEvent>();
+  for (const e of events) {
+    assert.ok(!map.has(e.id), `fact ${e.type} ${e.id} emitted twice`);
+    map.set(e.id, e);
+  }
+  return map;
 }

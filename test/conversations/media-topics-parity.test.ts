@@ -8,14 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyTopic, LifecycleDeriver, parseConversationSnapshot } from '../../src/conversations/index.js';
+import { classifyTopic } from '../../src/conversations/index.js';
 import {
   createWorld,
   ManualClock,
   type SimConversation,
   TRANSFER_KINDS,
 } from '../../src/emulator/world/index.js';
-import type { EventSource, LifecycleEvent } from '../../src/events.js';
+import type { LifecycleEvent } from '../../src/events.js';
+import { deriveSnapshots, eventsById } from './helpers.js';
 
 const START = Date.UTC(2026, 2, 10, 9, 0, 0);
 
@@ -69,54 +70,6 @@ function record(): Recording {
   return { frames, conversations, truthIds };
 }
 
-function source(topic: string): EventSource {
-  return { kind: 'topic', topic };
-}
-
-/**
- * Derives from the frames in order, each by its topic's kind, then answers the wrap-up lookups with the codes the
- * platform holds (what the analytics read would give), so both paths settle their wrap-ups the same way.
- */
-function derive(frames: Frame[], conversations: SimConversation[]): LifecycleEvent[] {
-  const deriver = new LifecycleDeriver({ now: () => START });
-  const events: LifecycleEvent[] = [];
-  const lookups = new Map<string, Set<string>>();
-  for (const { topic, body } of frames) {
-    const use = classifyTopic(topic);
-    const result =
-      use.kind === 'media'
-        ? deriver.ingestMediaTopic(body, use.media, source(topic))
-        : deriver.ingest(parseConversationSnapshot(body), source(topic));
-    events.push(...result.events);
-    for (const l of result.wrapupLookups) {
-      const set = lookups.get(l.conversationId) ?? new Set();
-      set.add(l.participantId);
-      lookups.set(l.conversationId, set);
-    }
-  }
-  for (const c of conversations) {
-    for (const participantId of lookups.get(c.id) ?? []) {
-      const w = c.participants.find((p) => p.id === participantId)?.wrapup;
-      const wrapup = w && {
-        code: w.code,
-        durationSeconds: w.durationSeconds,
-        endTime: new Date(w.endTime).toISOString(),
-      };
-      events.push(...deriver.completeWrapup(c.id, participantId, wrapup));
-    }
-  }
-  return events;
-}
-
-function byId(events: LifecycleEvent[]): Map<string, LifecycleEvent> {
-  const map = new Map<string, LifecycleEvent>();
-  for (const e of events) {
-    assert.ok(!map.has(e.id), `fact ${e.type} ${e.id} emitted twice`);
-    map.set(e.id, e);
-  }
-  return map;
-}
-
 /** Fields that differ between two events of the same fact (where they came from and when they were seen aside). */
 function differences(a: LifecycleEvent, b: LifecycleEvent): string[] {
   const out: string[] = [];
@@ -141,8 +94,8 @@ describe('per-media topics and aggregate topics', () => {
   const recording = record();
   const aggregateFrames = recording.frames.filter((f) => classifyTopic(f.topic).kind === 'aggregate');
   const mediaFrames = recording.frames.filter((f) => classifyTopic(f.topic).kind === 'media');
-  const aggregate = byId(derive(aggregateFrames, recording.conversations));
-  const media = byId(derive(mediaFrames, recording.conversations));
+  const aggregate = eventsById(deriveSnapshots(aggregateFrames, recording.conversations, START));
+  const media = eventsById(deriveSnapshots(mediaFrames, recording.conversations, START));
   const truth = [...new Set(recording.truthIds)].sort();
 
   it('records every conversation through both kinds of topic, per-media bodies flattened', () => {
@@ -182,7 +135,7 @@ describe('per-media topics and aggregate topics', () => {
   });
 
   it('dedupes a mix of both kinds, as published, to one event per fact', () => {
-    const mixed = byId(derive(recording.frames, recording.conversations));
+    const mixed = eventsById(deriveSnapshots(recording.frames, recording.conversations, START));
     assert.deepEqual([...mixed.keys()].sort(), truth);
     assert.deepEqual(compare(mixed, aggregate), []);
   });
