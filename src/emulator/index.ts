@@ -31,7 +31,7 @@ export type { ClientDefinition } from './auth/clients.js';
 export { DEFAULT_CLIENT } from './auth/clients.js';
 export type { EmulatorEventBridge, EventBridgeFaults, EventBridgeSettings } from './eventbridge/index.js';
 export type { FaultCommand, FaultResult } from './faults.js';
-export type { JournalEntry, RequestJournal } from './journal.js';
+export type { JournalEntry, RequestJournal, UpgradeEntry } from './journal.js';
 export type { NotificationPublisher } from './notifications/hub.js';
 export { PROFILES, type ProfileName } from './profiles.js';
 export type { EmulatorSettings } from './settings.js';
@@ -106,7 +106,10 @@ export interface Emulator {
   tokens: TokenStore;
   router: Router;
   faults: EmulatorFaults;
-  /** The last requests received (admin routes aside), with their headers and bodies as sent: a test's oracle. */
+  /**
+   * The last requests received (admin routes aside), with their headers and bodies as sent, and the WebSocket
+   * upgrades (`requests.upgrades()`): a test's oracle.
+   */
   requests: RequestJournal;
   status(): EmulatorStatus;
   stop(): Promise<void>;

@@ -34,7 +34,7 @@ export interface ShellDependencies {
   blackout: NetworkBlackout;
   settings: Pick<EmulatorSettings, 'maxBodyBytes'>;
   sockets: NotificationSocketServer;
-  /** Where every request but the admin routes' is recorded. */
+  /** Where every request but the admin routes' is recorded, and every WebSocket upgrade. */
   journal?: RequestJournal;
   logger: Logger;
 }
@@ -99,8 +99,20 @@ export function createEmulatorServer(deps: ShellDependencies): Server {
     });
   });
   server.on('upgrade', (request, socket, head) => {
-    if (deps.blackout.active) socket.destroy();
-    else deps.sockets.handleUpgrade(request, socket, head);
+    if (deps.blackout.active) {
+      socket.destroy();
+      return;
+    }
+    const at = performance.now();
+    const status = deps.sockets.handleUpgrade(request, socket, head);
+    const url = new URL(request.url ?? '/', 'http://emulator.invalid');
+    deps.journal?.recordUpgrade({
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      status,
+      at,
+    });
   });
   server.on('clientError', (_error, socket) => socket.destroy());
   return server;

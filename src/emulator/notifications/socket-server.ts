@@ -24,14 +24,17 @@ export class NotificationSocketServer {
 
   constructor(private readonly hub: NotificationHub) {}
 
-  /** Handles an HTTP upgrade request; answers 404 for anything but a live channel. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Handles an HTTP upgrade request; answers 404 for anything but a live channel. Returns the status answered:
+   * 101 when the handshake goes ahead, 404 when refused.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): number {
     const path = (request.url ?? '/').split('?')[0]!;
     const match = CHANNEL_PATH.exec(path);
     const channel = match ? this.hub.channels.get(decodeURIComponent(match[1]!)) : undefined;
     if (!channel) {
       refuse(socket, 404, 'not.found', 'The requested channel does not exist or has expired.');
-      return;
+      return 404;
     }
     this.server.handleUpgrade(request, socket, head, (ws) => {
       // The channel may have ended while the handshake was in flight.
@@ -41,6 +44,7 @@ export class NotificationSocketServer {
       }
       this.hub.attach(channel, ws);
     });
+    return 101;
   }
 
   /** Stops accepting and terminates open sockets. */
