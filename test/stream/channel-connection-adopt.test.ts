@@ -1,37 +1,39 @@
 /**
- * Taking over an existing channel (`adopt`) and connecting only when allowed (`mayConnect`), against the loopback
- * platform double.
+ * Taking over an existing channel (`adopt`) and connecting only when allowed (`mayConnect`), against the emulator
+ * over the platform client: its journal (`emulator.requests`, upgrades included) says what the connection asked of
+ * the platform.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { createPlatformClient } from '../../src/platform/platform-client.js';
 import { ChannelBudget } from '../../src/stream/channel-budget.js';
 import { ChannelConnection, type ChannelConnectionOptions } from '../../src/stream/channel-connection.js';
 import type { Notification } from '../../src/stream/frames.js';
-import type { ChannelInfo } from '../../src/stream/port.js';
+import { createNotificationsPort } from '../../src/stream/platform-port.js';
+import type { ChannelInfo, NotificationsPort } from '../../src/stream/port.js';
 import type { ConnectionTiming } from '../../src/stream/timing.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { FakePlatform } from './helpers/fake-platform.js';
-import { HttpPort } from './helpers/http-port.js';
 import { StatusLog } from './helpers/status-log.js';
 
 const TOPICS = [queueTopic('q-a'), queueTopic('q-b')];
-const CREATE = /^\/api\/v2\/notifications\/channels$/;
+const CREATE = '/api/v2/notifications/channels';
 
 const FAST: Partial<ConnectionTiming> = {
   heartbeatIntervalMs: 100,
   watchdogMultiple: 6,
   connectTimeoutMs: 1000,
-  backoff: { initialMs: 10, maxMs: 40 },
+  backoff: { initialDelayMs: 10, maxDelayMs: 40 },
   rotationJitterMs: 0,
   minChannelLifeMs: 50,
 };
 
 interface Harness {
-  platform: FakePlatform;
-  port: HttpPort;
+  emulator: Emulator;
+  port: NotificationsPort;
   budget: ChannelBudget;
   status: StatusLog;
   notifications: Notification[];
@@ -44,14 +46,24 @@ afterEach(async () => {
 });
 
 async function harness(platformOptions: { channelLifetimeMs?: number } = {}): Promise<Harness> {
-  const platform = await FakePlatform.start({ heartbeatIntervalMs: 20, ...platformOptions });
-  cleanups.push(() => platform.stop());
-  const port = new HttpPort(platform.url);
+  const emulator = await startEmulator({ world: false, heartbeatIntervalMs: 20, ...platformOptions });
+  // One attempt a request, as the connection's own retries are what these tests watch.
+  const client = createPlatformClient({
+    region: emulator.url,
+    clientId: DEFAULT_CLIENT.clientId,
+    clientSecret: DEFAULT_CLIENT.clientSecret,
+    retry: { maxAttempts: 1 },
+  });
+  cleanups.push(async () => {
+    await client.close();
+    await emulator.stop();
+  });
+  const port = createNotificationsPort(client);
   const budget = new ChannelBudget(3);
   const status = new StatusLog();
   const notifications: Notification[] = [];
   return {
-    platform,
+    emulator,
     port,
     budget,
     status,
@@ -91,6 +103,25 @@ async function existingChannel(h: Harness): Promise<ChannelInfo> {
   return channel;
 }
 
+/** Channels created so far (`POST /api/v2/notifications/channels`). */
+const creates = (h: Harness): number => h.emulator.requests.list('POST', CREATE).length;
+
+/** `HEAD`s of one channel, or of any channel. */
+const heads = (h: Harness, channelId?: string): number =>
+  h.emulator.requests.list(
+    'HEAD',
+    channelId ? `${CREATE}/${channelId}` : /^\/api\/v2\/notifications\/channels\/[^/]+$/,
+  ).length;
+
+/** Sockets opened on a channel (upgrades the platform went ahead with). */
+const connects = (h: Harness, channelId: string): number =>
+  h.emulator.requests.upgrades(`/channels/${channelId}`).filter((u) => u.status === 101).length;
+
+/** The topics a channel holds in the emulator's books, as they were given. */
+const topicsOf = (h: Harness, channelId: string): string[] => [
+  ...(h.emulator.hub.channels.get(channelId)?.topics.values() ?? []),
+];
+
 describe('ChannelConnection: adopt', { timeout: 10_000 }, () => {
   it('takes over a live channel: HEAD, then connects to its connectUri without creating one', async () => {
     const h = await harness();
@@ -99,24 +130,20 @@ describe('ChannelConnection: adopt', { timeout: 10_000 }, () => {
     const previous = new WebSocket(channel.connectUri);
     await new Promise((resolve, reject) => previous.once('open', resolve).once('error', reject));
     const previousClosed = new Promise<number>((resolve) => previous.once('close', (code) => resolve(code)));
-    const createsBefore = h.platform.callsTo(CREATE, 'POST').length;
-    const upgradesBefore = h.platform.upgrades.length;
+    const createsBefore = creates(h);
+    const upgradesBefore = h.emulator.requests.upgrades().length;
 
     const connection = h.connect({ adopt: channel });
     await connection.start();
 
-    assert.equal(h.platform.callsTo(CREATE, 'POST').length, createsBefore, 'no channel created');
+    assert.equal(creates(h), createsBefore, 'no channel created');
     assert.equal(connection.channelId, channel.id);
     assert.equal(connection.health().channelsCreated, 0);
-    assert.equal(
-      h.platform.callsTo(new RegExp(`/channels/${channel.id}$`), 'HEAD').length,
-      1,
-      'asked once whether it lives',
-    );
-    const upgrades = h.platform.upgrades.slice(upgradesBefore);
+    assert.equal(heads(h, channel.id), 1, 'asked once whether it lives');
+    const upgrades = h.emulator.requests.upgrades().slice(upgradesBefore);
     assert.deepEqual(
-      upgrades.map((u) => u.url),
-      [new URL(channel.connectUri).pathname],
+      upgrades.map((u) => [u.path, u.status]),
+      [[new URL(channel.connectUri).pathname, 101]],
       "the socket went to the channel's connectUri",
     );
     const connected = h.status.of('connected');
@@ -125,10 +152,11 @@ describe('ChannelConnection: adopt', { timeout: 10_000 }, () => {
     assert.equal(connected[0]!.channelId, channel.id);
     assert.equal(h.status.of('channel-created').length, 0);
     assert.equal(h.budget.inUse, 1, 'the adopted channel counts against the budget');
-    assert.equal(await previousClosed, 4000, "the previous owner's socket was closed by the take-over");
+    // The platform closes the earlier socket of a channel normally when another connects to it.
+    assert.equal(await previousClosed, 1000, "the previous owner's socket was closed by the take-over");
 
     // Notifications on the adopted channel arrive.
-    h.platform.publish(TOPICS[0]!, { id: 'conv-1' });
+    h.emulator.hub.publish(TOPICS[0]!, { id: 'conv-1' });
     const got = await waitFor(() => h.notifications[0], 'a notification on the adopted channel');
     assert.equal(got.channelId, channel.id);
   });
@@ -136,22 +164,24 @@ describe('ChannelConnection: adopt', { timeout: 10_000 }, () => {
   it('creates one new channel when the adopted channel is gone (HEAD 404)', async () => {
     const h = await harness();
     const channel = await existingChannel(h);
-    h.platform.expire(h.platform.channels.get(channel.id)!);
-    const createsBefore = h.platform.callsTo(CREATE, 'POST').length;
+    assert.equal(h.emulator.faults.expireChannels({ channelId: channel.id }), 1);
+    const createsBefore = creates(h);
 
     const connection = h.connect({ adopt: channel });
     await connection.start();
 
-    assert.equal(h.platform.callsTo(CREATE, 'POST').length, createsBefore + 1, 'exactly one channel created');
+    assert.equal(creates(h), createsBefore + 1, 'exactly one channel created');
     assert.notEqual(connection.channelId, channel.id);
-    assert.ok(h.platform.channels.has(connection.channelId!), 'connected to the new channel');
-    assert.equal(
-      h.platform.callsTo(new RegExp(`/channels/${channel.id}$`), 'HEAD').length,
-      1,
-      'the adopted channel was checked',
+    assert.ok(h.emulator.hub.channels.get(connection.channelId!), 'connected to the new channel');
+    assert.equal(connects(h, connection.channelId!), 1, 'connected to the new channel');
+    assert.equal(heads(h, channel.id), 1, 'the adopted channel was checked');
+    assert.deepEqual(
+      h.emulator.requests.list('HEAD', `${CREATE}/${channel.id}`).map((e) => e.status),
+      [404],
+      'and the platform said it is gone',
     );
     assert.ok(
-      h.platform.upgrades.every((u) => !u.url.includes(channel.id)),
+      h.emulator.requests.upgrades().every((u) => !u.path.includes(channel.id)),
       'no socket was opened on the dead channel',
     );
     assert.deepEqual(
@@ -161,7 +191,7 @@ describe('ChannelConnection: adopt', { timeout: 10_000 }, () => {
     assert.equal(h.status.of('connected')[0]!.reusedChannel, false);
     assert.equal(connection.health().channelsCreated, 1);
     assert.equal(h.budget.inUse, 1, 'the dead channel passed its budget claim to the new one');
-    assert.deepEqual(h.platform.channels.get(connection.channelId!)!.topics, TOPICS, 'subscribed');
+    assert.deepEqual(topicsOf(h, connection.channelId!), TOPICS, 'subscribed');
   });
 });
 
@@ -184,8 +214,8 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     });
     await driveUntil(clock, () => asked.length >= 4, 'the connection to ask again, backing off');
     assert.equal(started, false, 'start has not resolved');
-    assert.equal(h.platform.calls.length, 0, 'no platform call at all');
-    assert.equal(h.platform.upgrades.length, 0, 'no socket');
+    assert.deepEqual(h.emulator.requests.list(), [], 'no platform call at all, not even for a token');
+    assert.deepEqual(h.emulator.requests.upgrades(), [], 'no socket');
     assert.equal(connection.health().state, 'connecting');
     assert.equal(h.budget.inUse, 0, 'no channel claimed');
 
@@ -193,14 +223,14 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     await driveUntil(clock, () => started, 'the start once allowed');
     await starting;
     assert.equal(connection.health().state, 'connected');
-    assert.equal(h.platform.callsTo(CREATE, 'POST').length, 1);
-    assert.equal(h.platform.upgrades.length, 1);
+    assert.equal(creates(h), 1);
+    assert.equal(h.emulator.requests.upgrades().length, 1);
   });
 
   it('does not even check an adopted channel while not allowed', async () => {
     const h = await harness();
     const channel = await existingChannel(h);
-    const callsBefore = h.platform.calls.length;
+    const callsBefore = h.emulator.requests.list().length;
     const clock = new TestClock();
     let allowed = false;
     let asked = 0;
@@ -217,25 +247,26 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
       started = true;
     });
     await driveUntil(clock, () => asked >= 4, 'the connection to ask again, backing off');
-    assert.deepEqual(h.platform.calls.slice(callsBefore), [], 'no HEAD, no create');
-    assert.equal(h.platform.upgrades.length, 0, 'no socket');
+    assert.deepEqual(h.emulator.requests.list().slice(callsBefore), [], 'no HEAD, no create');
+    assert.deepEqual(h.emulator.requests.upgrades(), [], 'no socket');
     allowed = true;
     await driveUntil(clock, () => started, 'the start once allowed');
     await starting;
     assert.equal(connection.channelId, channel.id, 'then takes the adopted channel over');
-    assert.equal(h.platform.callsTo(CREATE, 'POST').length, 1, 'only the channel created beforehand');
+    assert.equal(creates(h), 1, 'only the channel created beforehand');
   });
 
   it('creates no channel for a rotation while not allowed, and rotates once allowed', async () => {
-    // Channels live 3 s; rotation planned 2.9 s ahead, so once the channel is 100 ms old, retried every 50 ms — all
-    // on a test clock, so "several refusals" takes as long as the steps to get there, whatever the machine's load.
-    const h = await harness({ channelLifetimeMs: 3000 });
+    // Channels live a minute; rotation planned 59.9 s ahead, so once the channel is 100 ms old, retried every 50 ms —
+    // all on a test clock, so "several refusals" takes as long as the steps to get there, whatever the machine's
+    // load, and the emulator's channel is still far from its real expiry meanwhile.
+    const h = await harness({ channelLifetimeMs: 60_000 });
     const clock = new TestClock();
     let allowed = true;
     let refusals = 0;
     const connection = h.connect({
       timers: clock,
-      timing: { ...FAST, rotateBeforeMs: 2900, rotationRetryMs: 50 },
+      timing: { ...FAST, rotateBeforeMs: 59_900, rotationRetryMs: 50 },
       mayConnect: () => {
         if (!allowed) refusals++;
         return allowed;
@@ -245,7 +276,7 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     allowed = false;
     const first = connection.channelId;
     await driveUntil(clock, () => refusals >= 3, 'the rotation to be refused several times');
-    assert.equal(h.platform.callsTo(CREATE, 'POST').length, 1, 'no new channel while not allowed');
+    assert.equal(creates(h), 1, 'no new channel while not allowed');
     assert.equal(h.status.of('handover').length, 0, 'no hand-over started');
     assert.equal(connection.channelId, first, 'still on the first channel');
     assert.equal(connection.health().state, 'connected', 'and still connected to it');
@@ -255,7 +286,7 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
     const rotated = await driveUntil(clock, () => h.status.of('rotated')[0], 'the rotation once allowed');
     assert.equal(rotated.fromChannelId, first);
     assert.notEqual(connection.channelId, first);
-    assert.equal(h.platform.callsTo(CREATE, 'POST').length, 2, 'one channel for the rotation');
+    assert.equal(creates(h), 2, 'one channel for the rotation');
     await waitFor(() => h.budget.inUse === 1, 'the old channel to leave the budget');
   });
 
@@ -272,17 +303,17 @@ describe('ChannelConnection: mayConnect', { timeout: 10_000 }, () => {
       },
     });
     await connection.start();
-    const channel = h.platform.channels.get(connection.channelId!)!;
+    const channelId = connection.channelId!;
     allowed = false;
-    h.platform.dropSocket(channel);
+    assert.equal(h.emulator.faults.dropSockets({ channelId }), 1);
     await waitFor(() => h.status.of('disconnected').length === 1, 'the disconnect');
-    const headsBefore = h.platform.callsTo(/channels\/[^/]+$/, 'HEAD').length;
+    const headsBefore = heads(h);
     await driveUntil(clock, () => refusals >= 3, 'the reconnection to be refused several times');
-    assert.equal(channel.connects, 1, 'no reconnection');
-    assert.equal(h.platform.callsTo(/channels\/[^/]+$/, 'HEAD').length, headsBefore, 'no HEAD either');
+    assert.equal(connects(h, channelId), 1, 'no reconnection');
+    assert.equal(heads(h), headsBefore, 'no HEAD either');
     assert.equal(connection.health().state, 'reconnecting');
     allowed = true;
     await driveUntil(clock, () => h.status.of('connected').length === 2, 'the reconnection once allowed');
-    assert.equal(channel.connects, 2, 'back on the same channel');
+    assert.equal(connects(h, channelId), 2, 'back on the same channel');
   });
 });
