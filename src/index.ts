@@ -10,6 +10,7 @@
  * PostgreSQL's.
  */
 
+export type { BackoffSettings, RetrySettings } from './backoff.js';
 export {
   type ConversationSnapshot,
   LifecycleDeriver,

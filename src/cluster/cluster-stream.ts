@@ -91,7 +91,7 @@ export function checkClusterSettings(settings: ClusterSettings): void {
   }
 }
 
-export class ClusterStream implements LifecycleStream {
+export class ClusterStream implements LifecycleStream<ClusterStreamHealth> {
   readonly hub = new FanOut<LifecycleEvent>({
     iteratorBuffer: LIFECYCLE_ITERATOR_BUFFER,
     listenersAfterClose: true,

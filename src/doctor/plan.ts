@@ -3,9 +3,10 @@
  * service config (`--config`) or from the same flags and environment as `listen` and `proactive`. A setting that
  * cannot be read becomes a failed check (with the error's own hint), so the checklist is printed either way.
  */
-import { loadPlatformSettings } from '../config/platform-settings.js';
-import { resolveRegion } from '../config/region.js';
+
 import { isSwitchboardError, type SwitchboardError } from '../errors.js';
+import { loadPlatformSettings } from '../platform/platform-settings.js';
+import { resolveRegion } from '../platform/region.js';
 import { loadRulesFile } from '../proactive/rules/load.js';
 import { loadServiceConfig } from '../service/config.js';
 import { parseSelectorValue, type TopicSelection } from '../stream/topic-selector.js';

@@ -2,7 +2,7 @@
  * The vocabulary of `switchboard doctor`: a check's outcome, the report it adds up to, and the plan of what the
  * configuration enables (which decides which checks apply).
  */
-import type { ResolvedRegion } from '../config/region.js';
+import type { ResolvedRegion } from '../platform/region.js';
 import type { RuleSet } from '../proactive/rules/types.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 

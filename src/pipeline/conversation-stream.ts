@@ -10,7 +10,6 @@
  * await stream.start();
  * ```
  */
-import type { CoordinatorHealth } from '../cluster/coordinator.js';
 import {
   type DeriverCheckpoint,
   type DetailAssemblerCheckpoint,
@@ -172,19 +171,18 @@ export interface StreamHealth {
   };
   lookups: ReturnType<EventPipeline['processor']['stats']>;
   checkpoint: { key: string; lastWrittenAt: string | undefined };
-  /** One replica of a set: shard ownership, leases and hand-overs (see `src/cluster`). */
-  cluster?: CoordinatorHealth;
   /** The source's own account, when it gives one (the EventBridge queue: receives, deletes, redeliveries, lag). */
   source?: SourceStats;
 }
 
 /**
  * A stream of lifecycle events as the service, dashboard and shutdown use it: one process's ({@link ConversationStream})
- * or one replica's of a set (`ClusterStream`).
+ * or one replica's of a set (`ClusterStream`, whose health adds its coordinator's: `Health` is the health it gives).
  */
-export interface LifecycleStream extends AsyncIterable<LifecycleEvent> {
+export interface LifecycleStream<Health extends StreamHealth = StreamHealth>
+  extends AsyncIterable<LifecycleEvent> {
   onAny(handler: EventHandler<LifecycleEvent>): () => void;
-  health(): StreamHealth;
+  health(): Health;
   liveConversationIds(): Iterable<string>;
   stop(options?: { drainMs?: number }): Promise<void>;
 }

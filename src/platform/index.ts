@@ -1,10 +1,5 @@
 /** Public API of the platform layer: everything that talks REST to Genesys Cloud. */
-export {
-  type LoadPlatformSettingsOptions,
-  loadPlatformSettings,
-  type PlatformSettings,
-} from '../config/platform-settings.js';
-export { knownRegions, type ResolvedRegion, resolveRegion } from '../config/region.js';
+
 export { missingPermissions, toGenesysApiError } from './error-mapping.js';
 export {
   collectAll,
@@ -30,6 +25,11 @@ export {
   type UsersApi,
 } from './platform-client.js';
 export {
+  type LoadPlatformSettingsOptions,
+  loadPlatformSettings,
+  type PlatformSettings,
+} from './platform-settings.js';
+export {
   type AcquireOptions,
   BUDGET_PURPOSES,
   type BudgetPurpose,
@@ -42,6 +42,7 @@ export {
   RateBudget,
   type RateBudgetOptions,
 } from './rate-budget.js';
+export { knownRegions, type ResolvedRegion, resolveRegion } from './region.js';
 export { DEFAULT_RETRY_OPTIONS, IDEMPOTENT_POSTS, isIdempotent, type RetryOptions } from './retry-policy.js';
 export { type Models, SDK_REGION_HOSTS, type SdkApiClient, sdk } from './sdk.js';
 export { IDEMPOTENT_HEADER, PURPOSE_HEADER } from './sdk-http-client.js';

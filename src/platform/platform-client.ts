@@ -4,11 +4,10 @@
  * Cloud only through this object.
  */
 import type { Logger } from 'pino';
-import { ENV_CLIENT_ID, ENV_CLIENT_SECRET } from '../config/platform-settings.js';
-import { type ResolvedRegion, resolveRegion } from '../config/region.js';
 import { MissingCredentialsError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import type { HttpExchange } from './http-transport.js';
+import { ENV_CLIENT_ID, ENV_CLIENT_SECRET } from './platform-settings.js';
 import { describeProxy } from './proxy.js';
 import {
   type BudgetPurpose,
@@ -18,6 +17,7 @@ import {
   RateBudget,
   type RateBudgetOptions,
 } from './rate-budget.js';
+import { type ResolvedRegion, resolveRegion } from './region.js';
 import { type PipelineStats, RequestPipeline } from './request-pipeline.js';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry-policy.js';
 import { createSdkApiClient, type SdkApiClient, sdk } from './sdk.js';

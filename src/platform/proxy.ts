@@ -16,8 +16,8 @@
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { ProxyAgent } from 'undici';
-import type { ResolvedRegion } from '../config/region.js';
 import { ConfigError } from '../errors.js';
+import type { ResolvedRegion } from './region.js';
 
 type TargetKind = 'http' | 'https';
 

@@ -7,13 +7,13 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../backoff.js';
 import { NetworkError } from '../errors.js';
 import { type RequestIdentity, toGenesysApiError, toRateLimitedError } from './error-mapping.js';
 import { type HttpExchange, type HttpReply, sendHttp, type TransportError } from './http-transport.js';
 import { linkSignals } from './linked-signal.js';
 import { type BudgetPurpose, ClientClosedError, type RateBudget } from './rate-budget.js';
 import {
-  backoffDelayMs,
   isIdempotent,
   isRetryableStatus,
   isRetryableTransport,
@@ -159,7 +159,7 @@ export class RequestPipeline {
         );
         const retryable = isRetryableTransport(failure, idempotent);
         if (retryable && failures < retry.maxAttempts) {
-          await sleep(backoffDelayMs(failures, retry), signal);
+          await sleep(backoffDelay(failures, retry), signal);
           continue;
         }
         throw new NetworkError(
@@ -195,12 +195,12 @@ export class RequestPipeline {
       if (reply.status === 429) {
         this.counters.rateLimited++;
         const asked = retryAfterSeconds(reply.headers, reply.body);
-        if (asked !== undefined && asked > retry.maxRetryAfterSeconds) {
+        if (asked !== undefined && asked * 1000 > retry.maxRetryAfterMs) {
           throw toRateLimitedError(
             reply,
             identity,
             asked,
-            `the platform asked to wait ${asked} s, more than the ${retry.maxRetryAfterSeconds} s this client waits`,
+            `the platform asked to wait ${asked} s, more than the ${retry.maxRetryAfterMs / 1000} s this client waits`,
           );
         }
         if (rateLimitRetries >= retry.maxRateLimitRetries) {
@@ -215,17 +215,14 @@ export class RequestPipeline {
         const waitMs =
           asked !== undefined
             ? asked * 1000
-            : Math.min(
-                retry.maxRetryAfterSeconds,
-                retry.defaultRetryAfterSeconds * 2 ** (rateLimitRetries - 1),
-              ) * 1000;
+            : Math.min(retry.maxRetryAfterMs, retry.defaultRetryAfterMs * 2 ** (rateLimitRetries - 1));
         budget.pause(waitMs);
         continue;
       }
       if (isRetryableStatus(reply.status, idempotent)) {
         failures++;
         if (failures < retry.maxAttempts) {
-          await sleep(backoffDelayMs(failures, retry), signal);
+          await sleep(backoffDelay(failures, retry), signal);
           continue;
         }
       }

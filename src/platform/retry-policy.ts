@@ -12,31 +12,31 @@
  * Idempotent: GET, HEAD, OPTIONS, PUT, DELETE, plus POSTs that only read or that add-to-a-set (listed below,
  * extendable by configuration, or declared per request).
  */
+import type { RetrySettings } from '../backoff.js';
 import type { TransportError } from './http-transport.js';
 
-export interface RetryOptions {
-  /** Attempts in all for 5xx and network failures, the first included (default 4). */
-  maxAttempts: number;
-  /** Backoff base: attempt n waits a random time in [0, min(maxDelayMs, baseDelayMs·2^(n-1))] (default 500). */
-  baseDelayMs: number;
-  maxDelayMs: number;
+/**
+ * The platform client's retries: a few attempts, then a coded error (a sink's, in contrast, retry until delivered).
+ * `maxAttempts` (default 4) counts attempts for 5xx and network failures, the first included; retry n waits a random
+ * time in [0, min(`maxDelayMs`, `initialDelayMs`·2^(n-1))] (defaults 500 ms and 10 s); a `Retry-After` longer than
+ * `maxRetryAfterMs` (default 60 s) fails at once with RateLimitedError.
+ */
+export interface RetryOptions extends RetrySettings {
   /** 429s a single request may meet before it fails with RateLimitedError (default 5). */
   maxRateLimitRetries: number;
-  /** A Retry-After longer than this fails at once with RateLimitedError (default 60 s). */
-  maxRetryAfterSeconds: number;
-  /** Wait used when a 429 names no delay (default 1 s, then backoff). */
-  defaultRetryAfterSeconds: number;
+  /** Wait used when a 429 names no delay, doubled for each further 429 (default 1 s). */
+  defaultRetryAfterMs: number;
   /** Extra `METHOD /path` patterns to treat as idempotent. */
   idempotentRequests: RegExp[];
 }
 
 export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
   maxAttempts: 4,
-  baseDelayMs: 500,
+  initialDelayMs: 500,
   maxDelayMs: 10_000,
   maxRateLimitRetries: 5,
-  maxRetryAfterSeconds: 60,
-  defaultRetryAfterSeconds: 1,
+  maxRetryAfterMs: 60_000,
+  defaultRetryAfterMs: 1_000,
   idempotentRequests: [],
 };
 
@@ -68,16 +68,6 @@ export function isRetryableStatus(status: number, idempotent: boolean): boolean 
 export function isRetryableTransport(error: TransportError, idempotent: boolean): boolean {
   if (error.kind === 'aborted') return false;
   return !error.maybeSent || idempotent;
-}
-
-/** Full-jitter exponential backoff before retry number `retry` (1-based). */
-export function backoffDelayMs(
-  retry: number,
-  options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
 }
 
 /**

@@ -6,17 +6,13 @@
  * the token endpoint are retried a bounded number of times.
  */
 import type { Logger } from 'pino';
-import { ENV_CLIENT_ID, ENV_CLIENT_SECRET } from '../config/platform-settings.js';
-import type { ResolvedRegion } from '../config/region.js';
+import { backoffDelay, type RetrySettings } from '../backoff.js';
 import { AuthenticationError, NetworkError } from '../errors.js';
 import { toGenesysApiError } from './error-mapping.js';
 import { type HttpReply, sendHttp, TransportError } from './http-transport.js';
-import {
-  backoffDelayMs,
-  DEFAULT_RETRY_OPTIONS,
-  type RetryOptions,
-  retryAfterSeconds,
-} from './retry-policy.js';
+import { ENV_CLIENT_ID, ENV_CLIENT_SECRET } from './platform-settings.js';
+import type { ResolvedRegion } from './region.js';
+import { DEFAULT_RETRY_OPTIONS, retryAfterSeconds } from './retry-policy.js';
 import { sleep } from './sleep.js';
 
 export interface TokenProviderOptions {
@@ -26,7 +22,7 @@ export interface TokenProviderOptions {
   /** Start fetching a new token this long before the current one expires (default 10 min, at most half its life). */
   refreshMarginMs?: number;
   timeoutMs?: number;
-  retry?: Partial<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterSeconds'>>;
+  retry?: Partial<RetrySettings>;
   logger: Logger;
   /** Aborts token requests when the owning client closes. */
   signal?: AbortSignal;
@@ -60,10 +56,7 @@ const BACKGROUND_RETRY_MS = 5_000;
 /** Client-credentials token source with caching, early refresh and single-flight. */
 export class ClientCredentialsTokenProvider {
   private readonly options: TokenProviderOptions;
-  private readonly retry: Pick<
-    RetryOptions,
-    'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterSeconds'
-  >;
+  private readonly retry: RetrySettings;
   private cached: CachedToken | undefined;
   private inflight: Promise<CachedToken> | undefined;
   private readonly listeners = new Set<(info: TokenInfo) => void>();
@@ -175,7 +168,7 @@ export class ClientCredentialsTokenProvider {
             { hint: 'Check the region setting and network access to it.', cause: error },
           );
         }
-        await sleep(backoffDelayMs(attempt, this.retry), this.options.signal);
+        await sleep(backoffDelay(attempt, this.retry), this.options.signal);
         continue;
       }
       if (reply.status >= 200 && reply.status < 300) return this.accept(reply);
@@ -185,12 +178,12 @@ export class ClientCredentialsTokenProvider {
       if (
         !retryable ||
         attempt >= this.retry.maxAttempts ||
-        (waitSeconds !== undefined && waitSeconds > this.retry.maxRetryAfterSeconds)
+        (waitSeconds !== undefined && waitSeconds * 1000 > this.retry.maxRetryAfterMs)
       ) {
         throw toGenesysApiError(reply, { method: 'POST', path: OAUTH_PATH }, waitSeconds);
       }
       await sleep(
-        waitSeconds !== undefined ? waitSeconds * 1000 : backoffDelayMs(attempt, this.retry),
+        waitSeconds !== undefined ? waitSeconds * 1000 : backoffDelay(attempt, this.retry),
         this.options.signal,
       );
     }

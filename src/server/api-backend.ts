@@ -4,7 +4,6 @@
  * ledger, and pushed to dashboards over server-sent events (events in small batches, the overview every second).
  */
 import type { LifecycleEvent } from '../events.js';
-import type { LifecycleStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient } from '../platform/index.js';
 import type { LedgerEntry, LedgerQuery, LedgerStatus } from '../store/index.js';
 import type { StreamStatus } from '../stream/index.js';
@@ -14,6 +13,7 @@ import { ServiceMetrics } from './metrics.js';
 import { RateSeries } from './rate-series.js';
 import type { EngineHealth, ReadinessReport } from './readiness.js';
 import { type EventFilter, RecentEvents } from './recent-events.js';
+import type { ServedStream } from './served-stream.js';
 import { SseHub, sseMessage } from './sse.js';
 import {
   type EventView,
@@ -58,7 +58,7 @@ export interface ServiceApiBackendOptions {
   showCustomerData: boolean;
   recentEvents: number;
   /** The stream, once built. */
-  stream: () => LifecycleStream | undefined;
+  stream: () => ServedStream | undefined;
   platform: () => PlatformClient | undefined;
   ledger?: () => LedgerReader | undefined;
   proactive?: () => ProactiveSummary | undefined;

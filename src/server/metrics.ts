@@ -11,10 +11,11 @@ import { BUDGET_PURPOSES, type BudgetPurpose, type PlatformClientStats } from '.
 import type { StreamStatus } from '../stream/index.js';
 import type { InProgressView } from './in-progress.js';
 import { type EngineHealth, READINESS_CONDITIONS, type ReadinessReport } from './readiness.js';
+import type { ServedStreamHealth } from './served-stream.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
-  stream(): StreamHealth | undefined;
+  stream(): ServedStreamHealth | undefined;
   platform(): PlatformClientStats | undefined;
   inProgress(): InProgressView;
   ready(): boolean;

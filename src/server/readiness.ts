@@ -6,9 +6,10 @@
  * own), and the service's readiness is theirs composed ({@link composeReadiness}). `/readyz` answers 503 with these
  * reasons, and `switchboard_not_ready{condition}` says the same.
  */
-import type { StreamHealth } from '../pipeline/conversation-stream.js';
+
 import type { SinkHealth } from '../sinks/types.js';
 import type { Readiness } from './http-server.js';
+import type { ServedStreamHealth } from './served-stream.js';
 
 /** Each thing that can make the service not ready (a metric label, stable). */
 export const READINESS_CONDITIONS = [
@@ -155,7 +156,10 @@ export interface StreamReadinessContext {
  * judge), the EventBridge queue read (when it reads one, alone or beside the channels), no gap unrecovered past the bound, and for a replica the coordination store answering and every lease it
  * holds still trusted. Its sinks are judged apart ({@link sinkReadiness}).
  */
-export function streamReadiness(health: StreamHealth, context: StreamReadinessContext): ComponentReadiness {
+export function streamReadiness(
+  health: ServedStreamHealth,
+  context: StreamReadinessContext,
+): ComponentReadiness {
   const { bounds, now } = context;
   const findings: ReadinessFinding[] = [];
   const not = (condition: ReadinessCondition, reason: string) => findings.push({ condition, reason });

@@ -9,13 +9,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkClusterSettings } from '../cluster/cluster-stream.js';
-import { loadPlatformSettings } from '../config/platform-settings.js';
-import type { ResolvedRegion } from '../config/region.js';
 import { locateYamlPath } from '../config/yaml-location.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
+import { loadPlatformSettings } from '../platform/platform-settings.js';
+import type { ResolvedRegion } from '../platform/region.js';
 import { outboxDirBesideStore, parseSinkSpec, type SinkConfig } from '../sinks/index.js';
 import { localSinkPaths, sinkObjectSchema } from '../sinks/registry.js';
-import type { ConnectionTiming } from '../stream/index.js';
+import { isPostgresSpec } from '../store/postgres-url.js';
+import type { ConnectionTimingOptions } from '../stream/index.js';
 import type { TopicSelection } from '../stream/topic-selector.js';
 import { type ServiceFile, serviceFileSchema } from './config-schema.js';
 import { fillEnvRefs, type UnsetReference } from './env-refs.js';
@@ -46,7 +47,7 @@ export interface ServiceConfig {
     dedupeHorizonMs?: number;
     backfill: boolean;
     rediscoverEveryMs?: number;
-    timing: Partial<ConnectionTiming>;
+    timing: ConnectionTimingOptions;
   };
   /** A SQLite file, or a `postgres://` URL (shared by replicas). */
   store: { path: string };
@@ -96,9 +97,6 @@ export interface ClusterConfig {
   leaseTtlMs: number;
   bucket: string;
 }
-
-/** Whether a store setting names PostgreSQL rather than a SQLite file. */
-export const isPostgresUrl = (spec: string): boolean => /^postgres(ql)?:\/\//i.test(spec);
 
 export interface LoadServiceConfigOptions {
   /** Environment for references and credentials; `process.env` by default. */
@@ -272,7 +270,7 @@ function resolveStream(data: ServiceFile): ServiceConfig['stream'] {
   if (stream.users) selection.users = stream.users;
   if (stream.topics && stream.topics.length > 0) selection.topics = stream.topics;
   if (!selection.queues && !selection.users && !selection.topics) selection.queues = 'all';
-  const timing: Partial<ConnectionTiming> = {};
+  const timing: ConnectionTimingOptions = {};
   const t = stream.timing;
   if (t?.heartbeatInterval !== undefined) timing.heartbeatIntervalMs = t.heartbeatInterval;
   if (t?.watchdogMultiple !== undefined) timing.watchdogMultiple = t.watchdogMultiple;
@@ -402,7 +400,7 @@ function locate(
 
 function resolveStore(store: ServiceFile['store'], local: (path: string) => string): string {
   const spec = typeof store === 'string' ? store : (store?.path ?? './switchboard.db');
-  return isPostgresUrl(spec) ? spec : local(spec);
+  return isPostgresSpec(spec) ? spec : local(spec);
 }
 
 /**

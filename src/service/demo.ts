@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { resolveRegion } from '../config/region.js';
 import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../emulator/index.js';
 import { type Logger, silentLogger } from '../logging.js';
+import { resolveRegion } from '../platform/region.js';
 import { packageRoot } from '../server/static-files.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ServiceConfig } from './config.js';
 import type { ProactiveRuntimeFactory } from './proactive-runtime.js';
@@ -135,7 +135,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         backfill: true,
         timing: {
           heartbeatIntervalMs,
-          backoff: { initialMs: 250, maxMs: 5000 },
+          backoff: { initialDelayMs: 250, maxDelayMs: 5000 },
           connectTimeoutMs: 5000,
         },
         ...(emulator.eventBridge

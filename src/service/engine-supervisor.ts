@@ -1,10 +1,11 @@
 /**
  * Keeps the proactive engine running. A run that fails (or returns while the service is not stopping) is logged,
  * the engine is marked down — since when, the last error's code and message, never a payload — and it is started
- * again after a pause with jitter that doubles from `initialMs` up to `maxMs`, back to `initialMs` once a run has
+ * again after a pause with jitter that doubles from `initialDelayMs` up to `maxDelayMs`, back to the first once a run has
  * stayed up for `healthyMs`. Each run reads a fresh feed (`openFeed`): the sink's in one process, a new durable
  * consumer with a bus, so nothing a dead run held is lost. The service is not ready while the engine is down.
  */
+import { type BackoffSettings, backoffDelay } from '../backoff.js';
 import { isSwitchboardError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { EngineHealth } from '../server/readiness.js';
@@ -12,16 +13,18 @@ import type { EngineRunFeed } from './engine-feed.js';
 import type { ProactiveRuntime } from './proactive-runtime.js';
 
 /** Pauses between restarts. */
-export interface EngineBackoff {
-  /** First pause (before jitter). */
-  initialMs: number;
-  /** Longest pause. */
-  maxMs: number;
-  /** A run up at least this long counts as healthy: the next failure starts from `initialMs` again. */
+export interface EngineBackoff extends BackoffSettings {
+  /** A run up at least this long counts as healthy: the next failure starts from `initialDelayMs` again. */
   healthyMs: number;
 }
 
-export const DEFAULT_ENGINE_BACKOFF: EngineBackoff = { initialMs: 1_000, maxMs: 60_000, healthyMs: 60_000 };
+/** 1 s doubling to 60 s, never at once after a failure (jitter in the upper half of the window). */
+export const DEFAULT_ENGINE_BACKOFF: EngineBackoff = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  jitter: 'equal',
+  healthyMs: 60_000,
+};
 
 export interface EngineSupervisorOptions {
   runtime: ProactiveRuntime;
@@ -147,11 +150,9 @@ export class EngineSupervisor {
     this.enter('stopped');
   }
 
-  /** Full jitter over the upper half of a window that doubles with each failure in a row. */
+  /** The pause after `failures` failures in a row. */
   private delay(failures: number): number {
-    const { initialMs, maxMs } = this.backoff;
-    const window = Math.min(maxMs, initialMs * 2 ** Math.max(0, failures - 1));
-    return Math.round(window / 2 + this.random() * (window / 2));
+    return backoffDelay(failures, this.backoff, this.random);
   }
 }
 

@@ -15,10 +15,10 @@
  */
 import { ConfigError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
-import type { LifecycleStream } from '../pipeline/conversation-stream.js';
 import type { PlatformClient, RetryOptions } from '../platform/index.js';
 import type { ServiceApiBackend } from '../server/api-backend.js';
 import { DEFAULT_READINESS_BOUNDS } from '../server/readiness.js';
+import type { ServedStream } from '../server/served-stream.js';
 import type { StaticFile } from '../server/static-files.js';
 import type { SwitchboardStore } from '../store/index.js';
 import type { NotificationSource } from '../stream/source.js';
@@ -70,9 +70,10 @@ export interface Service {
   readonly url: string;
   readonly port: number;
   /** The stream: this process's, or (with a bus) this replica's shards of the set's. */
-  readonly stream: LifecycleStream;
+  readonly stream: ServedStream;
   readonly platform: PlatformClient;
-  readonly state: ServiceApiBackend;
+  /** The HTTP face's backend: the JSON API, the dashboard's event stream, readiness and metrics. */
+  readonly api: ServiceApiBackend;
   readonly store: SwitchboardStore;
   /** What the service reports as it runs and stops: `status.on('backfill', …)`, or iterate it. */
   readonly status: ServiceStatusStream;
@@ -195,7 +196,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     port: dashboard.server.port,
     stream: live,
     platform: composed.platform.client,
-    state: dashboard.state,
+    api: dashboard.api,
     store: composed.store.store,
     status,
     stop(reason = 'stop requested') {

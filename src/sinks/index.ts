@@ -1,5 +1,4 @@
 /** Sinks: where lifecycle events go. One interface, several implementations, one outbox design shared by all. */
-export { backoffDelay, DEFAULT_SINK_RETRY, type SinkRetrySettings } from './backoff.js';
 export { type DeadLetterReason, DeadLetters } from './dead-letter.js';
 export { EventDispatcher } from './dispatcher.js';
 export { DeliveryError, SinkClosedError } from './errors.js';
@@ -30,6 +29,7 @@ export {
   DEFAULT_DISK_CAPACITY,
   DEFAULT_MEMORY_CAPACITY,
   DEFAULT_OUTBOX_MAX_BYTES,
+  DEFAULT_SINK_RETRY,
   type OutboxSettings,
   outboxFileStem,
   QueuedSink,

@@ -10,11 +10,11 @@
  */
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
+import type { RetrySettings } from '../backoff.js';
 import type { Bus } from '../bus/connection.js';
 import { text } from '../config/settings-schema.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { SinkRetrySettings } from './backoff.js';
 import type { PublishStampHook } from './nats-transport.js';
 import type { OutboxSettings } from './queued-sink.js';
 import type { EventSink, OverflowPolicy } from './types.js';
@@ -24,7 +24,7 @@ export interface CommonSinkConfig {
   name?: string;
   /** The outbox: its directory (on disk, surviving a crash; memory without), bound and overflow policy. */
   outbox?: Partial<OutboxSettings>;
-  retry?: Partial<SinkRetrySettings>;
+  retry?: Partial<RetrySettings>;
   closeTimeoutMs?: number;
 }
 
@@ -50,7 +50,7 @@ export interface SinkBasics {
   name: string;
   logger: Logger;
   outbox?: Partial<OutboxSettings>;
-  retry?: Partial<SinkRetrySettings>;
+  retry?: Partial<RetrySettings>;
   closeTimeoutMs?: number;
   now?: () => number;
 }
@@ -161,7 +161,7 @@ export function readCommonOptions(params: URLSearchParams, shown: string): Commo
   const policy = params.get('policy');
   if (policy !== null) outbox.policy = parsePolicy(policy, shown);
   if (Object.keys(outbox).length > 0) config.outbox = outbox;
-  const retry: Partial<SinkRetrySettings> = {};
+  const retry: Partial<RetrySettings> = {};
   const maxAttempts = wholeNumber(params, 'maxAttempts', shown, 0);
   // 0 means "until the sink closes".
   if (maxAttempts !== undefined)

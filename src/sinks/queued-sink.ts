@@ -13,10 +13,10 @@
  * `drop-oldest` drops the oldest waiting events, counted, logged and listed in the dead-letter file.
  */
 import { join } from 'node:path';
+import { backoffDelay, type RetrySettings } from '../backoff.js';
 import type { LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
 import { sleep } from '../platform/sleep.js';
-import { backoffDelay, DEFAULT_SINK_RETRY, type SinkRetrySettings } from './backoff.js';
 import { DeadLetters } from './dead-letter.js';
 import { type DeliveryError, SinkClosedError, toDeliveryError } from './errors.js';
 import { MemoryOutbox, type Outbox, type OutboxItem } from './outbox.js';
@@ -50,12 +50,28 @@ export const DEFAULT_MEMORY_CAPACITY = 50_000;
 export const DEFAULT_DISK_CAPACITY = 5_000_000;
 export const DEFAULT_OUTBOX_MAX_BYTES = 1024 * 1024 * 1024;
 
+/**
+ * How a sink retries a delivery unless told otherwise (`retry:` of a sink in the config file; `maxAttempts`,
+ * `retryInitialMs`, `retryMaxMs` in a spec): until the sink closes, waiting in the upper half of a window that doubles
+ * from 0.5 s to 30 s (many sinks failing at once do not retry in lockstep, and none retries at once), and at most
+ * 5 minutes when the receiver asks for longer with `Retry-After`. Unlike the platform client, which tries a few
+ * times and fails loudly, a sink keeps an event until it is delivered or refused.
+ */
+export const DEFAULT_SINK_RETRY: RetrySettings = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  multiplier: 2,
+  jitter: 'equal',
+  maxAttempts: Number.POSITIVE_INFINITY,
+  maxRetryAfterMs: 300_000,
+};
+
 /** Options of a {@link QueuedSink}. */
 export interface QueuedSinkOptions {
   name: string;
   transport: SinkTransport;
   outbox?: Partial<OutboxSettings>;
-  retry?: Partial<SinkRetrySettings>;
+  retry?: Partial<RetrySettings>;
   /** `global`: one batch at a time, total order. `conversation`: order per conversation, several in flight. */
   ordering?: 'global' | 'conversation';
   /** Batches in flight at once (`conversation` ordering only). */
@@ -97,7 +113,7 @@ export class QueuedSink implements EventSink {
   private readonly policy: OverflowPolicy;
   private readonly capacity: number;
   private readonly maxBytes: number | null;
-  private readonly retry: SinkRetrySettings;
+  private readonly retry: RetrySettings;
   private readonly ordering: 'global' | 'conversation';
   private readonly concurrency: number;
   private readonly batchSize: number;

@@ -7,9 +7,9 @@
  * Operations that change the channel (connect, recover, hand over, re-subscribe) run one at a time in a queue, so
  * they never race each other; socket events only enqueue work.
  */
+import { Backoff } from '../backoff.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
-import { Backoff } from './backoff.js';
 import type { ChannelAllowance, ChannelClaim } from './channel-budget.js';
 import { ChannelSocket, type SocketCloseInfo } from './channel-socket.js';
 import { backgroundTimeout, pause, realTimers, type Timers } from './clock.js';
@@ -23,7 +23,13 @@ import {
 } from './port.js';
 import { asError, ChannelBudgetError, describeError, isTransient } from './retry.js';
 import type { Gap, GapReason, ReplaceReason, StreamStatusInput } from './status.js';
-import { type ConnectionTiming, planRotation, resolveTiming, staleAfterMs } from './timing.js';
+import {
+  type ConnectionTiming,
+  type ConnectionTimingOptions,
+  planRotation,
+  resolveTiming,
+  staleAfterMs,
+} from './timing.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -44,7 +50,7 @@ export interface ChannelConnectionOptions {
    * connection would close the other's socket.
    */
   mayConnect?: () => boolean;
-  timing?: Partial<ConnectionTiming>;
+  timing?: ConnectionTimingOptions;
   /** The clock the watchdog, backoff and rotation run on (default: the system's). */
   timers?: Timers;
   onNotification: (notification: Notification) => void;
@@ -145,7 +151,7 @@ export class ChannelConnection {
     this.budget = options.budget;
     this.timing = resolveTiming(options.timing);
     this.timers = options.timers ?? realTimers;
-    this.backoff = new Backoff(this.timing.backoff);
+    this.backoff = new Backoff(this.timing.backoff, this.timing.backoff.random);
     this.topics = [...options.topics];
     this.log = (options.logger ?? silentLogger()).child({ slot: options.slot });
   }
@@ -591,7 +597,7 @@ export class ChannelConnection {
    */
   private async syncSubscriptions(maxAttempts = Number.POSITIVE_INFINITY): Promise<unknown> {
     const link = this.link;
-    const retry = new Backoff(this.timing.backoff);
+    const retry = new Backoff(this.timing.backoff, this.timing.backoff.random);
     let lastError: unknown;
     for (let attempt = 1; !this.closed && link && this.link === link && link.socket; attempt++) {
       if (link.subscribedKey === this.topics.join('\n')) {

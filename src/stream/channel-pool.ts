@@ -16,7 +16,7 @@ import type { ChannelInfo, NotificationsPort, TopicSubscriptionResult } from './
 import { asError } from './retry.js';
 import type { CloseCause, Gap, GapReason, StreamStatus, StreamStatusInput } from './status.js';
 import { stamp } from './status.js';
-import type { ConnectionTiming } from './timing.js';
+import type { ConnectionTimingOptions } from './timing.js';
 import { type PlanChange, TopicPlan, type TopicPlanOptions } from './topic-plan.js';
 
 export interface ChannelPoolOptions {
@@ -30,7 +30,7 @@ export interface ChannelPoolOptions {
   adopt?: ReadonlyMap<number, ChannelInfo>;
   /** Asked before every connection attempt (see `ChannelConnectionOptions.mayConnect`). */
   mayConnect?: () => boolean;
-  timing?: Partial<ConnectionTiming>;
+  timing?: ConnectionTimingOptions;
   /** The clock every connection's watchdog, backoff and rotation run on (default: the system's). */
   timers?: Timers;
   onNotification?: (notification: Notification) => void;

@@ -6,7 +6,6 @@ export {
   type BackfillSource,
   type RecoveredConversation,
 } from './backfiller.js';
-export { Backoff, type BackoffOptions } from './backoff.js';
 export { type ChannelAllowance, ChannelBudget, type ChannelClaim } from './channel-budget.js';
 export {
   ChannelConnection,
@@ -52,7 +51,13 @@ export type {
   StreamStatus,
   StreamStatusType,
 } from './status.js';
-export { type ConnectionTiming, DEFAULT_TIMING, resolveTiming } from './timing.js';
+export {
+  type ConnectionTiming,
+  type ConnectionTimingOptions,
+  DEFAULT_TIMING,
+  type ReconnectBackoff,
+  resolveTiming,
+} from './timing.js';
 export {
   type InvalidTopic,
   PLATFORM_CHANNEL_LIMIT,

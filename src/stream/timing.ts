@@ -1,6 +1,13 @@
 /** Every interval a channel connection works with, in one place, with the platform's figures as defaults. */
+
+import type { BackoffSettings } from '../backoff.js';
 import { ConfigError } from '../errors.js';
-import type { BackoffOptions } from './backoff.js';
+
+/** A channel's reconnect backoff. */
+export interface ReconnectBackoff extends BackoffSettings {
+  /** Source of randomness in [0, 1); injectable so the waits can be checked exactly. */
+  random?: () => number;
+}
 
 export interface ConnectionTiming {
   /** The server's heartbeat interval (about 30 s observed; not documented, hence a setting). */
@@ -11,8 +18,8 @@ export interface ConnectionTiming {
   watchdogMultiple: number;
   /** Time allowed for a WebSocket opening handshake (default 10 s). */
   connectTimeoutMs: number;
-  /** Reconnect delays (default: full jitter under 0.5 s doubling up to 30 s). */
-  backoff: BackoffOptions;
+  /** Reconnect waits (default: full jitter under 0.5 s doubling up to 15 s). */
+  backoff: ReconnectBackoff;
   /** A socket that stayed open this long resets the backoff (default: two heartbeat intervals). */
   stableAfterMs: number;
   /** Rotate to a fresh channel this long before the channel or its token expires (default 10 min). */
@@ -33,12 +40,17 @@ export interface ConnectionTiming {
   handoverBudgetWaitMs: number;
 }
 
+/** Timing as a caller gives it: any interval, and any part of the backoff; the rest are the defaults. */
+export type ConnectionTimingOptions = Partial<Omit<ConnectionTiming, 'backoff'>> & {
+  backoff?: Partial<ReconnectBackoff>;
+};
+
 export const DEFAULT_TIMING: ConnectionTiming = {
   heartbeatIntervalMs: 30_000,
   pingAfterMs: 36_000,
   watchdogMultiple: 2.5,
   connectTimeoutMs: 10_000,
-  backoff: { initialMs: 500, maxMs: 15_000 },
+  backoff: { initialDelayMs: 500, maxDelayMs: 15_000 },
   stableAfterMs: 60_000,
   rotateBeforeMs: 10 * 60_000,
   rotationJitterMs: 60_000,
@@ -51,7 +63,7 @@ export const DEFAULT_TIMING: ConnectionTiming = {
 };
 
 /** Fills in defaults; intervals derived from the heartbeat follow it when only the heartbeat is given. */
-export function resolveTiming(partial: Partial<ConnectionTiming> = {}): ConnectionTiming {
+export function resolveTiming(partial: ConnectionTimingOptions = {}): ConnectionTiming {
   const heartbeatIntervalMs = partial.heartbeatIntervalMs ?? DEFAULT_TIMING.heartbeatIntervalMs;
   const timing: ConnectionTiming = {
     ...DEFAULT_TIMING,

@@ -272,7 +272,11 @@ describe('ConversationStream: restart gap on activation (live pool)', { timeout:
       checkpointKey: KEY,
       hold: true,
       backfill: false,
-      timing: { heartbeatIntervalMs: 200, watchdogMultiple: 5, backoff: { initialMs: 10, maxMs: 50 } },
+      timing: {
+        heartbeatIntervalMs: 200,
+        watchdogMultiple: 5,
+        backoff: { initialDelayMs: 10, maxDelayMs: 50 },
+      },
     });
     cleanups.push(() => stream.stop({ checkpoint: false, drainMs: 0 }));
     await stream.start();

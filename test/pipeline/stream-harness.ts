@@ -29,7 +29,7 @@ export interface Scenario {
 /** Heartbeats every 400 ms, so the watchdog (2.5 intervals) trips within a second of silence. */
 export const FAST_TIMING = {
   heartbeatIntervalMs: 400,
-  backoff: { initialMs: 100, maxMs: 1000, factor: 2 },
+  backoff: { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2 },
   connectTimeoutMs: 2000,
 };
 
@@ -56,7 +56,7 @@ export async function startScenario(
     region: emulator.url,
     clientId: 'switchboard-demo',
     clientSecret: 'switchboard-demo-secret',
-    retry: { maxAttempts: 6, baseDelayMs: 50, maxDelayMs: 500 },
+    retry: { maxAttempts: 6, initialDelayMs: 50, maxDelayMs: 500 },
   });
   const stream = createConversationStream({
     platform,

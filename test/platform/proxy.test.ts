@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import { resolveRegion } from '../../src/config/region.js';
 import { sendHttp, TransportError } from '../../src/platform/http-transport.js';
 import {
   closeProxyAgents,
@@ -13,6 +12,7 @@ import {
   proxyFor,
   webSocketAgentFor,
 } from '../../src/platform/proxy.js';
+import { resolveRegion } from '../../src/platform/region.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { type RecordingProxy, startRecordingProxy } from './support/recording-proxy.js';
 

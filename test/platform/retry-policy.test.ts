@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TransportError } from '../../src/platform/http-transport.js';
 import {
-  backoffDelayMs,
   isIdempotent,
   isRetryableStatus,
   isRetryableTransport,
@@ -11,31 +10,6 @@ import {
 } from '../../src/platform/retry-policy.js';
 
 describe('retry policy', () => {
-  it('uses full jitter under an exponential ceiling', () => {
-    const options = { baseDelayMs: 100, maxDelayMs: 1_000 };
-    assert.equal(
-      backoffDelayMs(1, options, () => 0),
-      0,
-    );
-    assert.equal(
-      backoffDelayMs(1, options, () => 0.999),
-      99,
-    );
-    assert.equal(
-      backoffDelayMs(3, options, () => 0.5),
-      200,
-    );
-    assert.equal(
-      backoffDelayMs(10, options, () => 0.999),
-      999,
-      'capped',
-    );
-    for (let i = 0; i < 100; i++) {
-      const delay = backoffDelayMs(4, options);
-      assert.ok(delay >= 0 && delay < 800);
-    }
-  });
-
   it('treats reads, PUT, DELETE and known read-only POSTs as idempotent', () => {
     for (const method of ['GET', 'head', 'PUT', 'DELETE', 'OPTIONS'])
       assert.ok(isIdempotent(method, '/api/v2/x'));

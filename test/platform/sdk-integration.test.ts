@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { knownRegions } from '../../src/config/region.js';
 import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { GenesysApiError, MissingCredentialsError, UnknownRegionError } from '../../src/errors.js';
 import { collectAll, paginate } from '../../src/platform/paginate.js';
 import { createPlatformClient, type PlatformClient } from '../../src/platform/platform-client.js';
+import { knownRegions } from '../../src/platform/region.js';
 import { type Models, sdk } from '../../src/platform/sdk.js';
 import { clientFor, emulatorTarget } from './support/clients.js';
 

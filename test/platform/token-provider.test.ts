@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { resolveRegion } from '../../src/config/region.js';
 import { DEFAULT_CLIENT, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { AuthenticationError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
+import { resolveRegion } from '../../src/platform/region.js';
 import { ClientCredentialsTokenProvider, type TokenInfo } from '../../src/platform/token-provider.js';
 
 let emulator: Emulator;
@@ -27,7 +27,7 @@ function provider(overrides: { clientSecret?: string; refreshMarginMs?: number }
     clientId,
     clientSecret: overrides.clientSecret ?? clientSecret,
     logger: silentLogger(),
-    retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
     ...(overrides.refreshMarginMs !== undefined ? { refreshMarginMs: overrides.refreshMarginMs } : {}),
   });
 }
@@ -182,7 +182,7 @@ describe('ClientCredentialsTokenProvider', () => {
       clientId: 'x',
       clientSecret: 'y',
       logger: silentLogger(),
-      retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+      retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 10 },
     });
     await assert.rejects(
       tokens.getToken(),

@@ -67,7 +67,7 @@ export function newClient(
     region: emulator.url,
     clientId,
     clientSecret,
-    retry: { baseDelayMs: 20, maxDelayMs: 200 },
+    retry: { initialDelayMs: 20, maxDelayMs: 200 },
   });
 }
 

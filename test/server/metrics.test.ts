@@ -4,6 +4,7 @@ import type { CoordinatorHealth } from '../../src/cluster/coordinator.js';
 import { createConversationStream, type StreamHealth } from '../../src/pipeline/conversation-stream.js';
 import { type PlatformClientStats, RateBudget } from '../../src/platform/index.js';
 import { ServiceMetrics } from '../../src/server/metrics.js';
+import type { ServedStreamHealth } from '../../src/server/served-stream.js';
 
 const cluster: CoordinatorHealth = {
   replicaId: 'r1',
@@ -22,7 +23,7 @@ const cluster: CoordinatorHealth = {
 describe('ServiceMetrics of a replica', () => {
   it('exposes shard ownership, lease ages and hand-overs', async () => {
     // A real stream's health (nothing connected), as a replica reports it with its cluster view.
-    const stream: StreamHealth = { ...createConversationStream({}).health(), cluster };
+    const stream: ServedStreamHealth = { ...createConversationStream({}).health(), cluster };
     const metrics = new ServiceMetrics(
       {
         stream: () => stream,

@@ -16,6 +16,7 @@ import {
   sinkReadiness,
   streamReadiness,
 } from '../../src/server/readiness.js';
+import type { ServedStreamHealth } from '../../src/server/served-stream.js';
 import { QueuedSink } from '../../src/sinks/queued-sink.js';
 import type { SinkHealth } from '../../src/sinks/types.js';
 import type { ChannelHealth } from '../../src/stream/channel-connection.js';
@@ -58,7 +59,7 @@ function sinkHealth(name: string, change: Partial<SinkHealth> = {}): SinkHealth 
 }
 
 /** A real stream's health (nothing connected yet), as it reads once its one channel is connected. */
-function streamHealth(change: Partial<StreamHealth> = {}): StreamHealth {
+function streamHealth(change: Partial<ServedStreamHealth> = {}): ServedStreamHealth {
   const base = createConversationStream({}).health();
   return {
     ...base,
@@ -78,7 +79,7 @@ const BOUNDS = { maxBacklogAgeMs: 5 * MINUTE, maxGapAgeMs: 15 * MINUTE };
 
 /** The dashboard of a service whose readiness is composed, as the service composes it, from its parts' own. */
 function dashboard(
-  read: () => { health: StreamHealth; engine?: EngineHealth },
+  read: () => { health: ServedStreamHealth; engine?: EngineHealth },
   options: { leaseTtlMs?: number } = {},
 ): ServiceApiBackend {
   const readiness = () => {

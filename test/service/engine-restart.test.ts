@@ -141,7 +141,7 @@ async function dieAndReturn(mode: Partial<ServiceConfig> = {}): Promise<void> {
     // It dies while running; its first restart fails at once; the second one holds.
     const emittedWhileDown = new Set<string>();
     const offAny = service.stream.onAny((event) => {
-      if (service.state.readiness().conditions.includes('engine_down')) emittedWhileDown.add(event.id);
+      if (service.api.readiness().conditions.includes('engine_down')) emittedWhileDown.add(event.id);
     });
     failStarts = 1;
     crash?.();

@@ -168,8 +168,8 @@ describe('service: the EventBridge source', () => {
       });
       const service = await startService({ config, reporter: capturingReporter(), logger: silentLogger() });
       try {
-        await waitFor(() => service.state.readiness().ready, 'ready with both sources', 10_000);
-        const readiness = service.state.readiness() as ReadinessReport & Record<string, unknown>;
+        await waitFor(() => service.api.readiness().ready, 'ready with both sources', 10_000);
+        const readiness = service.api.readiness() as ReadinessReport & Record<string, unknown>;
         assert.equal((readiness.source as { kind: string }).kind, 'both');
         assert.ok((readiness.channels as unknown[]).length > 0, 'the channels are judged too');
         const events: LifecycleEvent[] = [];

@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveRegion } from '../../src/config/region.js';
 import {
   DEFAULT_CLIENT,
   type Emulator,
   type StartEmulatorOptions,
   startEmulator,
 } from '../../src/emulator/index.js';
+import { resolveRegion } from '../../src/platform/region.js';
 import type { ServiceConfig } from '../../src/service/config.js';
 import type { Reporter } from '../../src/service/reporter.js';
 
@@ -56,7 +56,7 @@ export function configFor(
       backfill: true,
       timing: {
         heartbeatIntervalMs: HEARTBEAT_MS,
-        backoff: { initialMs: 100, maxMs: 1000 },
+        backoff: { initialDelayMs: 100, maxDelayMs: 1000 },
         connectTimeoutMs: 2000,
       },
     },

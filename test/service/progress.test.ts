@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveRegion } from '../../src/config/region.js';
+import { resolveRegion } from '../../src/platform/region.js';
 import { reportProgress } from '../../src/service/progress.js';
 import { memoryReporter } from '../../src/service/reporter.js';
 import { ServiceStatusStream } from '../../src/service/status.js';

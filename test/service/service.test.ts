@@ -12,7 +12,7 @@ import { ReplaySource } from '../../src/stream/replay-source.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { capturingReporter, configFor, fastEmulator, metricValue, readSse, tempDir } from './helpers.js';
 
-const RETRY = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 400 };
+const RETRY = { maxAttempts: 6, initialDelayMs: 100, maxDelayMs: 400 };
 const RECORDED_CALL = fileURLToPath(
   new URL('../fixtures/snapshots/voice-inbound-basic.jsonl', import.meta.url),
 );
@@ -92,7 +92,7 @@ describe('the service against the emulator', () => {
   });
 
   it('exposes Prometheus metrics whose counters move', async () => {
-    await waitFor(() => service.state.recent.lastSeq >= 5, 'a few events', 10_000);
+    await waitFor(() => service.api.recent.lastSeq >= 5, 'a few events', 10_000);
     const first = await fetch(`${url}/metrics`);
     assert.equal(first.status, 200);
     assert.match(first.headers.get('content-type') ?? '', /^text\/plain/);
@@ -126,14 +126,14 @@ describe('the service against the emulator', () => {
     ]) {
       assert.match(a, new RegExp(`^# TYPE ${name} counter$`, 'm'), `${name} is exposed`);
     }
-    await waitFor(() => service.state.recent.lastSeq > (events1 ?? 0) + 3, 'more events', 10_000);
+    await waitFor(() => service.api.recent.lastSeq > (events1 ?? 0) + 3, 'more events', 10_000);
     const b = await (await fetch(`${url}/metrics`)).text();
     assert.ok((metricValue(b, 'switchboard_events_total') ?? 0) > events1!, 'events_total moved');
     assert.ok((metricValue(b, 'switchboard_frames_total') ?? 0) > frames1!, 'frames_total moved');
   });
 
   it('serves the latest events with type, queue, media and limit filters, newest first', async () => {
-    await waitFor(() => service.state.recent.lastSeq >= 20, 'twenty events', 15_000);
+    await waitFor(() => service.api.recent.lastSeq >= 20, 'twenty events', 15_000);
     const all = (await (await fetch(`${url}/api/events?limit=10`)).json()) as EventsBody;
     assert.equal(all.events.length, 10);
     const seqs = all.events.map((e) => e.seq);
@@ -202,7 +202,7 @@ describe('the service against the emulator', () => {
 
   it('pushes events and the overview to dashboards over SSE', async () => {
     let helloDone = false;
-    const seenAtStart = service.state.recent.lastSeq;
+    const seenAtStart = service.api.recent.lastSeq;
     const messages = await readSse(
       `${url}/api/stream`,
       (event, data) => {
@@ -354,7 +354,7 @@ describe('service start-up and sinks', () => {
       reporter: capturingReporter(),
     });
     try {
-      await waitFor(() => service.state.recent.lastSeq >= 10, 'ten events', 10_000);
+      await waitFor(() => service.api.recent.lastSeq >= 10, 'ten events', 10_000);
     } finally {
       await service.stop();
       await emulator.stop();
@@ -462,7 +462,7 @@ describe('the service, composed', () => {
       assert.equal(ready.status, 200, body.reason);
       assert.equal(body.reason, 'ok');
       assert.equal(body.channels, undefined, 'no channels to judge');
-      await waitFor(() => service.state.recent.lastSeq > 0, 'events derived from the recorded call', 5000);
+      await waitFor(() => service.api.recent.lastSeq > 0, 'events derived from the recorded call', 5000);
       assert.equal(emulator.status().channels, 0, 'no notification channel was created');
       assert.ok(reporter.lines.includes('connecting: starting the notification source…'));
       const report = await service.stop('test');

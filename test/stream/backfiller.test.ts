@@ -70,7 +70,7 @@ describe('Backfiller', () => {
       region: emulator.url,
       clientId: 'switchboard-demo',
       clientSecret: 'switchboard-demo-secret',
-      retry: { baseDelayMs: 20, maxDelayMs: 200 },
+      retry: { initialDelayMs: 20, maxDelayMs: 200 },
     });
   });
   after(async () => {

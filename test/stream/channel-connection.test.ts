@@ -19,7 +19,7 @@ const FAST: Partial<ConnectionTiming> = {
   heartbeatIntervalMs: 40,
   watchdogMultiple: 4,
   connectTimeoutMs: 1000,
-  backoff: { initialMs: 10, maxMs: 40 },
+  backoff: { initialDelayMs: 10, maxDelayMs: 40 },
   rotationJitterMs: 0,
   minChannelLifeMs: 50,
 };
@@ -406,7 +406,7 @@ describe('ChannelConnection', { timeout: 20_000 }, () => {
   it('backs off with growing, capped delays while the platform fails', async () => {
     let failures = 6;
     const h = await harness({
-      timing: { backoff: { initialMs: 10, maxMs: 80, random: () => 0.99 } },
+      timing: { backoff: { initialDelayMs: 10, maxDelayMs: 80, random: () => 0.99 } },
       setup: (platform) => {
         platform.overrides.push((call) => {
           if (call.method !== 'HEAD' || failures <= 0) return undefined;

@@ -19,7 +19,7 @@ const TIMING: Partial<ConnectionTiming> = {
   heartbeatIntervalMs: HEARTBEAT_MS,
   watchdogMultiple: 4,
   connectTimeoutMs: 2000,
-  backoff: { initialMs: 20, maxMs: 200 },
+  backoff: { initialDelayMs: 20, maxDelayMs: 200 },
   rotationJitterMs: 0,
   minChannelLifeMs: 100,
   rotationRetryMs: 200,
@@ -64,7 +64,7 @@ async function rig(
     region: emulator.url,
     clientId: DEFAULT_CLIENT.clientId,
     clientSecret: DEFAULT_CLIENT.clientSecret,
-    retry: { baseDelayMs: 20, maxDelayMs: 100, defaultRetryAfterSeconds: 0.05 },
+    retry: { initialDelayMs: 20, maxDelayMs: 100, defaultRetryAfterMs: 50 },
   });
   const topics = topicsFor(options.topics ?? 4);
   const notifications: Notification[] = [];

@@ -47,7 +47,7 @@ async function rig(): Promise<Rig> {
     region: emulator.url,
     clientId: DEFAULT_CLIENT.clientId,
     clientSecret: DEFAULT_CLIENT.clientSecret,
-    retry: { baseDelayMs: 20, maxDelayMs: 100 },
+    retry: { initialDelayMs: 20, maxDelayMs: 100 },
   });
   const notifications: Notification[] = [];
   const recovered: RecoveredConversation[] = [];
@@ -57,7 +57,11 @@ async function rig(): Promise<Rig> {
     port: createNotificationsPort(client, { pageSize: 2 }),
     selection: { queues: 'all', users: 'all' },
     plan: { topicsPerChannel: 4 },
-    timing: { heartbeatIntervalMs: 50, watchdogMultiple: 4, backoff: { initialMs: 20, maxMs: 100 } },
+    timing: {
+      heartbeatIntervalMs: 50,
+      watchdogMultiple: 4,
+      backoff: { initialDelayMs: 20, maxDelayMs: 100 },
+    },
     backfill: {
       trackedConversations: () => [],
       onRecovered: (r) => {

@@ -51,7 +51,7 @@ describe('FrameRecorder and ReplaySource', () => {
       port: new HttpPort(platform.url),
       selection: { queues: ['Sales', 'Support'] },
       recorder,
-      timing: { heartbeatIntervalMs: 40, backoff: { initialMs: 10, maxMs: 40 } },
+      timing: { heartbeatIntervalMs: 40, backoff: { initialDelayMs: 10, maxDelayMs: 40 } },
     });
     cleanups.push(async () => {
       await source.stop();

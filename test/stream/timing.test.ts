@@ -12,7 +12,7 @@ describe('resolveTiming', () => {
     assert.equal(timing.stableAfterMs, 2000);
     assert.equal(staleAfterMs(timing), 2500);
     assert.equal(resolveTiming().heartbeatIntervalMs, 30_000);
-    assert.equal(resolveTiming({ backoff: { maxMs: 5 } }).backoff.initialMs, 500);
+    assert.equal(resolveTiming({ backoff: { maxDelayMs: 5 } }).backoff.initialDelayMs, 500);
   });
 
   it('refuses a watchdog that would trip before a heartbeat is due', () => {

@@ -56,7 +56,7 @@ async function rig() {
     region: emulator.url,
     clientId: DEFAULT_CLIENT.clientId,
     clientSecret: DEFAULT_CLIENT.clientSecret,
-    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+    retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
   });
   const statuses: StreamStatus[] = [];
   const source = new WebSocketSource({
@@ -67,7 +67,7 @@ async function rig() {
     rediscoverEveryMs: 50,
     timing: {
       heartbeatIntervalMs: 200,
-      backoff: { initialMs: 10, maxMs: 50 },
+      backoff: { initialDelayMs: 10, maxDelayMs: 50 },
       subscribeAttempts: 2,
     },
   });

@@ -32,7 +32,7 @@ async function platform(
     region: emulator.url,
     clientId: DEFAULT_CLIENT.clientId,
     clientSecret: DEFAULT_CLIENT.clientSecret,
-    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+    retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
   });
   cleanups.push(async () => {
     await client.close();

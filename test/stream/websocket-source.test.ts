@@ -22,7 +22,7 @@ afterEach(async () => {
 
 // The connections run on a test clock that moves only when a test says so: no pause of a loaded machine can look
 // like a silent server (the watchdog allows 2.5 × 10 s of silence on that clock, and heartbeats come every 15 ms).
-const TIMING = { heartbeatIntervalMs: 10_000, backoff: { initialMs: 10, maxMs: 40 } };
+const TIMING = { heartbeatIntervalMs: 10_000, backoff: { initialDelayMs: 10, maxDelayMs: 40 } };
 
 const uuid = (n: number): string => `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -51,7 +51,7 @@ async function platformWithQueues(
     region: emulator.url,
     clientId: DEFAULT_CLIENT.clientId,
     clientSecret: DEFAULT_CLIENT.clientSecret,
-    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+    retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
   });
   return {
     emulator,

@@ -10,10 +10,10 @@ import type { Command } from 'commander';
 import { type Bus, connectBus } from '../../bus/connection.js';
 import { consumeEvents, type EventConsumer } from '../../bus/event-consumer.js';
 import { DEFAULT_EVENT_STREAM } from '../../bus/subjects.js';
-import { loadPlatformSettings } from '../../config/platform-settings.js';
 import { ConfigError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logging.js';
 import { createPlatformClient } from '../../platform/index.js';
+import { loadPlatformSettings } from '../../platform/platform-settings.js';
 import {
   type Decision,
   formatDecision,

@@ -46,7 +46,7 @@ export class DashboardComponent implements ServiceComponent {
   constructor(private readonly options: DashboardComponentOptions) {}
 
   /** The dashboard's backend (once started). */
-  get state(): ServiceApiBackend {
+  get api(): ServiceApiBackend {
     if (!this.backend) throw new Error('the dashboard is not started yet');
     return this.backend;
   }
@@ -162,7 +162,7 @@ export class QueueNamesComponent implements ServiceComponent {
       const queues = await collectAll((page) => platform.client.routing.getRoutingQueues(page), {
         pageSize: 100,
       });
-      dashboard.state.setQueueNames(
+      dashboard.api.setQueueNames(
         queues.flatMap((q) => (q.id ? [{ id: q.id, ...(q.name ? { name: q.name } : {}) }] : [])),
       );
     } catch (error) {

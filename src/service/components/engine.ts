@@ -8,8 +8,9 @@ import type { Logger } from '../../logging.js';
 import type { PlatformClient, RetryOptions } from '../../platform/index.js';
 import type { ProactiveSummary } from '../../server/api-backend.js';
 import { type ComponentReadiness, type EngineHealth, engineReadiness } from '../../server/readiness.js';
+import { isPostgresSpec } from '../../store/postgres-url.js';
 import type { ServiceComponent } from '../component.js';
-import { isPostgresUrl, type ServiceConfig } from '../config.js';
+import type { ServiceConfig } from '../config.js';
 import type { EngineRunFeed } from '../engine-feed.js';
 import { type EngineBackoff, EngineSupervisor } from '../engine-supervisor.js';
 import type { ProactiveRuntime, ProactiveRuntimeFactory } from '../proactive-runtime.js';
@@ -66,7 +67,7 @@ export class EngineComponent implements ServiceComponent {
         store: this.options.store.store,
         logger,
         // A send takes seconds at most; a claim this old on a shared ledger is a dead replica's.
-        ...(isPostgresUrl(config.store.path) ? { sendingStaleMs: 120_000 } : {}),
+        ...(isPostgresSpec(config.store.path) ? { sendingStaleMs: 120_000 } : {}),
         onDecision: (decision) => status.emit({ type: 'decision', decision }),
       });
       const summary = runtime.summary();

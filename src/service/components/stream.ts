@@ -12,9 +12,9 @@ import {
   type ConversationStream,
   type ConversationStreamOptions,
   createConversationStream,
-  type LifecycleStream,
 } from '../../pipeline/conversation-stream.js';
 import { type ComponentReadiness, type ReadinessBounds, streamReadiness } from '../../server/readiness.js';
+import type { ServedStream } from '../../server/served-stream.js';
 import type { EventDispatcher } from '../../sinks/index.js';
 import type { PublishStampHook } from '../../sinks/nats-transport.js';
 import type { ServiceComponent } from '../component.js';
@@ -29,7 +29,7 @@ import type { StoreComponent } from './store.js';
 /** The stream of the service, whichever it is. */
 export interface StreamComponent extends ServiceComponent {
   /** The stream, once it is built (as it starts). */
-  readonly stream: LifecycleStream | undefined;
+  readonly stream: ServedStream | undefined;
   /** Listens to every event the stream delivers, from its start on; returns the function that stops listening. */
   onEvent(handler: (event: LifecycleEvent) => void): () => void;
   /** Events the stream's in-process async iterators dropped because their reader fell behind. */
@@ -92,7 +92,7 @@ export function dedupeRetention(horizonMs: number): {
 class EventListeners {
   private readonly handlers = new Set<(event: LifecycleEvent) => void>();
   private readonly detach = new Map<(event: LifecycleEvent) => void, () => void>();
-  private stream: LifecycleStream | undefined;
+  private stream: ServedStream | undefined;
 
   add(handler: (event: LifecycleEvent) => void): () => void {
     this.handlers.add(handler);
@@ -104,7 +104,7 @@ class EventListeners {
     };
   }
 
-  attach(stream: LifecycleStream): void {
+  attach(stream: ServedStream): void {
     this.stream = stream;
     for (const handler of this.handlers) this.detach.set(handler, stream.onAny(handler));
   }
@@ -120,7 +120,7 @@ export class ProcessStreamComponent implements StreamComponent {
 
   constructor(private readonly parts: StreamParts & StreamSources) {}
 
-  get stream(): LifecycleStream | undefined {
+  get stream(): ServedStream | undefined {
     return this.current;
   }
 
@@ -213,7 +213,7 @@ export class ReplicaStreamComponent implements StreamComponent {
    */
   readonly stamp: PublishStampHook = (event) => this.current?.stamp(event) ?? { allowed: true };
 
-  get stream(): LifecycleStream | undefined {
+  get stream(): ServedStream | undefined {
     return this.current;
   }
 

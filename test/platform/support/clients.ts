@@ -32,6 +32,6 @@ export function clientFor(
     clientSecret: server.clientSecret,
     timeoutMs: 2_000,
     ...overrides,
-    retry: { baseDelayMs: 10, maxDelayMs: 50, ...overrides.retry },
+    retry: { initialDelayMs: 10, maxDelayMs: 50, ...overrides.retry },
   });
 }

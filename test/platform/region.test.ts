@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import platformClient from 'purecloud-platform-client-v2';
-import { knownRegions, resolveRegion } from '../../src/config/region.js';
 import { UnknownRegionError } from '../../src/errors.js';
+import { knownRegions, resolveRegion } from '../../src/platform/region.js';
 
 const sdkRegions = Object.entries(platformClient.PureCloudRegionHosts);
 

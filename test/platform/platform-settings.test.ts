@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadPlatformSettings } from '../../src/config/platform-settings.js';
 import { ConfigError, MissingCredentialsError, UnknownRegionError } from '../../src/errors.js';
+import { loadPlatformSettings } from '../../src/platform/platform-settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-settings-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

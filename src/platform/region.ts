@@ -5,7 +5,7 @@
  * notification stream (`wss://streaming.<domain>`). The list of regions is the official SDK's.
  */
 import { UnknownRegionError } from '../errors.js';
-import { SDK_REGION_HOSTS } from '../platform/sdk.js';
+import { SDK_REGION_HOSTS } from './sdk.js';
 
 /** Where one Genesys Cloud region (or a custom base URL) serves REST, OAuth and streaming. */
 export interface ResolvedRegion {
