@@ -4,17 +4,16 @@
  * is the end of the input.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventId, eventSubject, type LifecycleEvent } from '../../src/events.js';
 import { CONV, shuffled, voiceTransferRecords } from '../conversations/detail-helpers.js';
+import { jsonLines, runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-replay-detail-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
 
 describe('switchboard replay of EventBridge detail events', () => {
   it('derives the whole conversation at the end of the recording', async () => {
@@ -39,30 +38,9 @@ describe('switchboard replay of EventBridge detail events', () => {
     );
     const file = join(dir, 'eventbridge.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null;
-      stdout: string;
-      stderr: string;
-    }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', bin, 'replay', file], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk;
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        err += chunk;
-      });
-      child.on('error', reject);
-      child.on('exit', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
-    });
+    const { code, stdout, stderr } = await runCli(['replay', file]);
     assert.equal(code, 0, stderr);
-    const events = stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as LifecycleEvent);
+    const events = jsonLines<LifecycleEvent>(stdout);
     assert.deepEqual(events.map((e) => e.type).sort(), [
       'conversation.ended',
       'conversation.started',

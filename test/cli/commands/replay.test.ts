@@ -3,7 +3,6 @@
  * with the noise such files carry, a file of nothing readable, an empty file, a missing one.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,33 +19,12 @@ import {
   PRESENCE_LINE,
   TRUNCATED_LINE,
 } from '../../stream/helpers/notification-lines.js';
+import { jsonLines, runCli } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-replay-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const bin = new URL('../../../src/cli/bin.ts', import.meta.url).pathname;
-
-function replay(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', bin, 'replay', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const replay = (file: string) => runCli(['replay', file]);
 
 function write(name: string, lines: string[]): string {
   const file = join(dir, name);
@@ -70,10 +48,7 @@ describe('switchboard replay', () => {
     ]);
     const run = await replay(file);
     assert.equal(run.code, 0, run.stderr);
-    const events = run.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { type: string; conversationId: string });
+    const events = jsonLines<{ type: string; conversationId: string }>(run.stdout);
     assert.deepEqual(
       events.map((e) => [e.type, e.conversationId]),
       [
