@@ -5,15 +5,13 @@
  * combinations are refused with what to do.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { sourceFromFlags } from '../../src/cli/commands/listen.js';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { api } from '../emulator/helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
+import { emulatorAwsEnv, jsonLineIds, startCli } from './helpers.js';
 
 describe('switchboard listen --source eventbridge', () => {
   let emulator: Emulator;
@@ -39,49 +37,14 @@ describe('switchboard listen --source eventbridge', () => {
       });
       conversations.push((reply.body as { conversationId: string }).conversationId);
     }
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        bin,
-        'listen',
-        '--source',
-        'eventbridge',
-        '--queue-url',
-        emulator.eventBridge!.queueUrl,
-        '--no-db',
-      ],
-      {
-        env: {
-          ...Object.fromEntries(
-            Object.entries(process.env).filter(([key]) => !key.startsWith('GENESYS_CLOUD_')),
-          ),
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
-          AWS_SECRET_ACCESS_KEY: 'emulator-secret',
-          AWS_REGION: 'us-east-1',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    const cli = startCli(
+      ['listen', '--source', 'eventbridge', '--queue-url', emulator.eventBridge!.queueUrl, '--no-db'],
+      { withoutPlatformEnv: true, env: emulatorAwsEnv() },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const truth = () =>
         emulator.world!.groundTruth().filter((f) => conversations.includes(f.conversationId));
-      const printed = () =>
-        stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => (JSON.parse(line) as { id: string }).id);
+      const printed = () => jsonLineIds(cli.stdout());
       await waitFor(
         () => {
           const facts = truth();
@@ -91,10 +54,9 @@ describe('switchboard listen --source eventbridge', () => {
         'every fact printed',
         { timeoutMs: 60_000, intervalMs: 100 },
       ).catch((error: unknown) => {
-        throw new Error(`${String(error)}\nstderr:\n${stderr.slice(-3000)}`);
+        throw new Error(`${String(error)}\nstderr:\n${cli.stderr().slice(-3000)}`);
       });
-      child.kill('SIGINT');
-      assert.equal(await exited, 0, stderr.slice(-2000));
+      assert.equal(await cli.stop(), 0, cli.stderr().slice(-2000));
       const ids = printed();
       assert.equal(new Set(ids).size, ids.length, 'each fact once');
       assert.deepEqual(
@@ -103,9 +65,9 @@ describe('switchboard listen --source eventbridge', () => {
           .map((f) => f.id)
           .sort(),
       );
-      assert.match(stderr, /no Genesys Cloud credentials/);
+      assert.match(cli.stderr(), /no Genesys Cloud credentials/);
     } finally {
-      child.kill('SIGKILL');
+      await cli.stop('SIGKILL');
     }
   });
 

@@ -1,54 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startEmulator } from '../../src/emulator/index.js';
+import { emulatorLoginEnv, jsonLineIds, jsonLines, runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `stopAfterMs` sends SIGINT like an operator pressing Ctrl+C. */
-function runCli(args: string[], env: Record<string, string>, stopAfterMs?: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', bin, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const stopper =
-      stopAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGINT'), stopAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(killer);
-      if (stopper) clearTimeout(stopper);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const ids = (jsonLines: string) =>
-  jsonLines
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (JSON.parse(line) as { id: string }).id);
 
 describe('switchboard listen and replay', () => {
   it('prints events as JSON lines, stops cleanly on SIGINT, and replays the recording to the same events', async () => {
@@ -60,11 +19,6 @@ describe('switchboard listen and replay', () => {
       historyDays: 0,
     });
     try {
-      const env = {
-        GENESYS_CLOUD_REGION: emulator.url,
-        GENESYS_CLOUD_CLIENT_ID: 'switchboard-demo',
-        GENESYS_CLOUD_CLIENT_SECRET: 'switchboard-demo-secret',
-      };
       const recording = join(dir, 'frames.jsonl');
       const live = await runCli(
         [
@@ -78,11 +32,10 @@ describe('switchboard listen and replay', () => {
           '--record',
           recording,
         ],
-        env,
-        7000,
+        { env: emulatorLoginEnv(emulator.url), stopAfterMs: 7000 },
       );
       assert.equal(live.code, 0, live.stderr);
-      const liveIds = ids(live.stdout);
+      const liveIds = jsonLineIds(live.stdout);
       assert.ok(liveIds.length > 10, `events printed (${liveIds.length})`);
       assert.equal(new Set(liveIds).size, liveIds.length, 'no duplicate ids');
       const truth = new Set(emulator.world!.groundTruth().map((fact) => fact.id));
@@ -93,15 +46,12 @@ describe('switchboard listen and replay', () => {
       assert.ok(!live.stdout.includes('"level"'), 'logs stay off stdout');
       assert.ok(!live.stderr.includes('switchboard-demo-secret'), 'the secret is never logged');
 
-      const replay = await runCli(['replay', recording, '--log-level', 'warn'], {});
+      const replay = await runCli(['replay', recording, '--log-level', 'warn']);
       assert.equal(replay.code, 0, replay.stderr);
-      const replayed = new Set(ids(replay.stdout));
+      const replayed = new Set(jsonLineIds(replay.stdout));
       // A wrap-up code lives only in REST, which a replay does not read: a wrap-up whose after-call work was
       // skipped is emitted only when a code is known, so replay may hold fewer wrap-ups. Every other fact matches.
-      const liveEvents = live.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { id: string; type: string });
+      const liveEvents = jsonLines<{ id: string; type: string }>(live.stdout);
       const missingInReplay = liveEvents.filter(
         (e) => e.type !== 'conversation.wrapup' && !replayed.has(e.id),
       );
@@ -118,9 +68,11 @@ describe('switchboard listen and replay', () => {
 
   it('refuses to start without a selector, with a hint', async () => {
     const run = await runCli(['listen'], {
-      GENESYS_CLOUD_REGION: 'http://127.0.0.1:9',
-      GENESYS_CLOUD_CLIENT_ID: 'x',
-      GENESYS_CLOUD_CLIENT_SECRET: 'y',
+      env: {
+        GENESYS_CLOUD_REGION: 'http://127.0.0.1:9',
+        GENESYS_CLOUD_CLIENT_ID: 'x',
+        GENESYS_CLOUD_CLIENT_SECRET: 'y',
+      },
     });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /Nothing to listen to/);
@@ -129,8 +81,7 @@ describe('switchboard listen and replay', () => {
 
   it('refuses an unknown region with what was expected', async () => {
     const run = await runCli(['listen', '--queues', 'all', '--region', 'mars_north_1'], {
-      GENESYS_CLOUD_CLIENT_ID: 'x',
-      GENESYS_CLOUD_CLIENT_SECRET: 'y',
+      env: { GENESYS_CLOUD_CLIENT_ID: 'x', GENESYS_CLOUD_CLIENT_SECRET: 'y' },
     });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /mars_north_1/);
