@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import { DEFAULT_CLIENT, startEmulator } from '../../src/emulator/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import {
   type ConversationStream,
@@ -15,6 +16,7 @@ import {
   createConversationStream,
   type StreamCheckpoint,
 } from '../../src/pipeline/conversation-stream.js';
+import { createPlatformClient } from '../../src/platform/platform-client.js';
 import { EventDispatcher } from '../../src/sinks/dispatcher.js';
 import type { EventSink, FlushOptions, SinkHealth } from '../../src/sinks/types.js';
 import {
@@ -24,13 +26,12 @@ import {
   type SqliteStore,
 } from '../../src/store/index.js';
 import { parseFrame } from '../../src/stream/frames.js';
+import { createNotificationsPort } from '../../src/stream/platform-port.js';
 import type { NotificationsPort } from '../../src/stream/port.js';
 import type { NotificationHandler, NotificationSource } from '../../src/stream/source.js';
 import { queueTopic } from '../../src/stream/topics.js';
 import { type Frame, loadFrames, loadRestConversation } from '../conversations/helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { FakePlatform } from '../stream/helpers/fake-platform.js';
-import { HttpPort } from '../stream/helpers/http-port.js';
 
 const FIXTURE = 'voice-inbound-basic';
 const FRAMES = loadFrames(FIXTURE);
@@ -261,13 +262,19 @@ describe('ConversationStream: hold and activate', { timeout: 10_000 }, () => {
 });
 
 describe('ConversationStream: restart gap on activation (live pool)', { timeout: 10_000 }, () => {
-  /** A held stream over the loopback platform, connected on one channel. */
+  /** A held stream over the emulator (no world: the topic names a queue that need not exist), on one channel. */
   async function heldLiveStream(store: RecordingStore): Promise<ConversationStream> {
-    const platform = await FakePlatform.start({ heartbeatIntervalMs: 50 });
-    cleanups.push(() => platform.stop());
+    const emulator = await startEmulator({ world: false, heartbeatIntervalMs: 50 });
+    cleanups.push(() => emulator.stop());
+    const client = createPlatformClient({
+      region: emulator.url,
+      clientId: DEFAULT_CLIENT.clientId,
+      clientSecret: DEFAULT_CLIENT.clientSecret,
+    });
+    cleanups.push(() => client.close());
     const stream = createConversationStream({
-      port: new HttpPort(platform.url),
-      topics: [queueTopic('q-a')],
+      port: createNotificationsPort(client),
+      topics: [queueTopic('00000000-0000-4000-8000-00000000000a')],
       store,
       checkpointKey: KEY,
       hold: true,

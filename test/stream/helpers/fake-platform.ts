@@ -5,12 +5,12 @@
  * - channel-connection.test.ts and replay-source.test.ts count and skip such frames (channel-connection's other
  *   tests share its harness: rejected topics, overridden replies, system messages, dropped sockets);
  * - websocket-source.test.ts's backfill test reads a followed conversation back through its multi-get, which answers
- *   for any conversation it holds;
- * - test/pipeline/conversation-stream-checkpoints.test.ts connects its held live stream through it (a channel and a
- *   socket, nothing the emulator lacks).
+ *   for any conversation it holds, where the emulator's analytics, like the platform's, has no record yet of a
+ *   conversation that has just started.
  * The channel pool (channel-pool.test.ts), adopting a channel and connecting only when allowed
  * (channel-connection-adopt.test.ts), the stream's discovery (topic-selector.test.ts) and the pool under faults
- * (emulator-faults.test.ts) run against the emulator.
+ * (emulator-faults.test.ts), and a held stream's restart gap (conversation-stream-checkpoints.test.ts) run against
+ * the emulator.
  *
  * A small loopback server that behaves like the parts of Genesys Cloud the stream uses: channels, subscriptions
  * (PUT replaces, `ignoreErrors` reports per topic), HEAD, paged queue/user listings, conversations, the analytics
