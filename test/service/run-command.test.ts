@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { applyRunOverrides } from '../../src/cli/commands/run.js';
 import { ConfigError } from '../../src/errors.js';
 import { parseServiceConfig } from '../../src/service/config.js';
+import { runCli, startCli, waitForOutput } from '../cli/helpers.js';
 import { fastEmulator, HEARTBEAT_MS, tempDir } from './helpers.js';
 
 /** A child process running `switchboard run` through the registered command. */
@@ -58,53 +58,35 @@ server: { port: 0 }
 shutdown: { timeout: 8s }
 `,
       );
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, 'run', '--config', file],
-        {
-          cwd: process.cwd(),
-          env: {
-            ...process.env,
-            TEST_CLIENT_ID: 'switchboard-demo',
-            TEST_CLIENT_SECRET: 'switchboard-demo-secret',
-            SWITCHBOARD_LOG_LEVEL: 'warn',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
+      const cli = startCli(['run', '--config', file], {
+        script: SCRIPT,
+        env: {
+          TEST_CLIENT_ID: 'switchboard-demo',
+          TEST_CLIENT_SECRET: 'switchboard-demo-secret',
+          SWITCHBOARD_LOG_LEVEL: 'warn',
         },
-      );
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
+        killAfterMs: 20_000,
       });
       try {
-        await new Promise<void>((resolve, reject) => {
-          const check = () => {
-            if (/switchboard: ready: /.test(stderr)) resolve();
-          };
-          child.stderr.on('data', check);
-          child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
-        });
+        await waitForOutput(cli, 'stderr', /switchboard: ready: /, 'the service to be ready', 20_000);
+        const stderr = cli.stderr();
         assert.match(stderr, /switchboard: region http:\/\/127\.0\.0\.1:\d+, OAuth client switchboard-demo/);
         assert.match(stderr, /switchboard: sinks: file .*events\.jsonl/);
         assert.match(stderr, /switchboard: 1 channel\(s\) of 20 allowed, \d+ topic\(s\) to cover/);
         assert.ok(!stderr.includes('switchboard-demo-secret'), 'the secret is never printed');
         assert.ok(emulator.status().subscriptions > 0);
         const started = Date.now();
-        child.kill(signal);
-        assert.equal(await exited, 0, stderr);
+        assert.equal(await cli.stop(signal), 0, cli.stderr());
         assert.ok(Date.now() - started < 9000, 'within the shutdown bound');
-        assert.match(stderr, new RegExp(`${signal} received: stopping`));
-        assert.match(stderr, /stopped in [\d.]+ s: subscriptions removed from 1 of 1 channel\(s\)\n/);
+        assert.match(cli.stderr(), new RegExp(`${signal} received: stopping`));
+        assert.match(cli.stderr(), /stopped in [\d.]+ s: subscriptions removed from 1 of 1 channel\(s\)\n/);
         assert.equal(
           emulator.status().subscriptions,
           0,
           'the channel has no subscription left on the platform',
         );
       } finally {
-        clearTimeout(killer);
-        if (child.exitCode === null) child.kill('SIGKILL');
+        await cli.stop('SIGKILL');
         await emulator.stop();
         temp.remove();
       }
@@ -114,20 +96,10 @@ shutdown: { timeout: 8s }
     const temp = tempDir();
     const file = join(temp.dir, 'bad.yaml');
     writeFileSync(file, 'server:\n  port: eighty\n');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, 'run', '-c', file],
-      {
-        cwd: process.cwd(),
-        env: { ...process.env, GENESYS_CLOUD_REGION: 'mypurecloud.ie' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
+    const { code, stderr } = await runCli(['run', '-c', file], {
+      script: SCRIPT,
+      env: { GENESYS_CLOUD_REGION: 'mypurecloud.ie' },
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     temp.remove();
     assert.equal(code, 2, 'configuration problems exit 2');
     assert.match(

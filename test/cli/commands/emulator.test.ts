@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { emulatorOptionsFromCli } from '../../../src/cli/commands/emulator.js';
 import { ConfigError } from '../../../src/errors.js';
+import { startCli, waitForOutput } from '../helpers.js';
 
 /** A child process running `switchboard emulator` through the registered command. */
 const SCRIPT = `
@@ -58,39 +58,14 @@ describe('switchboard emulator', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     it(`starts, prints its URL and clients, serves, and stops cleanly on ${signal}`, async () => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          SCRIPT,
-          'emulator',
-          '--port',
-          '0',
-          '--no-world',
-          '--client',
-          'reader:reader-secret:routing:queue:view',
-        ],
-        {
-          cwd: process.cwd(),
-          env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
+      const cli = startCli(
+        ['emulator', '--port', '0', '--no-world', '--client', 'reader:reader-secret:routing:queue:view'],
+        { script: SCRIPT, env: { SWITCHBOARD_LOG_LEVEL: 'warn' }, killAfterMs: 15_000 },
       );
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       try {
-        let output = '';
-        const url = await new Promise<string>((resolve, reject) => {
-          child.stdout.on('data', (chunk: Buffer) => {
-            output += chunk.toString();
-            const match = /listening on (http:\/\/\S+)/.exec(output);
-            if (match && output.includes('Ctrl+C')) resolve(match[1]!);
-          });
-          child.on('exit', () => reject(new Error(`exited early: ${output}`)));
-        });
+        const listening = /listening on (http:\/\/\S+)[\s\S]*Ctrl\+C/;
+        const url = (await waitForOutput(cli, 'stdout', listening, 'the emulator to listen', 15_000))[1]!;
+        const output = cli.stdout();
         assert.match(output, /switchboard-demo \/ switchboard-demo-secret \/ all/);
         assert.match(output, /reader \/ reader-secret \/ routing:queue:view/);
         const status = await fetch(`${url}/__emulator/status`);
@@ -101,12 +76,10 @@ describe('switchboard emulator', () => {
           body: new URLSearchParams({ grant_type: 'client_credentials' }),
         });
         assert.equal(token.status, 200);
-        child.kill(signal);
-        assert.equal(await exited, 0);
+        assert.equal(await cli.stop(signal), 0);
         await assert.rejects(fetch(`${url}/__emulator/status`));
       } finally {
-        clearTimeout(killer);
-        if (child.exitCode === null) child.kill('SIGKILL');
+        await cli.stop('SIGKILL');
       }
     });
 });
