@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type CliProcess, emulatorLoginEnv, startCli } from '../cli/helpers.js';
 import { waitFor, waitForAsync } from '../helpers/wait-for.js';
 import { type Harness, outbound, startHarness } from './helpers.js';
 
@@ -29,25 +29,11 @@ rules:
     policy: { quietHours: false }
 `;
 
-function proactive(rules: string, db: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/bin.ts', 'proactive', '--rules', rules, '--once', '--db', db],
-    {
-      env: {
-        ...process.env,
-        GENESYS_CLOUD_REGION: h.emulator.url,
-        GENESYS_CLOUD_CLIENT_ID: 'switchboard-demo',
-        GENESYS_CLOUD_CLIENT_SECRET: 'switchboard-demo-secret',
-        SWITCHBOARD_LOG_LEVEL: 'silent',
-      },
-      stdio: 'ignore',
-    },
-  );
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+function proactive(rules: string, db: string): CliProcess {
+  return startCli(['proactive', '--rules', rules, '--once', '--db', db], {
+    env: { ...emulatorLoginEnv(h.emulator.url), SWITCHBOARD_LOG_LEVEL: 'silent' },
+    stdout: 'ignore',
+  });
 }
 
 describe('a killed engine', () => {
@@ -57,7 +43,6 @@ describe('a killed engine', () => {
     const db = join(h.dir, 'kill.db');
 
     const first = proactive(rules, db);
-    const firstExit = exited(first);
     try {
       await waitForAsync(
         async () => (await outbound(h.emulator)).length >= 3,
@@ -68,14 +53,12 @@ describe('a killed engine', () => {
         },
       );
     } finally {
-      first.kill('SIGKILL');
-      await firstExit;
+      await first.stop('SIGKILL');
     }
     const beforeRestart = (await outbound(h.emulator)).length;
     assert.ok(beforeRestart >= 3, 'killed after some sends');
 
-    const second = proactive(rules, db);
-    assert.equal(await exited(second), 0);
+    assert.equal(await proactive(rules, db).exited, 0);
     const { ledger } = h.openLedger(db);
     // A send the kill interrupted after the platform took it is not in analytics yet when the restart comes at once
     // (it lags): the restart leaves it in doubt, due once the grace is over, and sends nothing for it. A pass once
@@ -84,7 +67,7 @@ describe('a killed engine', () => {
     if (inDoubt.length > 0) {
       const due = Math.max(...inDoubt.map((entry) => Date.parse(entry.dueAt ?? entry.claimedAt ?? '')));
       await waitFor(() => Date.now() >= due, 'the in-doubt sends due', { timeoutMs: 15_000 });
-      assert.equal(await exited(proactive(rules, db)), 0);
+      assert.equal(await proactive(rules, db).exited, 0);
     }
     const sends = await outbound(h.emulator);
     assert.ok(sends.length > beforeRestart, 'the restart finished the sweep');
