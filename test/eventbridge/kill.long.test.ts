@@ -5,29 +5,20 @@
  * empty and nothing went to the dead-letter queue. A fact may be written twice only across the kill, with its id.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { type CliProcess, emulatorAwsEnv, jsonLineIds, startCli } from '../cli/helpers.js';
 import { api } from '../emulator/helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-eventbridge-kill-'));
 
-function listen(emulator: Emulator): {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(
-    process.execPath,
+function listen(emulator: Emulator): CliProcess {
+  return startCli(
     [
-      '--import',
-      'tsx',
-      bin,
       'listen',
       '--source',
       'eventbridge',
@@ -38,34 +29,14 @@ function listen(emulator: Emulator): {
       '--sink',
       `file:${join(dir, 'events.jsonl')}`,
     ],
-    {
-      env: {
-        ...Object.fromEntries(
-          Object.entries(process.env).filter(([key]) => !key.startsWith('GENESYS_CLOUD_')),
-        ),
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
-        AWS_SECRET_ACCESS_KEY: 'emulator-secret',
-        AWS_REGION: 'us-east-1',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    { withoutPlatformEnv: true, env: emulatorAwsEnv(), stdout: 'ignore', killAfterMs: 600_000 },
   );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stderr: () => stderr, exited };
 }
 
 function written(): string[] {
   const file = join(dir, 'events.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (JSON.parse(line) as { id: string }).id);
+  return jsonLineIds(readFileSync(file, 'utf8'));
 }
 
 describe('EventBridge source: a SIGKILL loses nothing', () => {
@@ -95,9 +66,8 @@ describe('EventBridge source: a SIGKILL loses nothing', () => {
         throw new Error(`${String(error)}\n${first.stderr().slice(-3000)}`);
       });
     } finally {
-      first.child.kill('SIGKILL');
+      await first.stop('SIGKILL');
     }
-    await first.exited;
     const beforeKill = written().length;
 
     const second = listen(emulator);
@@ -124,8 +94,7 @@ describe('EventBridge source: a SIGKILL loses nothing', () => {
       ).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${second.stderr().slice(-3000)}`);
       });
-      second.child.kill('SIGINT');
-      assert.equal(await second.exited, 0, second.stderr().slice(-2000));
+      assert.equal(await second.stop(), 0, second.stderr().slice(-2000));
       const ids = written();
       assert.deepEqual(
         ids.filter((id) => !truthIds.has(id)),
@@ -137,7 +106,7 @@ describe('EventBridge source: a SIGKILL loses nothing', () => {
       await waitFor(() => emulator!.eventBridge!.queue.size === 0, 'the queue to empty', 30_000);
       assert.equal(emulator.eventBridge!.deadLetter!.size, 0);
     } finally {
-      second.child.kill('SIGKILL');
+      await second.stop('SIGKILL');
     }
   });
 });

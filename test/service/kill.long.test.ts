@@ -8,13 +8,13 @@
  * `switchboard run --config <file>` does.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startEmulator } from '../../src/emulator/index.js';
+import { type CliProcess, startCli, waitForOutput } from '../cli/helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { HEARTBEAT_MS, tempDir } from './helpers.js';
 
@@ -115,47 +115,23 @@ server: { port: 0 }
 shutdown: { timeout: 20s }
 `,
     );
-    let child: ChildProcess | undefined;
-    let output = '';
-    const start = async (): Promise<ChildProcess> => {
-      output = '';
-      const started = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/bin.ts', 'run', '--config', configFile],
-        {
-          cwd: process.cwd(),
-          env: {
-            ...process.env,
-            TEST_CLIENT_SECRET: 'switchboard-demo-secret',
-            TEST_HOOK_SECRET: 'kill-test-hook-secret',
-            SWITCHBOARD_LOG_LEVEL: 'warn',
-          },
-          stdio: ['ignore', 'ignore', 'pipe'],
+    let running: CliProcess | undefined;
+    const start = async (): Promise<CliProcess> => {
+      running = startCli(['run', '--config', configFile], {
+        env: {
+          TEST_CLIENT_SECRET: 'switchboard-demo-secret',
+          TEST_HOOK_SECRET: 'kill-test-hook-secret',
+          SWITCHBOARD_LOG_LEVEL: 'warn',
         },
-      );
-      started.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
+        stdout: 'ignore',
+        killAfterMs: 600_000,
       });
-      child = started;
-      await waitFor(
-        () => /switchboard: ready: /.test(output) || started.exitCode !== null,
-        'the service to be ready',
-        {
-          timeoutMs: 60_000,
-          intervalMs: 50,
-        },
-      );
-      assert.equal(started.exitCode, null, `the service exited early:\n${output}`);
-      return started;
-    };
-    const kill = async (process: ChildProcess): Promise<void> => {
-      const exited = new Promise((resolve) => process.once('exit', resolve));
-      process.kill('SIGKILL');
-      await exited;
+      await waitForOutput(running, 'stderr', /switchboard: ready: /, 'the service to be ready');
+      return running;
     };
     const kills: number[] = [];
     try {
-      let running = await start();
+      let service = await start();
       let downSince: number | undefined;
       // At least six kills; the receiver goes down after the first and comes back a minute later, kills meanwhile.
       for (let round = 1; round <= 6 || downSince !== undefined; round++) {
@@ -165,9 +141,9 @@ shutdown: { timeout: 20s }
           await receiver.down();
           downSince = Date.now();
         }
-        await kill(running);
+        await service.stop('SIGKILL');
         kills.push(after);
-        running = await start();
+        service = await start();
         if (downSince !== undefined && Date.now() - downSince >= 60_000) {
           await receiver.up();
           t.diagnostic(`receiver down for ${Math.round((Date.now() - downSince) / 1000)} s`);
@@ -192,9 +168,7 @@ shutdown: { timeout: 20s }
         'both sinks to hold every fact',
         { timeoutMs: 180_000, intervalMs: 500 },
       ).catch(() => undefined); // the assertions below say what is missing
-      const stopped = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
-      running.kill('SIGTERM');
-      assert.equal(await stopped, 0, output);
+      assert.equal(await service.stop('SIGTERM'), 0, service.stderr());
 
       const inFile = fileIds(eventsFile);
       const report = (name: string, ids: readonly string[]) => {
@@ -216,7 +190,7 @@ shutdown: { timeout: 20s }
       report('file sink', inFile);
       report('webhook sink', receiver.ids);
     } finally {
-      if (child && child.exitCode === null) child.kill('SIGKILL');
+      await running?.stop('SIGKILL');
       await receiver.down();
       await emulator.stop();
       temp.remove();
