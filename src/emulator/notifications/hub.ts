@@ -68,23 +68,30 @@ export class NotificationHub implements NotificationPublisher {
     );
   }
 
-  /** Delivers `{topicName, version, eventBody, metadata}` to every open socket subscribed to `topicName`. */
-  publish(topicName: string, eventBody: unknown): void {
+  /**
+   * Delivers `{topicName, version, eventBody, metadata}` to every open socket subscribed to `topicName`, with
+   * `correlationId` as the frame's `CorrelationId` (a new one unless given). Returns how many sockets the frame was
+   * written to: none when nobody subscribed, no socket is open or every subscriber is silenced.
+   */
+  publish(topicName: string, eventBody: unknown, correlationId?: string): number {
     this.counters.published++;
     const subscribers = this.channels.subscribers(topicName.toLowerCase());
-    if (!subscribers || subscribers.size === 0) return;
-    const text = `{"topicName":${JSON.stringify(topicName)},"version":"2","eventBody":${JSON.stringify(eventBody)},"metadata":{"CorrelationId":"${randomUUID()}"}}`;
+    if (!subscribers || subscribers.size === 0) return 0;
+    const correlation = correlationId === undefined ? `"${randomUUID()}"` : JSON.stringify(correlationId);
+    const text = `{"topicName":${JSON.stringify(topicName)},"version":"2","eventBody":${JSON.stringify(eventBody)},"metadata":{"CorrelationId":${correlation}}}`;
     // One buffer for all sockets: ws would otherwise encode the string once per send.
     const frame = subscribers.size > 1 ? Buffer.from(text) : text;
     const now = this.now();
+    let written = 0;
     for (const channel of subscribers) {
       if (!channel.socket) continue;
       if (channel.silentDropsEvents && channel.isSilent(now)) {
         this.counters.framesSuppressed++;
         continue;
       }
-      this.write(channel, frame);
+      if (this.write(channel, frame)) written++;
     }
+    return written;
   }
 
   /** Whether any channel is subscribed to `topicName` (case-insensitively). */
@@ -279,8 +286,9 @@ export class NotificationHub implements NotificationPublisher {
     this.write(channel, channel.systemFrame(type, reason, message, this.settings.organizationId));
   }
 
-  private write(channel: NotificationChannel, frame: string | Buffer): void {
-    if (!channel.send(frame)) return;
+  /** Writes a frame to a channel's open socket; returns whether it was written. */
+  private write(channel: NotificationChannel, frame: string | Buffer): boolean {
+    if (!channel.send(frame)) return false;
     this.counters.framesSent++;
     const socket = channel.socket;
     if (socket && socket.bufferedAmount > this.settings.maxSocketBufferBytes) {
@@ -289,6 +297,7 @@ export class NotificationHub implements NotificationPublisher {
       this.detach(channel);
       socket.terminate();
     }
+    return true;
   }
 
   private detach(channel: NotificationChannel): void {

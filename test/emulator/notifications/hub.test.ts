@@ -80,4 +80,43 @@ describe('NotificationHub delivery', () => {
       await emulator.stop();
     }
   });
+
+  it('publishes with the CorrelationId it is given, and says how many sockets the frame reached', async () => {
+    const emulator = await startEmulator({ world: false });
+    const probes: SocketProbe[] = [];
+    try {
+      const topic = 'v2.routing.queues.counted.conversations';
+      assert.equal(emulator.hub.publish(topic, { id: 'nobody' }), 0, 'no subscriber');
+      const token = await getToken(emulator);
+      const channels = [];
+      for (let i = 0; i < 3; i++) {
+        const channel = await createChannel(emulator, token);
+        await api(emulator, 'PUT', `/api/v2/notifications/channels/${channel.id}/subscriptions`, {
+          token,
+          body: [{ id: topic }],
+        });
+        channels.push(channel);
+      }
+      assert.equal(emulator.hub.publish(topic, { id: 'no-socket' }), 0, 'subscribed, but no socket open');
+      for (const channel of channels.slice(0, 2)) probes.push(await SocketProbe.open(channel.connectUri));
+      assert.equal(emulator.hub.publish(topic, { id: 'given' }, 'corr-given'), 2, 'the two open sockets');
+      for (const probe of probes) {
+        const frame = await probe.next((f) => f.eventBody.id === 'given');
+        assert.equal(frame.metadata?.CorrelationId, 'corr-given');
+      }
+      assert.equal(emulator.hub.publish(topic, { id: 'own' }), 2);
+      const own = await probes[0]!.next((f) => f.eventBody.id === 'own');
+      assert.match(
+        own.metadata?.CorrelationId ?? '',
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
+
+      // A silenced socket is not written to: it does not count.
+      assert.equal(emulator.faults.stopHeartbeats(60, { channelId: channels[0]!.id }), 1);
+      assert.equal(emulator.hub.publish(topic, { id: 'silenced' }), 1, 'only the socket that still speaks');
+    } finally {
+      for (const probe of probes) probe.close();
+      await emulator.stop();
+    }
+  });
 });
