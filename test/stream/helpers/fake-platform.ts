@@ -2,20 +2,18 @@
  * Why this stays beside the emulator (src/emulator): it sends any bytes a test asks for on a channel's socket
  * (`sendRaw`) — a frame that is not JSON, or JSON without an event body — which the emulator, whose hub only ever
  * sends well-formed notifications, will not. Who still uses it, and for what:
- * - channel-connection.test.ts and replay-source.test.ts count and skip such frames (channel-connection's other
- *   tests share its harness: rejected topics, overridden replies, system messages, dropped sockets);
+ * - channel-connection-frames.test.ts and replay-source.test.ts count and skip such frames;
  * - websocket-source.test.ts's backfill test reads a followed conversation back through its multi-get, which answers
  *   for any conversation it holds, where the emulator's analytics, like the platform's, has no record yet of a
  *   conversation that has just started.
- * The channel pool (channel-pool.test.ts), adopting a channel and connecting only when allowed
- * (channel-connection-adopt.test.ts), the stream's discovery (topic-selector.test.ts) and the pool under faults
- * (emulator-faults.test.ts), and a held stream's restart gap (conversation-stream-checkpoints.test.ts) run against
- * the emulator.
+ * A channel connection (channel-connection.test.ts), the channel pool (channel-pool.test.ts), adopting a channel and
+ * connecting only when allowed (channel-connection-adopt.test.ts), the stream's discovery (topic-selector.test.ts)
+ * and the pool under faults (emulator-faults.test.ts), and a held stream's restart gap
+ * (conversation-stream-checkpoints.test.ts) run against the emulator.
  *
- * A small loopback server that behaves like the parts of Genesys Cloud the stream uses: channels, subscriptions
- * (PUT replaces, `ignoreErrors` reports per topic), HEAD, paged queue/user listings, conversations, the analytics
- * details query, and the streaming socket (one socket per channel, heartbeats, pong, system messages). Tests steer
- * it through its methods.
+ * A small loopback server with only what those tests need of Genesys Cloud: channels, subscriptions (PUT replaces),
+ * HEAD, the paged queue listing, conversations, an analytics details query that finds nothing, the multi-get,
+ * and the streaming socket (one socket per channel, heartbeats, pong). Tests steer it through its methods.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -27,10 +25,6 @@ export interface FakeChannel {
   topics: string[];
   expiresAt: number;
   socket: WebSocket | undefined;
-  connects: number;
-  heartbeats: boolean;
-  /** Frames the server sent over this channel's sockets. */
-  sent: number;
 }
 
 export interface RecordedCall {
@@ -42,10 +36,14 @@ export interface RecordedCall {
 }
 
 export interface FakePlatformOptions {
+  /** Heartbeats on every socket this often (none by default). */
   heartbeatIntervalMs?: number;
-  channelLifetimeMs?: number;
-  pageSize?: number;
 }
+
+/** How long a channel lives, as on the platform. */
+const CHANNEL_LIFETIME_MS = 24 * 3600_000;
+/** Listing page size when a request names none. */
+const PAGE_SIZE = 25;
 
 type Responder = (call: RecordedCall) => { status: number; body?: unknown; headers?: Record<string, string> };
 
@@ -53,22 +51,9 @@ type Responder = (call: RecordedCall) => { status: number; body?: unknown; heade
 export class FakePlatform {
   readonly channels = new Map<string, FakeChannel>();
   readonly calls: RecordedCall[] = [];
-  /** Every WebSocket upgrade request: its URL and headers. */
-  readonly upgrades: Array<{ url: string; headers: Record<string, string | string[] | undefined> }> = [];
-  /** Topics the platform rejects, with the permissions it says are missing. */
-  readonly rejectTopics = new Map<string, string[]>();
   queues: Array<{ id: string; name: string }> = [];
-  users: Array<{ id: string; name: string }> = [];
+  /** Conversations the platform knows: `GET /api/v2/conversations/{id}` and the multi-get answer for them. */
   readonly conversations = new Map<string, Record<string, unknown>>();
-  /** Conversations the analytics details query finds (filtered by the query's queue/user predicates). */
-  analyticsConversations: Array<{
-    conversationId: string;
-    conversationStart: string;
-    queueId?: string;
-    userId?: string;
-  }> = [];
-  /** Overrides for particular routes, consulted before the normal behaviour; return undefined to pass. */
-  readonly overrides: Array<(call: RecordedCall) => ReturnType<Responder> | undefined> = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -84,7 +69,6 @@ export class FakePlatform {
     });
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
-      this.upgrades.push({ url: req.url ?? '', headers: { ...req.headers } });
       const match = /^\/channels\/([^/?]+)$/.exec(req.url ?? '');
       const channel = match ? this.channels.get(match[1]!) : undefined;
       if (!channel || channel.expiresAt <= Date.now()) {
@@ -96,11 +80,7 @@ export class FakePlatform {
   }
 
   static async start(options: FakePlatformOptions = {}): Promise<FakePlatform> {
-    const platform = new FakePlatform({
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 0,
-      channelLifetimeMs: options.channelLifetimeMs ?? 24 * 3600_000,
-      pageSize: options.pageSize ?? 25,
-    });
+    const platform = new FakePlatform({ heartbeatIntervalMs: options.heartbeatIntervalMs ?? 0 });
     await new Promise<void>((resolve) => platform.server.listen(0, '127.0.0.1', resolve));
     const { port } = platform.server.address() as AddressInfo;
     platform.baseUrl = `http://127.0.0.1:${port}`;
@@ -117,11 +97,6 @@ export class FakePlatform {
   /** Calls made to a path matching `pattern`, optionally of one method. */
   callsTo(pattern: RegExp, method?: string): RecordedCall[] {
     return this.calls.filter((c) => pattern.test(c.path) && (!method || c.method === method));
-  }
-
-  /** Channels with an open socket. */
-  connectedChannels(): FakeChannel[] {
-    return [...this.channels.values()].filter((c) => c.socket && c.socket.readyState === 1);
   }
 
   /** Sends a notification on `topic` to every connected channel subscribed to it. Returns how many got it. */
@@ -145,32 +120,12 @@ export class FakePlatform {
     const socket = channel.socket;
     if (socket?.readyState !== 1) return false;
     socket.send(text);
-    channel.sent++;
     return true;
-  }
-
-  /** Sends a system message (`socket_closing`, `no_longer_subscribed`, `token_revoked`) on a channel. */
-  system(channel: FakeChannel, type: string): void {
-    const topicName =
-      type === 'socket_closing' ? 'v2.system.socket_closing' : `v2.system.${type}.${channel.id}`;
-    this.sendRaw(
-      channel,
-      JSON.stringify({
-        topicName,
-        eventBody: { channelId: channel.id, systemTopicType: type, reason: 'test', message: type },
-      }),
-    );
   }
 
   /** Drops the channel's socket without a closing handshake. */
   dropSocket(channel: FakeChannel): void {
     channel.socket?.terminate();
-  }
-
-  /** Forgets a channel: HEAD answers 404 and its socket closes. */
-  expire(channel: FakeChannel): void {
-    this.channels.delete(channel.id);
-    channel.socket?.close(1000, 'channel expired');
   }
 
   async stop(): Promise<void> {
@@ -186,14 +141,13 @@ export class FakePlatform {
       topicName: 'channel.metadata',
       eventBody: { message: 'WebSocket Heartbeat' },
     });
-    for (const channel of this.channels.values()) if (channel.heartbeats) this.sendRaw(channel, frame);
+    for (const channel of this.channels.values()) this.sendRaw(channel, frame);
   }
 
   private attach(channel: FakeChannel, ws: WebSocket): void {
     // One socket per channel: a second connection disconnects the first.
     channel.socket?.close(4000, 'replaced by a new connection');
     channel.socket = ws;
-    channel.connects++;
     ws.on('message', (data) => {
       let message: unknown;
       try {
@@ -201,7 +155,7 @@ export class FakePlatform {
       } catch {
         return;
       }
-      if ((message as { message?: string }).message === 'ping' && channel.heartbeats) {
+      if ((message as { message?: string }).message === 'ping') {
         ws.send(JSON.stringify({ topicName: 'channel.metadata', eventBody: { message: 'pong' } }));
       }
     });
@@ -223,12 +177,7 @@ export class FakePlatform {
       at: Date.now(),
     };
     this.calls.push(call);
-    let answer: ReturnType<Responder> | undefined;
-    for (const override of this.overrides) {
-      answer = override(call);
-      if (answer) break;
-    }
-    answer ??= this.route(call);
+    const answer = this.route(call);
     res.writeHead(answer.status, {
       'content-type': 'application/json',
       'inin-correlation-id': randomUUID(),
@@ -241,16 +190,8 @@ export class FakePlatform {
     const { method, path } = call;
     if (method === 'POST' && path === '/api/v2/notifications/channels') {
       const id = randomUUID();
-      const expiresAt = Date.now() + this.options.channelLifetimeMs;
-      this.channels.set(id, {
-        id,
-        topics: [],
-        expiresAt,
-        socket: undefined,
-        connects: 0,
-        heartbeats: true,
-        sent: 0,
-      });
+      const expiresAt = Date.now() + CHANNEL_LIFETIME_MS;
+      this.channels.set(id, { id, topics: [], expiresAt, socket: undefined });
       return {
         status: 200,
         body: {
@@ -268,47 +209,28 @@ export class FakePlatform {
       if (method === 'PUT' && channelMatch[2]) return this.subscribe(channel, call);
     }
     if (method === 'GET' && path === '/api/v2/routing/queues') return this.page(this.queues, call.query);
-    if (method === 'GET' && path === '/api/v2/users') return this.page(this.users, call.query);
     const conversation = /^\/api\/v2\/conversations\/([^/]+)$/.exec(path);
     if (method === 'GET' && conversation) {
       const found = this.conversations.get(conversation[1]!);
       return found ? { status: 200, body: found } : notFound();
     }
     if (method === 'POST' && path === '/api/v2/analytics/conversations/details/query')
-      return this.analytics(call);
+      return { status: 200, body: { conversations: [], totalHits: 0 } };
     if (method === 'GET' && path === '/api/v2/analytics/conversations/details') return this.multiGet(call);
     return notFound();
   }
 
+  /** PUT replaces the channel's topics; every topic is permitted. */
   private subscribe(channel: FakeChannel, call: RecordedCall): ReturnType<Responder> {
     const topics = (call.body as Array<{ id: string }>).map((t) => t.id.toLowerCase());
     if (topics.length > 1000)
       return { status: 400, body: { code: 'bad.request', message: 'too many topics' } };
-    const ignoreErrors = call.query.get('ignoreErrors') === 'true';
-    const rejected = topics.filter((t) => this.rejectTopics.has(t));
-    if (rejected.length > 0 && !ignoreErrors) {
-      return { status: 403, body: { code: 'missing.permissions', message: 'missing permissions' } };
-    }
-    channel.topics = topics.filter((t) => !this.rejectTopics.has(t));
-    return {
-      status: 200,
-      body: {
-        entities: topics.map((id) =>
-          this.rejectTopics.has(id)
-            ? {
-                id,
-                state: 'Rejected',
-                rejectionReason: 'missing.permissions',
-                missingPermissions: this.rejectTopics.get(id),
-              }
-            : { id, state: 'Permitted' },
-        ),
-      },
-    };
+    channel.topics = topics;
+    return { status: 200, body: { entities: topics.map((id) => ({ id, state: 'Permitted' })) } };
   }
 
   private page<T>(items: T[], query: URLSearchParams): ReturnType<Responder> {
-    const pageSize = Number(query.get('pageSize') ?? this.options.pageSize);
+    const pageSize = Number(query.get('pageSize') ?? PAGE_SIZE);
     const pageNumber = Number(query.get('pageNumber') ?? 1);
     const entities = items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
     return {
@@ -323,37 +245,12 @@ export class FakePlatform {
     };
   }
 
-  /** The multi-get: a record for every known id (the analytics ones as given, others with their id alone). */
+  /** The multi-get: a record, with its id alone, for every conversation the platform knows. */
   private multiGet(call: RecordedCall): ReturnType<Responder> {
-    const conversations = call.query.getAll('id').flatMap((id) => {
-      const known = this.analyticsConversations.find((c) => c.conversationId === id);
-      if (known) return [known];
-      return this.conversations.has(id) ? [{ conversationId: id }] : [];
-    });
+    const conversations = call.query
+      .getAll('id')
+      .flatMap((id) => (this.conversations.has(id) ? [{ conversationId: id }] : []));
     return { status: 200, body: { conversations } };
-  }
-
-  private analytics(call: RecordedCall): ReturnType<Responder> {
-    const body = call.body as {
-      interval: string;
-      paging: { pageSize: number; pageNumber: number };
-      segmentFilters?: Array<{ predicates: Array<{ dimension: string; value: string }> }>;
-    };
-    const [from, to] = body.interval.split('/').map((t) => Date.parse(t));
-    const predicates = (body.segmentFilters ?? []).flatMap((f) => f.predicates);
-    const matches = this.analyticsConversations.filter((c) => {
-      const start = Date.parse(c.conversationStart);
-      if (start < from! || start >= to!) return false;
-      if (predicates.length === 0) return true;
-      return predicates.some(
-        (p) =>
-          (p.dimension === 'queueId' && p.value === c.queueId) ||
-          (p.dimension === 'userId' && p.value === c.userId),
-      );
-    });
-    const { pageSize, pageNumber } = body.paging;
-    const conversations = matches.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
-    return { status: 200, body: { conversations, totalHits: matches.length } };
   }
 }
 

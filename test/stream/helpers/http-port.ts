@@ -1,4 +1,7 @@
-/** A NotificationsPort over plain fetch, for tests that talk to the loopback {@link FakePlatform}. */
+/**
+ * A NotificationsPort over plain fetch, for tests that talk to the loopback {@link FakePlatform}: no token (the double
+ * asks for none), and no user listing (the double has none).
+ */
 import { GenesysApiError } from '../../../src/errors.js';
 import { collectAll } from '../../../src/platform/paginate.js';
 import type {
@@ -12,9 +15,6 @@ import type {
 } from '../../../src/stream/port.js';
 
 export class HttpPort implements NotificationsPort {
-  tokenExpiry: number | undefined;
-  tokenRefreshes = 0;
-
   constructor(private readonly baseUrl: string) {}
 
   async createChannel(): Promise<ChannelInfo> {
@@ -67,13 +67,7 @@ export class HttpPort implements NotificationsPort {
   }
 
   listUsers(): Promise<DirectoryEntry[]> {
-    return collectAll(
-      ({ pageNumber, pageSize }) =>
-        this.call('GET', `/api/v2/users?pageNumber=${pageNumber}&pageSize=${pageSize}`) as Promise<{
-          entities: DirectoryEntry[];
-        }>,
-      { pageSize: 10 },
-    );
+    return Promise.reject(new Error('the platform double lists no users'));
   }
 
   async getConversation(conversationId: string): Promise<Record<string, unknown>> {
@@ -97,12 +91,10 @@ export class HttpPort implements NotificationsPort {
   }
 
   tokenExpiresAt(): number | undefined {
-    return this.tokenExpiry;
+    return undefined;
   }
 
-  async refreshToken(): Promise<void> {
-    this.tokenRefreshes++;
-  }
+  async refreshToken(): Promise<void> {}
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await fetch(`${this.baseUrl}${path}`, {
