@@ -18,9 +18,10 @@ export interface BackoffSettings {
   multiplier?: number;
   /**
    * Where in the window a wait falls: `full` (default), anywhere in it, so many clients failing at once spread over
-   * the whole window; `equal`, in its upper half, so a retry never follows a failure at once.
+   * the whole window; `equal`, in its upper half, so a retry never follows a failure at once; `none`, at its end,
+   * for a schedule that is one process's own (a redelivery delay, a retry of one decision, a re-read of analytics).
    */
-  jitter?: 'full' | 'equal';
+  jitter?: 'full' | 'equal' | 'none';
 }
 
 /** A backoff, how many attempts it allows, and how long a server may ask it to wait. */
@@ -44,6 +45,7 @@ export function backoffDelay(
     settings.maxDelayMs,
     settings.initialDelayMs * (settings.multiplier ?? 2) ** Math.max(0, attempt - 1),
   );
+  if (settings.jitter === 'none') return window;
   if (settings.jitter === 'equal') return Math.round(window / 2 + random() * (window / 2));
   return Math.floor(random() * window);
 }

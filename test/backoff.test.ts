@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Backoff, backoffDelay } from '../src/backoff.js';
+import { retryDelayMs } from '../src/proactive/ledger/recorder.js';
 import { DEFAULT_ENGINE_BACKOFF } from '../src/service/engine-supervisor.js';
 import { DEFAULT_SINK_RETRY } from '../src/sinks/queued-sink.js';
 import { DEFAULT_TIMING } from '../src/stream/timing.js';
@@ -48,6 +49,17 @@ describe('backoffDelay', () => {
       backoffDelay(10, settings, () => 0),
       500,
     );
+  });
+
+  it("waits the whole window, without jitter, for a schedule of one process's own", () => {
+    const settings = { initialDelayMs: 30_000, maxDelayMs: 15 * 60_000, jitter: 'none' as const };
+    assert.deepEqual(
+      [1, 2, 3, 5, 6, 7, 100].map((attempt) => backoffDelay(attempt, settings, () => 0)),
+      [30_000, 60_000, 120_000, 480_000, 900_000, 900_000, 900_000],
+    );
+    // A decision retried for a passing reason waits by it: 30 s, 1 min, 2 min, ... at most 15 min.
+    assert.equal(retryDelayMs(3), 120_000);
+    assert.equal(retryDelayMs(10_000), 900_000);
   });
 
   it('grows the window by the multiplier', () => {

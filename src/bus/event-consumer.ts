@@ -22,6 +22,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { type BackoffSettings, backoffDelay } from '../backoff.js';
 import { ConfigError } from '../errors.js';
 import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from '../events.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -79,10 +80,8 @@ const MAX_PULL = 100;
  * what is handed back at close waits that long first, or it would go to the dead request and sit out ackWait.
  */
 const PULL_EXPIRES_MS = 5_000;
-const NAK_BASE_MS = 1_000;
-const NAK_MAX_MS = 60_000;
-const REOPEN_MIN_MS = 500;
-const REOPEN_MAX_MS = 15_000;
+const NAK_BACKOFF: BackoffSettings = { initialDelayMs: 1_000, maxDelayMs: 60_000, jitter: 'none' };
+const REOPEN_BACKOFF: BackoffSettings = { initialDelayMs: 500, maxDelayMs: 15_000, jitter: 'none' };
 const CLOSE_FLUSH_MS = 2_000;
 const DURABLE_NAME = /^[^\s.*>/\\]+$/;
 const CONSUMER_EXISTS = 10148;
@@ -201,7 +200,7 @@ class DurableEventConsumer implements EventConsumer {
         return;
       }
       const deliveries = msg.info.deliveryCount;
-      const delayMs = Math.min(NAK_MAX_MS, NAK_BASE_MS * 2 ** Math.max(0, deliveries - 1));
+      const delayMs = backoffDelay(deliveries, NAK_BACKOFF);
       msg.nak(delayMs);
       this.counts.naked += 1;
       this.logger.warn(
@@ -322,7 +321,7 @@ class DurableEventConsumer implements EventConsumer {
       } finally {
         this.messages = undefined;
       }
-      const delayMs = Math.min(REOPEN_MAX_MS, REOPEN_MIN_MS * 2 ** Math.max(0, failures - 1));
+      const delayMs = backoffDelay(failures, REOPEN_BACKOFF);
       await sleep(delayMs, this.stopped.signal);
     }
   }

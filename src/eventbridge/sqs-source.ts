@@ -14,6 +14,7 @@
  * (whose safety is awaited before deleting) slow the reading down rather than piling messages up.
  */
 import type { GetQueueAttributesCommandOutput, Message, SQSClient } from '@aws-sdk/client-sqs';
+import { Backoff } from '../backoff.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
 import type { NotificationHandler, NotificationSource, SafetyCheck } from '../stream/source.js';
@@ -287,7 +288,8 @@ export class SqsSource implements NotificationSource {
 
   private async receiveLoop(): Promise<void> {
     const sdk = this.sdk!;
-    let backoffMs = 0;
+    // 1 s doubling to 30 s while receives fail; never at once, and replicas failing together spread out.
+    const backoff = new Backoff({ initialDelayMs: 1_000, maxDelayMs: 30_000, jitter: 'equal' });
     while (!this.stopping) {
       if (this.held.size >= this.options.maxInFlight) {
         await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
@@ -306,14 +308,14 @@ export class SqsSource implements NotificationSource {
           { abortSignal: this.abort.signal },
         );
         messages = out.Messages ?? [];
-        backoffMs = 0;
+        backoff.reset();
         this.failingSince = undefined;
       } catch (error) {
         if (this.stopping) return;
         this.counters.receiveErrors++;
         this.lastError = describe(error);
         this.failingSince ??= this.timers.now();
-        backoffMs = Math.min(Math.max(1_000, backoffMs * 2), 30_000);
+        const backoffMs = backoff.next();
         this.log.warn({ err: error, retryInMs: backoffMs }, 'receiving from the queue failed; trying again');
         await this.sleep(backoffMs);
         continue;

@@ -13,6 +13,7 @@
  * read. Gaps that close together are coalesced; the oldest work goes first. What is still open is exported for the
  * checkpoint, so a restart resumes it.
  */
+import { backoffDelay } from '../backoff.js';
 import type { EventSource } from '../events.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
@@ -557,7 +558,11 @@ export class Backfiller {
   }
 
   private retryDelay(attempts: number): number {
-    return Math.min(MAX_RETRY_MS, this.settings.retryDelayMs * 2 ** Math.max(0, attempts - 1));
+    return backoffDelay(attempts, {
+      initialDelayMs: this.settings.retryDelayMs,
+      maxDelayMs: MAX_RETRY_MS,
+      jitter: 'none',
+    });
   }
 
   /** The queue/user predicates of a window: its topics, or every topic covered now. */

@@ -4,6 +4,7 @@
  * {@link TopicDiscovery} repeats the listing periodically, so a queue created tomorrow is subscribed without a
  * restart and a deleted one is dropped.
  */
+import { backoffDelay } from '../backoff.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
@@ -205,7 +206,11 @@ export class TopicDiscovery {
   }
 
   private retryDelay(): number {
-    return Math.min(this.intervalMs, this.retryMs * 2 ** Math.min(this.failuresInARow - 1, 20));
+    return backoffDelay(this.failuresInARow, {
+      initialDelayMs: this.retryMs,
+      maxDelayMs: this.intervalMs,
+      jitter: 'none',
+    });
   }
 
   /** One timer at a time: the next re-discovery, or the retry of a failed one. */

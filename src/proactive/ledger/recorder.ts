@@ -3,6 +3,7 @@
  * is written to the ledger under its idempotency key — or onto the entry being decided again — and returned as a
  * {@link Decision}. In a dry run nothing is written.
  */
+import { backoffDelay } from '../../backoff.js';
 import type {
   LedgerEntry,
   LedgerPatch,
@@ -34,7 +35,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Backoff before retrying a decision that failed for a passing reason: 30 s, 1 min, 2 min, ... at most 15 min. */
 export function retryDelayMs(failures: number): number {
-  return Math.min(15 * 60_000, 30_000 * 2 ** Math.max(0, failures - 1));
+  return backoffDelay(failures, { initialDelayMs: 30_000, maxDelayMs: 15 * 60_000, jitter: 'none' });
 }
 
 /** Writes decisions to the ledger and builds the {@link Decision} values the engine reports. */
