@@ -11,6 +11,9 @@
  */
 
 export type { BackoffSettings, RetrySettings } from './backoff.js';
+export type { DeriveResult } from './conversations/batch.js';
+export type { CheckpointConversation, DeriverCheckpoint } from './conversations/checkpoint.js';
+export type { WrapupInput } from './conversations/deriver.js';
 export {
   type ConversationSnapshot,
   LifecycleDeriver,
@@ -18,6 +21,8 @@ export {
   parseConversationSnapshot,
   type RetentionOptions,
 } from './conversations/index.js';
+export type { ParticipantSnapshot, TransferSnapshot } from './conversations/snapshot.js';
+export type { TableStats } from './conversations/state.js';
 export * from './errors.js';
 export * from './events.js';
 export type { EventHandler } from './fan-out.js';
@@ -26,10 +31,12 @@ export {
   ConversationStream,
   type ConversationStreamOptions,
   createConversationStream,
+  type IntakeHealth,
   type LifecycleStream,
   type StreamCheckpoint,
   type StreamHealth,
 } from './pipeline/conversation-stream.js';
+export type { PipelineStats } from './pipeline/event-pipeline.js';
 export {
   type BudgetPurpose,
   ClientClosedError,
@@ -54,7 +61,10 @@ export {
   type ResolvedRegion,
   type RetryOptions,
   resolveRegion,
+  type SettingSource,
 } from './platform/index.js';
+export type { BudgetState, PurposeState } from './platform/rate-budget.js';
+export type { RequestStats } from './platform/request-pipeline.js';
 export {
   ATTEMPT_HEADER,
   type CommonSinkConfig,
@@ -73,6 +83,7 @@ export {
   type FileSinkConfig,
   type FileSinkOptions,
   type FileSinkSettings,
+  type FlushOptions,
   type OutboxSettings,
   type OverflowPolicy,
   parseSinkSpec,
@@ -81,6 +92,7 @@ export {
   SIGNATURE_HEADER,
   SinkClosedError,
   type SinkConfig,
+  type SinkErrorSummary,
   type SinkHealth,
   type SinkTransport,
   type StdoutSinkConfig,
@@ -88,6 +100,7 @@ export {
   signWebhookBody,
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
+  type WaitOptions,
   type WebhookSinkConfig,
   type WebhookSinkOptions,
   type WebhookSinkSettings,
@@ -96,13 +109,25 @@ export {
 export { type OpenStoreOptions, openStore } from './store/open-store.js';
 export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export type { Checkpoint, CheckpointStore, PutCheckpointOptions, SwitchboardStore } from './store/store.js';
-export type { Notification } from './stream/frames.js';
+export type { BackfillProgress, BackfillReport } from './stream/backfiller.js';
+export type { ChannelHealth } from './stream/channel-connection.js';
+export type { PoolHealth } from './stream/channel-pool.js';
+export type { Notification, SystemMessageType } from './stream/frames.js';
+export type { TopicSubscriptionResult } from './stream/port.js';
 export { FrameRecorder } from './stream/recording.js';
 export {
   ReplaySource,
   type ReplaySourceOptions,
   type ReplayStats,
+  type UnreadableLine,
 } from './stream/replay-source.js';
-export type { NotificationHandler, NotificationSource } from './stream/source.js';
-export type { Gap, StreamStatus, StreamStatusType } from './stream/status.js';
+export type { NotificationHandler, NotificationSource, SourceStats } from './stream/source.js';
+export type {
+  CloseCause,
+  Gap,
+  GapReason,
+  ReplaceReason,
+  StreamStatus,
+  StreamStatusType,
+} from './stream/status.js';
 export type { SelectorValue, TopicSelection } from './stream/topic-selector.js';

@@ -28,6 +28,7 @@ export {
   type LoadPlatformSettingsOptions,
   loadPlatformSettings,
   type PlatformSettings,
+  type SettingSource,
 } from './platform-settings.js';
 export {
   type AcquireOptions,

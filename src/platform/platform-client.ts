@@ -18,7 +18,7 @@ import {
   type RateBudgetOptions,
 } from './rate-budget.js';
 import { type ResolvedRegion, resolveRegion } from './region.js';
-import { type PipelineStats, RequestPipeline } from './request-pipeline.js';
+import { RequestPipeline, type RequestStats } from './request-pipeline.js';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry-policy.js';
 import { createSdkApiClient, type SdkApiClient, sdk } from './sdk.js';
 import { PipelineHttpClient } from './sdk-http-client.js';
@@ -82,7 +82,7 @@ export interface PlatformResponse<T> {
 }
 
 /** Counters for metrics. */
-export interface PlatformClientStats extends PipelineStats {
+export interface PlatformClientStats extends RequestStats {
   tokenRequests: number;
   budget: BudgetState;
   /** Epoch ms at which the current token expires, if one is held. */

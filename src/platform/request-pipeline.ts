@@ -38,7 +38,8 @@ export interface PipelineRequest {
   signal?: AbortSignal;
 }
 
-export interface PipelineStats {
+/** What the platform client's requests came to, counted since it was created. */
+export interface RequestStats {
   /** Calls made (each may take several attempts). */
   requests: number;
   /** HTTP attempts sent. */
@@ -63,7 +64,7 @@ export interface RequestPipelineOptions {
 export class RequestPipeline {
   private readonly options: RequestPipelineOptions;
   private readonly closer = new AbortController();
-  private readonly counters: PipelineStats = {
+  private readonly counters: RequestStats = {
     requests: 0,
     attempts: 0,
     succeeded: 0,
@@ -96,7 +97,7 @@ export class RequestPipeline {
     }
   }
 
-  stats(): PipelineStats {
+  stats(): RequestStats {
     return { ...this.counters };
   }
 
