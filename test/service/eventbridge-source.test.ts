@@ -17,7 +17,7 @@ import type { ReadinessReport } from '../../src/server/readiness.js';
 import { dedupeRetention } from '../../src/service/components/stream.js';
 import { parseServiceConfig } from '../../src/service/config.js';
 import { sourceFromConfig, sourcesFromConfig } from '../../src/service/eventbridge-source.js';
-import { startService } from '../../src/service/service.js';
+import { type Service, startService } from '../../src/service/service.js';
 import { api } from '../emulator/helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { capturingReporter, configFor, fastEmulator, tempDir } from './helpers.js';
@@ -25,6 +25,30 @@ import { capturingReporter, configFor, fastEmulator, tempDir } from './helpers.j
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.AWS_ACCESS_KEY_ID = 'AKIDEMULATOR';
 process.env.AWS_SECRET_ACCESS_KEY = 'emulator-secret';
+
+/**
+ * Scripts one voice conversation (a blind transfer to a user) and waits until it has ended and the service has
+ * emitted each of its facts; gives what the service emitted, the conversation's facts and its id.
+ */
+async function playConversation(emulator: Emulator, service: Service) {
+  const events: LifecycleEvent[] = [];
+  service.stream.onAny((event) => {
+    events.push(event);
+  });
+  const reply = await api(emulator, 'POST', '/__emulator/conversations', {
+    body: { kind: 'voice', transfer: 'blind-user', durationMs: 60_000 },
+  });
+  const conversationId = (reply.body as { conversationId: string }).conversationId;
+  const truth = () => emulator.world!.groundTruth().filter((f) => f.conversationId === conversationId);
+  await waitFor(
+    () =>
+      truth().some((f) => f.type === 'conversation.ended') &&
+      truth().every((f) => events.some((e) => e.id === f.id)),
+    'every fact of the conversation',
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  return { events, truth, conversationId };
+}
 
 const env = {
   GENESYS_CLOUD_REGION: 'mypurecloud.ie',
@@ -117,22 +141,7 @@ describe('service: the EventBridge source', () => {
       config.stream = { ...config.stream, eventBridge: { queueUrl: emulator.eventBridge!.queueUrl } };
       const service = await startService({ config, reporter: capturingReporter(), logger: silentLogger() });
       try {
-        const events: LifecycleEvent[] = [];
-        service.stream.onAny((event) => {
-          events.push(event);
-        });
-        const reply = await api(emulator, 'POST', '/__emulator/conversations', {
-          body: { kind: 'voice', transfer: 'blind-user', durationMs: 60_000 },
-        });
-        const conversationId = (reply.body as { conversationId: string }).conversationId;
-        const truth = () => emulator.world!.groundTruth().filter((f) => f.conversationId === conversationId);
-        await waitFor(
-          () =>
-            truth().some((f) => f.type === 'conversation.ended') &&
-            truth().every((f) => events.some((e) => e.id === f.id)),
-          'every fact of the conversation',
-          { timeoutMs: 60_000, intervalMs: 100 },
-        );
+        const { events, truth } = await playConversation(emulator, service);
         assert.equal(events.length, truth().length, 'each fact once');
         await waitFor(() => emulator.eventBridge!.queue.size === 0, 'every message deleted', 20_000);
         const health = service.stream.health();
@@ -172,22 +181,7 @@ describe('service: the EventBridge source', () => {
         const readiness = service.api.readiness() as ReadinessReport & Record<string, unknown>;
         assert.equal((readiness.source as { kind: string }).kind, 'both');
         assert.ok((readiness.channels as unknown[]).length > 0, 'the channels are judged too');
-        const events: LifecycleEvent[] = [];
-        service.stream.onAny((event) => {
-          events.push(event);
-        });
-        const reply = await api(emulator, 'POST', '/__emulator/conversations', {
-          body: { kind: 'voice', transfer: 'blind-user', durationMs: 60_000 },
-        });
-        const conversationId = (reply.body as { conversationId: string }).conversationId;
-        const truth = () => emulator.world!.groundTruth().filter((f) => f.conversationId === conversationId);
-        await waitFor(
-          () =>
-            truth().some((f) => f.type === 'conversation.ended') &&
-            truth().every((f) => events.some((e) => e.id === f.id)),
-          'every fact of the conversation',
-          { timeoutMs: 60_000, intervalMs: 100 },
-        );
+        const { events, truth, conversationId } = await playConversation(emulator, service);
         const ofConversation = events.filter((e) => e.conversationId === conversationId);
         assert.deepEqual(
           ofConversation.map((e) => e.id).sort(),
