@@ -16,6 +16,7 @@ import {
 } from '../../src/emulator/world/index.js';
 import { renderConversation } from '../../src/emulator/world/render.js';
 import type { EventSource, LifecycleEvent } from '../../src/events.js';
+import { SMALL_ORG } from './helpers.js';
 
 const LIVE: EventSource = { kind: 'topic', topic: 'v2.routing.queues.x.conversations' };
 const ANALYTICS: EventSource = { kind: 'backfill', via: 'analytics' };
@@ -36,15 +37,7 @@ function play(): Played {
   const records: Played['records'] = [];
   const seenAt = new Set<string>();
   const world = createWorld(
-    {
-      seed: 99,
-      agents: 12,
-      queues: 4,
-      contacts: 40,
-      historyDays: 0,
-      conversationsPerMinute: 20,
-      timeScale: 30,
-    },
+    { seed: 99, ...SMALL_ORG },
     {
       publish: (_topic, body) => {
         const id = (body as { id: string }).id;

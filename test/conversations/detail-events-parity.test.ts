@@ -23,7 +23,7 @@ import {
 } from '../../src/emulator/world/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
 import { TestClock } from '../helpers/test-clock.js';
-import { deriveSnapshots, eventsById, shuffled } from './helpers.js';
+import { deriveSnapshots, eventsById, SMALL_ORG, shuffled } from './helpers.js';
 
 const START = Date.UTC(2026, 2, 10, 9, 0, 0);
 const HOLD = 2_000;
@@ -45,15 +45,7 @@ function record(): Recording {
   const clock = new ManualClock(START);
   const frames: Frame[] = [];
   const world = createWorld(
-    {
-      seed: 11,
-      agents: 12,
-      queues: 4,
-      contacts: 40,
-      historyDays: 0,
-      conversationsPerMinute: 20,
-      timeScale: 30,
-    },
+    { seed: 11, ...SMALL_ORG },
     {
       publish: (topic, body) => frames.push({ topic, body, at: clock.now() }),
       detailEventsWanted: () => true,

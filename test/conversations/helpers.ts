@@ -9,6 +9,19 @@ import { type EventSource, eventSubject, type LifecycleEvent } from '../../src/e
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'snapshots');
 
+/**
+ * The emulated org the parity tests play to the end (each with its own seed): a dozen agents on four queues, forty
+ * contacts, twenty new conversations a minute, no history.
+ */
+export const SMALL_ORG = {
+  agents: 12,
+  queues: 4,
+  contacts: 40,
+  historyDays: 0,
+  conversationsPerMinute: 20,
+  timeScale: 30,
+} as const;
+
 /** One notification frame as the platform sends it. */
 export interface Frame {
   topicName: string;

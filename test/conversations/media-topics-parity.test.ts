@@ -16,7 +16,7 @@ import {
   TRANSFER_KINDS,
 } from '../../src/emulator/world/index.js';
 import type { LifecycleEvent } from '../../src/events.js';
-import { deriveSnapshots, eventsById } from './helpers.js';
+import { deriveSnapshots, eventsById, SMALL_ORG } from './helpers.js';
 
 const START = Date.UTC(2026, 2, 10, 9, 0, 0);
 
@@ -36,15 +36,7 @@ function record(): Recording {
   const clock = new ManualClock(START);
   const frames: Frame[] = [];
   const world = createWorld(
-    {
-      seed: 7,
-      agents: 12,
-      queues: 4,
-      contacts: 40,
-      historyDays: 0,
-      conversationsPerMinute: 20,
-      timeScale: 30,
-    },
+    { seed: 7, ...SMALL_ORG },
     // Subscribed to everything: each change goes to the aggregate and the per-media topics alike.
     { publish: (topic, body) => frames.push({ topic, body }), subscribed: () => true },
     clock,
