@@ -4,7 +4,6 @@
  * (a wrong base URL), a client the region does not know (the region, or the id), a known client with the wrong
  * secret. The platform client's own token provider stops at "refused"; doctor needs the platform's words.
  */
-
 import { sendHttp, TransportError } from '../platform/http-transport.js';
 import { SDK_REGION_HOSTS } from '../platform/index.js';
 import type { ResolvedRegion } from '../platform/region.js';

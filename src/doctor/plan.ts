@@ -3,7 +3,6 @@
  * service config (`--config`) or from the same flags and environment as `listen` and `proactive`. A setting that
  * cannot be read becomes a failed check (with the error's own hint), so the checklist is printed either way.
  */
-
 import { isSwitchboardError, type SwitchboardError } from '../errors.js';
 import { loadPlatformSettings } from '../platform/platform-settings.js';
 import { resolveRegion } from '../platform/region.js';

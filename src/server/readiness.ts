@@ -6,7 +6,6 @@
  * own), and the service's readiness is theirs composed ({@link composeReadiness}). `/readyz` answers 503 with these
  * reasons, and `switchboard_not_ready{condition}` says the same.
  */
-
 import type { SinkHealth } from '../sinks/types.js';
 import type { Readiness } from './http-server.js';
 import type { ServedStreamHealth } from './served-stream.js';

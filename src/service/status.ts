@@ -3,7 +3,6 @@
  * status): its parts starting and stopping, the channels' own status, gaps recovered, proactive decisions. The
  * operator's lines (`progress.ts`) and the dashboard listen to these; nothing polls.
  */
-
 import { FanOut } from '../fan-out.js';
 import type { ResolvedRegion } from '../platform/region.js';
 import type { DecisionNote } from '../server/api-backend.js';
